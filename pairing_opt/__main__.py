@@ -1,0 +1,5 @@
+"""`python -m pairing_opt` runs the CLI."""
+
+from .cli import main
+
+main()

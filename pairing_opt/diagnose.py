@@ -1,0 +1,223 @@
+"""Named reasons why no pairing can satisfy the rules.
+
+Solvers say "infeasible" without saying why (neither HiGHS nor CBC returns an
+irreducible infeasible set), so these checks test necessary conditions one by one and
+name the recipients, donors and rules involved. They are sound (every reason is a real
+conflict) but not complete: when none fires and the solver still finds no pairing, the
+conflict lies in the rules' combination.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scenario import MAX_LISTED, Scenario
+
+
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def unservable(scenario: Scenario) -> list[str]:
+    """Recipients with fewer allowed donors than they must have, with why pairs are missing."""
+    rules = scenario.rules
+    cand = scenario.candidates
+    counts = np.bincount(cand.recipient, minlength=len(scenario.recipients))
+    required = max(rules.donors_per_recipient.min, 1)
+    reasons = []
+    for r in np.flatnonzero(counts < required):
+        name = scenario.recipients[r]
+        if scenario.need[r] <= 0 and rules.donors_per_recipient.min == 0:
+            continue
+        reasons.append(
+            f"recipient {name} can be served by {counts[r]} donor(s) but needs "
+            f"{required}: {_why_no_pairs(scenario, int(r))}."
+        )
+    return reasons
+
+
+def _why_no_pairs(scenario: Scenario, r: int) -> str:
+    rules = scenario.rules
+    n_excluded = n_forbidden = n_far = n_missing = 0
+    forbidden = {(p.donor, p.recipient) for p in rules.forbidden}
+    rname = scenario.recipients[r]
+    for d, dname in enumerate(scenario.donors):
+        if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
+            n_missing += 1
+        elif scenario.excluded[d]:
+            n_excluded += 1
+        elif (dname, rname) in forbidden:
+            n_forbidden += 1
+        elif (
+            rules.max_distance_km is not None and scenario.distance_km(d, r) > rules.max_distance_km
+        ):
+            n_far += 1
+    parts = []
+    if n_far:
+        nearest = min(
+            scenario.distance_km(d, r)
+            for d in range(len(scenario.donors))
+            if not scenario.excluded[d]
+        )
+        parts.append(
+            f"{n_far} donor(s) beyond max_distance_km {rules.max_distance_km:g} "
+            f"(the nearest allowed donor is {nearest:.0f} km away)"
+        )
+    if n_forbidden:
+        parts.append(f"{n_forbidden} forbidden")
+    if n_excluded:
+        parts.append(f"{n_excluded} excluded")
+    if n_missing:
+        parts.append(f"{n_missing} not in the pair table")
+    return "; ".join(parts) if parts else "there are too few donors"
+
+
+def conflicts(scenario: Scenario) -> list[str]:
+    """Every necessary condition that fails, as a sentence naming who and which rule."""
+    rules = scenario.rules
+    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
+    cand = scenario.candidates
+    cap = scenario.effective_capacity
+    reasons = unservable(scenario)
+    n_d, n_r = len(scenario.donors), len(scenario.recipients)
+    active = [d for d in range(n_d) if not scenario.excluded[d]]
+
+    # Fixed pairs that the rules or data rule out.
+    allowed = {(int(d), int(r)) for d, r in zip(cand.donor, cand.recipient, strict=False)}
+    forbidden = {(p.donor, p.recipient) for p in rules.forbidden}
+    for p in rules.fixed:
+        d, r = scenario.donor_index[p.donor], scenario.recipient_index[p.recipient]
+        if (d, r) in allowed:
+            continue
+        if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
+            why = "it is not a candidate in the pair table"
+        elif (p.donor, p.recipient) in forbidden:
+            why = "it is also forbidden"
+        elif rules.max_distance_km is not None:
+            km = scenario.distance_km(d, r)
+            why = f"it is {km:.0f} km apart, over max_distance_km {rules.max_distance_km:g}"
+        else:
+            why = "its donor is excluded"
+        reasons.append(f"fixed pair {p.donor} -> {p.recipient} cannot be honoured: {why}.")
+
+    fixed_d: dict[int, list[int]] = {}
+    fixed_r: dict[int, list[int]] = {}
+    for p in rules.fixed:
+        d, r = scenario.donor_index[p.donor], scenario.recipient_index[p.recipient]
+        fixed_d.setdefault(d, []).append(r)
+        fixed_r.setdefault(r, []).append(d)
+    for d, rs in fixed_d.items():
+        name = scenario.donors[d]
+        if rpd.max is not None and len(rs) > rpd.max:
+            reasons.append(
+                f"donor {name} has {len(rs)} fixed pairs, more than "
+                f"recipients_per_donor max {rpd.max}."
+            )
+        # Each fixed pair costs at least min_share of its load; with one donor per
+        # recipient, the whole load.
+        least = 1.0 if dpr.max == 1 else rules.min_share
+        spent = sum(scenario.load(d, r) * least for r in rs)
+        if least > 0 and spent > cap[d] * (1 + 1e-9) + 1e-9:
+            reasons.append(
+                f"donor {name}'s fixed pairs need at least {spent:g} of its capacity "
+                f"but only {cap[d]:g} is available (reserve {rules.reserve:g})."
+            )
+    for r, ds in fixed_r.items():
+        if dpr.max is not None and len(ds) > dpr.max:
+            reasons.append(
+                f"recipient {scenario.recipients[r]} has {len(ds)} fixed donors, more "
+                f"than donors_per_recipient max {dpr.max}."
+            )
+
+    # Each recipient alone: can its best dpr.max allowed donors cover its whole need?
+    for r in range(n_r):
+        if scenario.need[r] <= 0:
+            continue
+        mask = cand.recipient == r
+        if not mask.any():
+            continue
+        loads = cand.load[mask]
+        frac = np.where(
+            loads > 0, np.minimum(1.0, cap[cand.donor[mask]] / np.where(loads > 0, loads, 1)), 1.0
+        )
+        k = len(frac) if dpr.max is None else dpr.max
+        best = float(np.sort(frac)[::-1][:k].sum())
+        if best < 1 - 1e-9:
+            reasons.append(
+                f"recipient {scenario.recipients[r]} needs {scenario.need[r]:g}, but "
+                f"even its {min(k, len(frac))} best allowed donor(s) can cover only "
+                f"{best:.1%} of it with their available capacity."
+            )
+
+    # Totals: the cheapest way to cover each recipient against all available capacity.
+    cheapest = 0.0
+    for r in range(n_r):
+        mask = cand.recipient == r
+        if scenario.need[r] > 0 and mask.any():
+            cheapest += float(cand.load[mask].min())
+    available = float(cap[active].sum()) if active else 0.0
+    if cheapest > available * (1 + 1e-9) + 1e-9:
+        reasons.append(
+            f"total need (load {cheapest:g} at the least) exceeds the total "
+            f"available capacity {available:g} of the {len(active)} donor(s) "
+            f"(reserve {rules.reserve:g})."
+        )
+
+    # Counting: pair slots on each side must overlap.
+    most_pairs = sum(
+        min(dpr.max if dpr.max is not None else n_d, int(np.count_nonzero(cand.recipient == r)))
+        for r in range(n_r)
+    )
+    least_pairs = dpr.min * n_r
+    donor_most = sum(
+        min(rpd.max if rpd.max is not None else n_r, int(np.count_nonzero(cand.donor == d)))
+        for d in active
+    )
+    donor_least = rpd.min * len(active)
+    if least_pairs > donor_most:
+        reasons.append(
+            f"the {n_r} recipients need at least {least_pairs} pairs "
+            f"(donors_per_recipient min {dpr.min}) but the donors can take at most "
+            f"{donor_most} (recipients_per_donor max {rpd.max})."
+        )
+    if donor_least > most_pairs:
+        reasons.append(
+            f"the {len(active)} donors must take at least {donor_least} pairs "
+            f"(recipients_per_donor min {rpd.min}) but the recipients allow at most "
+            f"{most_pairs} (donors_per_recipient max {dpr.max})."
+        )
+    lonely = [
+        scenario.donors[d] for d in active if rpd.min > int(np.count_nonzero(cand.donor == d))
+    ]
+    if lonely:
+        reasons.append(
+            f"recipients_per_donor min {rpd.min} cannot be met by donor(s) "
+            f"{_names(lonely)}: too few allowed recipients."
+        )
+    return reasons
+
+
+def summary(scenario: Scenario) -> dict[str, object]:
+    """What `pairopt check` reports: sizes, totals and every conflict found without solving."""
+    cand = scenario.candidates
+    active = ~scenario.excluded
+    capacity = float(scenario.capacity[active].sum())
+    available = float(scenario.effective_capacity[active].sum())
+    need = float(scenario.need.sum())
+    n_d, n_r = len(scenario.donors), len(scenario.recipients)
+    possible = len(scenario.pairs.donor) if scenario.pairs is not None else n_d * n_r
+    return {
+        "scenario": scenario.name,
+        "donors": n_d,
+        "excluded_donors": int(scenario.excluded.sum()),
+        "recipients": n_r,
+        "candidate_pairs": possible,
+        "allowed_pairs": len(cand),
+        "total_capacity": capacity,
+        "available_capacity": available,
+        "total_need": need,
+        "need_share_of_available": need / available if available > 0 else None,
+        "unservable_recipients": unservable(scenario),
+        "conflicts": conflicts(scenario),
+    }

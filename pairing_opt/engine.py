@@ -1,0 +1,172 @@
+"""From a scenario to a verified result: diagnose, model, solve, read back, verify.
+
+This is the library entry point (`pairing_opt.solve`); the CLI only parses options
+and prints what this returns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .diagnose import conflicts
+from .errors import InfeasibleError, SolverError
+from .model import PairingModel, build_model
+from .scenario import Scenario, check_objective_data
+from .solver import Outcome, SolverInfo, Status, relative_gap, solve_model
+from .spec import Objective, SolverSpec, objective_name
+from .verify import Assignment, Evaluation, evaluate
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    scenario: Scenario
+    objective: Objective
+    status: Status
+    pairing: list[Assignment]
+    evaluation: Evaluation
+    objective_value: float
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: SolverInfo
+    options: SolverSpec
+    tie_break: str
+
+    @property
+    def objective_label(self) -> str:
+        return objective_name(self.objective)
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.status == Status.OPTIMAL
+
+
+def with_options(
+    scenario: Scenario,
+    *,
+    objective: Objective | None = None,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> Scenario:
+    """The scenario with command-line overrides applied (and re-checked)."""
+    options = scenario.solver
+    updates = {
+        k: v
+        for k, v in (("name", solver), ("time_limit", time_limit), ("mip_gap", mip_gap))
+        if v is not None
+    }
+    if updates:
+        options = options.model_copy(update=updates)
+        options = SolverSpec.model_validate(options.model_dump())
+    changed = replace(scenario, solver=options)
+    if objective is not None and objective != scenario.objective:
+        changed = replace(changed, objective=objective)
+        check_objective_data(changed, objective, lambda path: "--objective")
+    return changed
+
+
+def read_pairing(scenario: Scenario, model: PairingModel, values: np.ndarray) -> list[Assignment]:
+    """Pairs in canonical order (recipient order, then donor order) with shares in need units."""
+    cand = model.candidates
+    used = model.used(values)
+    fractions = model.fractions(values)
+    pairing = []
+    for i in np.flatnonzero(used):
+        d, r = int(cand.donor[i]), int(cand.recipient[i])
+        share = float(fractions[i] * scenario.need[r])
+        pairing.append(Assignment(scenario.donors[d], scenario.recipients[r], share))
+    return pairing
+
+
+def solve(scenario: Scenario) -> SolveResult:
+    """Solve the scenario with its own objective and solver options.
+
+    Raises InfeasibleError (with named reasons) when no pairing exists, SolverError when the
+    solver fails or its answer does not verify. A result stopped at a limit is returned
+    with status LIMIT_FEASIBLE and is never called optimal.
+    """
+    reasons = conflicts(scenario)
+    if reasons:
+        raise InfeasibleError(
+            reasons,
+            "Fix: relax the rules named above (or add donors or "
+            "capacity), then run `pairopt check` again.",
+        )
+    options = scenario.solver
+    model = build_model(scenario)
+    outcome = solve_model(model, options.name, options.time_limit, options.mip_gap)
+    if outcome.status == Status.INFEASIBLE:
+        raise InfeasibleError(
+            [
+                "the solver proved that no pairing satisfies all the rules together, although "
+                "each rule can be met on its own (counts, capacities and distances interact)."
+            ],
+            "Fix: relax one rule at a time (max_distance_km, donors_per_recipient, "
+            "recipients_per_donor, reserve, min_share, fixed pairs) to find the conflict.",
+        )
+    if outcome.values is None:
+        return _no_solution(scenario, outcome)
+    pairing = read_pairing(scenario, model, outcome.values)
+    evaluation = evaluate(scenario, pairing)
+    _check(scenario, evaluation, outcome)
+    value = evaluation.value(scenario.objective)
+    bound = outcome.bound
+    if bound is not None and outcome.status == Status.OPTIMAL and options.mip_gap == 0:
+        bound = min(bound, value) if model.sense == 1 else max(bound, value)
+    return SolveResult(
+        scenario=scenario,
+        objective=scenario.objective,
+        status=outcome.status,
+        pairing=pairing,
+        evaluation=evaluation,
+        objective_value=value,
+        bound=bound,
+        gap=relative_gap(value, bound),
+        seconds=outcome.seconds,
+        solver=outcome.solver,
+        options=options,
+        tie_break=outcome.tie_break,
+    )
+
+
+def _no_solution(scenario: Scenario, outcome: Outcome) -> SolveResult:
+    empty = evaluate(scenario, [])
+    return SolveResult(
+        scenario=scenario,
+        objective=scenario.objective,
+        status=outcome.status,
+        pairing=[],
+        evaluation=empty,
+        objective_value=math.nan,
+        bound=outcome.bound,
+        gap=None,
+        seconds=outcome.seconds,
+        solver=outcome.solver,
+        options=scenario.solver,
+        tie_break="not needed",
+    )
+
+
+def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome) -> None:
+    """A solver answer that breaks a rule or disagrees on the objective is an error."""
+    problems = [v.message for v in evaluation.violations]
+    value = evaluation.value(scenario.objective)
+    if outcome.objective is not None and outcome.values is not None and not problems:
+        # The reported objective must match the verifier's own computation (tie-break
+        # re-solves keep the first objective, so compare with a relative tolerance).
+        tolerance = 1e-6 * max(1.0, abs(value))
+        if not math.isfinite(value) or abs(value - outcome.objective) > tolerance:
+            problems.append(
+                f"the solver's objective {outcome.objective!r} differs from the "
+                f"verified value {value!r}."
+            )
+    if problems:
+        raise SolverError(
+            "the solver's pairing failed independent verification: "
+            + " ".join(problems)
+            + " Fix: try the other solver (--solver) and report this scenario."
+        )

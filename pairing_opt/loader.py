@@ -1,0 +1,449 @@
+"""Reading a scenario from disk: the YAML file and the tables it names.
+
+All file I/O of a scenario happens here. Problems are collected, located by file,
+line or row, and column, and raised together as one InputError.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from .errors import Collector, InputError, Problem
+from .scenario import Scenario, build
+from .spec import NAMED_OBJECTIVES, ScenarioSpec, TableSpec
+
+MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is surely a mistake
+MAX_TABLE_BYTES = 256 << 20
+FALLBACK_ENCODINGS = ("utf-8-sig", "gb18030")
+
+Path_ = tuple[str | int, ...]
+
+
+class _LineMap:
+    """Maps a key path in the YAML document to the line it starts on."""
+
+    def __init__(self, name: str, root: yaml.Node | None):
+        self.name = name
+        self.lines: dict[Path_, int] = {}
+        self.duplicates: list[tuple[Path_, int]] = []
+        if root is not None:
+            self._walk(root, ())
+
+    def _walk(self, node: yaml.Node, path: Path_) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                name = str(key.value)
+                if name in seen:
+                    self.duplicates.append(((*path, name), key.start_mark.line + 1))
+                seen.add(name)
+                self._walk(value, (*path, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, (*path, i))
+
+    def __call__(self, path: Path_) -> str:
+        probe = tuple(path)
+        while probe and probe not in self.lines:
+            probe = probe[:-1]
+        dotted = ".".join(str(p) for p in path)
+        line = self.lines.get(probe)
+        where = f"{self.name}, line {line}" if line else self.name
+        return f"{where} ({dotted})" if dotted else where
+
+
+def _read_scenario_text(path: Path) -> str:
+    name = str(path)
+    if not path.exists():
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "the scenario file does not exist.",
+                    "check the path (it is relative to the current folder).",
+                )
+            ]
+        )
+    if path.is_dir():
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "this is a folder, not a scenario file.",
+                    f"name the YAML file inside it, e.g. {path / 'scenario.yaml'}.",
+                )
+            ]
+        )
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        f"the scenario file is {size} bytes; pairopt "
+                        f"accepts at most {MAX_SCENARIO_BYTES}.",
+                        "put the data in CSV tables and name them in the YAML.",
+                    )
+                ]
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            [Problem(name, f"cannot be read: {exc.strerror}.", "check the file's permissions.")]
+        ) from exc
+    if b"\x00" in data:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "this is a binary file, not a YAML scenario.",
+                    "name the scenario's .yaml file.",
+                )
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"is not UTF-8 text (byte {exc.start}).",
+                    "save the scenario file as UTF-8.",
+                )
+            ]
+        ) from exc
+
+
+def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{name}, line {mark.line + 1}, column {mark.column + 1}" if mark else name
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    f"YAML syntax error: {exc.problem}.",
+                    "fix the YAML (indent with spaces; quote text with ':').",
+                )
+            ]
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, f"YAML error: {exc}.", "fix the YAML.")]) from exc
+    lines = _LineMap(name, root)
+    if not isinstance(data, dict):
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "the scenario must be a YAML mapping of keys "
+                    "(name, donors, recipients, rules, ...).",
+                    "see the scenario format in the README.",
+                )
+            ]
+        )
+    problems = Collector()
+    for path, line in lines.duplicates:
+        problems.add(
+            f"{name}, line {line} ({'.'.join(map(str, path))})",
+            "this key appears twice.",
+            "keep one of them.",
+        )
+    problems.raise_if_any()
+    return data, lines
+
+
+def _model_fields(path: Path_) -> list[str]:
+    """Valid keys at a path in the spec, for 'unknown key' messages."""
+    model: Any = ScenarioSpec
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        model = next(
+            (
+                a
+                for a in getattr(annotation, "__args__", (annotation,))
+                if hasattr(a, "model_fields")
+            ),
+            annotation,
+        )
+    return list(getattr(model, "model_fields", {}))
+
+
+def _spec_problems(exc: ValidationError, locate: _LineMap) -> list[Problem]:
+    problems: list[Problem] = []
+    objective_done = False
+    for err in exc.errors():
+        loc = tuple(
+            p
+            for p in err["loc"]
+            if isinstance(p, int)
+            or (
+                not str(p)[:1].isupper() and not str(p).startswith(("literal[", "int", "function-"))
+            )
+        )
+        kind = err["type"]
+        if loc[:1] == ("objective",):
+            if objective_done:
+                continue
+            objective_done = True
+            names = ", ".join(NAMED_OBJECTIVES)
+            problems.append(
+                Problem(
+                    locate(("objective",)),
+                    f"not a valid objective ({err['msg']}).",
+                    f"use one of {names}, or {{minimize: COLUMN}} / "
+                    "{maximize: COLUMN} with a pair-table column.",
+                )
+            )
+            continue
+        if kind == "extra_forbidden":
+            valid = ", ".join(_model_fields(loc[:-1]))
+            problems.append(
+                Problem(
+                    locate(loc), f"unknown key '{loc[-1]}'.", f"remove it or use one of: {valid}."
+                )
+            )
+        elif kind == "missing":
+            problems.append(
+                Problem(
+                    locate(loc[:-1]),
+                    f"required key '{loc[-1]}' is missing.",
+                    "add it (see the scenario format in the README).",
+                )
+            )
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(
+                Problem(
+                    locate(loc),
+                    message + ("" if message.endswith(".") else "."),
+                    "correct this value (see the scenario format in the README).",
+                )
+            )
+    return problems
+
+
+def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[pd.DataFrame, str]:
+    """Read a CSV or XLSX table as strings (no type guessing), with a readable name."""
+    path = (base / spec.file) if not Path(spec.file).is_absolute() else Path(spec.file)
+    name = spec.file
+    fix_path = f"check '{role}.file' in the scenario (paths are relative to the scenario file)."
+    if not path.exists():
+        raise InputError(
+            [Problem(name, f"the {role} table does not exist (looked for {path}).", fix_path)]
+        )
+    if path.is_dir():
+        raise InputError([Problem(name, "this is a folder, not a table file.", fix_path)])
+    suffix = path.suffix.lower()
+    try:
+        size = path.stat().st_size
+        if size > MAX_TABLE_BYTES:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        f"the file is {size} bytes; pairopt reads tables of at "
+                        f"most {MAX_TABLE_BYTES} bytes.",
+                        "split or trim the table.",
+                    )
+                ]
+            )
+        if suffix == ".xlsx":
+            frame = _read_xlsx(path, name, spec.sheet)
+        elif suffix in (".csv", ".txt", ".tsv"):
+            frame = _read_csv(path, name, spec.encoding, sep="\t" if suffix == ".tsv" else ",")
+        else:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        f"unsupported table type '{suffix or 'none'}'.",
+                        "save the table as .csv (UTF-8) or .xlsx.",
+                    )
+                ]
+            )
+    except PermissionError as exc:
+        raise InputError(
+            [Problem(name, "cannot be read (permission denied).", "check the file's permissions.")]
+        ) from exc
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame.reset_index(drop=True), name
+
+
+def _read_csv(path: Path, name: str, encoding: str | None, sep: str) -> pd.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError([Problem(name, "the file is empty.", "add a header row and data rows.")])
+    if b"\x00" in data[:65536]:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "this looks like a binary file, not a CSV table.",
+                    "export the table as CSV (UTF-8) or .xlsx.",
+                )
+            ]
+        )
+    text = None
+    for enc in [encoding] if encoding else FALLBACK_ENCODINGS:
+        try:
+            text = data.decode(enc)
+            break
+        except LookupError as exc:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        f"unknown encoding '{enc}'.",
+                        "use a Python codec name such as utf-8, gb18030 or big5.",
+                    )
+                ]
+            ) from exc
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        tried = encoding or " or ".join(FALLBACK_ENCODINGS)
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"the text is not valid {tried}.",
+                    "add 'encoding: <codec>' to the table in the scenario "
+                    "(e.g. encoding: big5 or encoding: latin-1), or re-save as UTF-8.",
+                )
+            ]
+        )
+    try:
+        return pd.read_csv(
+            io.StringIO(text.lstrip("\ufeff")),
+            dtype=str,
+            keep_default_na=False,
+            sep=sep,
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(
+            [Problem(name, "the file has no header row.", "add a header row naming the columns.")]
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"not a well-formed CSV table: {exc}".rstrip(".") + ".",
+                    "give every row the same number of comma-separated cells "
+                    "(quote cells that contain commas).",
+                )
+            ]
+        ) from exc
+
+
+def _read_xlsx(path: Path, name: str, sheet: str | None) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(
+            path,
+            sheet_name=sheet if sheet is not None else 0,
+            dtype=str,
+            keep_default_na=False,
+            engine="openpyxl",
+        )
+    except ImportError as exc:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "reading .xlsx needs the openpyxl package.",
+                    "pip install openpyxl, or save the table as CSV.",
+                )
+            ]
+        ) from exc
+    except ValueError as exc:  # unknown sheet
+        raise InputError(
+            [Problem(name, f"{exc}.", "name an existing sheet with 'sheet:'.")]
+        ) from exc
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl errors on junk files
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"not a readable .xlsx workbook ({type(exc).__name__}).",
+                    "re-save the file from Excel as .xlsx, or export it as CSV.",
+                )
+            ]
+        ) from exc
+    assert isinstance(frame, pd.DataFrame)
+    return frame
+
+
+def load_spec(path: Path | str) -> tuple[ScenarioSpec, _LineMap]:
+    """Read and validate the scenario YAML alone (no tables)."""
+    path = Path(path)
+    text = _read_scenario_text(path)
+    data, lines = _parse_yaml(text, str(path))
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_spec_problems(exc, lines)) from exc
+    return spec, lines
+
+
+def spec_from_data(data: dict[str, Any], name: str) -> ScenarioSpec:
+    """Validate an already-parsed scenario mapping (used after --set overrides)."""
+    try:
+        return ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_spec_problems(exc, _LineMap(name, None))) from exc
+
+
+def load(path: Path | str) -> Scenario:
+    """Read, validate and build a scenario from a YAML file and its tables."""
+    path = Path(path)
+    spec, lines = load_spec(path)
+    return load_tables(spec, path, lines)
+
+
+def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -> Scenario:
+    base = path.parent
+    problems = Collector()
+    frames: dict[str, pd.DataFrame | None] = {"pairs": None}
+    names: dict[str, str] = {}
+    tables: dict[str, TableSpec | None] = {
+        "donors": spec.donors,
+        "recipients": spec.recipients,
+        "pairs": spec.pairs,
+    }
+    for role, table in tables.items():
+        if table is None:
+            continue
+        try:
+            frames[role], names[role] = read_table(table, base, role=role)
+        except InputError as exc:
+            problems.problems.extend(exc.problems)
+    problems.raise_if_any()
+    donors, recipients = frames["donors"], frames["recipients"]
+    assert donors is not None and recipients is not None
+    return build(
+        spec,
+        donors,
+        recipients,
+        frames["pairs"],
+        names=names,
+        locate=lines or _LineMap(str(path), None),
+        source=str(path),
+    )

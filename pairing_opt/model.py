@@ -1,0 +1,333 @@
+"""The mixed-integer model of a pairing, as solver-neutral sparse arrays.
+
+Variables, per allowed pair p = (donor d, recipient r):
+  x_p in {0, 1}   the pair is used;
+  f_p in [0, 1]   the fraction of r's need that d covers (only when a recipient may have
+                  several donors; with one donor per recipient f_p = x_p and the model is
+                  exactly the Generalized Assignment Problem).
+Constraints: each recipient's need is covered in full (sum_d f = 1), f <= x, f >= min_share x,
+donor counts per recipient and recipient counts per donor within their ranges, and each
+donor's load sum_r load_p f_p within its capacity less the reserve. Fixed pairs have x = 1;
+forbidden, excluded and too-distant pairs have no variables at all.
+
+The model never reads files and never calls a solver: `solve` does that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .scenario import Candidates, Scenario
+from .spec import ColumnObjective, Objective
+
+INF = float("inf")
+
+
+@dataclass
+class Milp:
+    """min c.v subject to row_lb <= A v <= row_ub, lb <= v <= ub, v integer where flagged."""
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    a_row: np.ndarray
+    a_col: np.ndarray
+    a_val: np.ndarray
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+
+    @property
+    def num_cols(self) -> int:
+        return len(self.c)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.row_lb)
+
+    def with_objective_cap(self, cost: np.ndarray, cap: float, new_c: np.ndarray) -> Milp:
+        """A copy that keeps cost.v <= cap and minimises new_c.v (lexicographic tie-break)."""
+        cols = np.flatnonzero(cost)
+        row = self.num_rows
+        return Milp(
+            c=new_c,
+            lb=self.lb,
+            ub=self.ub,
+            integer=self.integer,
+            a_row=np.concatenate([self.a_row, np.full(len(cols), row)]),
+            a_col=np.concatenate([self.a_col, cols]),
+            a_val=np.concatenate([self.a_val, cost[cols]]),
+            row_lb=np.append(self.row_lb, -INF),
+            row_ub=np.append(self.row_ub, cap),
+        )
+
+
+@dataclass
+class PairingModel:
+    """The MILP plus what is needed to read a pairing back out of a solution."""
+
+    milp: Milp
+    candidates: Candidates
+    x_col: np.ndarray
+    f_col: np.ndarray  # equals x_col when each recipient has at most one donor
+    sense: int  # +1 minimise, -1 maximise: reported objective = sense * (c . v)
+    objective: Objective
+    secondary: np.ndarray | None = field(default=None)  # tie-break costs (minimised)
+
+    @property
+    def single_donor(self) -> bool:
+        return bool(np.array_equal(self.x_col, self.f_col))
+
+    def fractions(self, values: np.ndarray) -> np.ndarray:
+        """Fractions of need per candidate, cleaned of solver noise."""
+        used = self.used(values)
+        frac = np.clip(values[self.f_col], 0.0, 1.0)
+        frac[~used] = 0.0
+        frac[np.abs(frac) < 1e-9] = 0.0
+        frac[np.abs(frac - 1.0) < 1e-9] = 1.0
+        return np.asarray(frac)
+
+    def used(self, values: np.ndarray) -> np.ndarray:
+        """Binary decisions rounded with a tolerance (0.9999991 happens)."""
+        return np.asarray(values[self.x_col] > 0.5)
+
+
+class _Rows:
+    """Accumulates sparse rows as COO triplets."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.count = 0
+
+    def grouped(
+        self,
+        group: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        groups: np.ndarray,
+        lb: float | np.ndarray,
+        ub: float | np.ndarray,
+    ) -> None:
+        """One row per entry of `groups`: sum of vals*v[cols] over entries whose group matches."""
+        if len(groups) == 0:
+            return
+        position = np.full(int(max(group.max(initial=-1), groups.max()) + 1), -1, dtype=np.int64)
+        position[groups] = np.arange(len(groups))
+        row_of = position[group]
+        keep = row_of >= 0
+        self.rows.append(self.count + row_of[keep])
+        self.cols.append(cols[keep])
+        self.vals.append(vals[keep])
+        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), len(groups)).copy())
+        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), len(groups)).copy())
+        self.count += len(groups)
+
+    def each(
+        self,
+        cols_a: np.ndarray,
+        vals_a: np.ndarray,
+        cols_b: np.ndarray,
+        vals_b: np.ndarray,
+        ub: float,
+    ) -> None:
+        """One row per entry: vals_a*v[cols_a] + vals_b*v[cols_b] <= ub."""
+        n = len(cols_a)
+        if n == 0:
+            return
+        idx = self.count + np.arange(n)
+        self.rows += [idx, idx]
+        self.cols += [cols_a, cols_b]
+        self.vals += [vals_a, vals_b]
+        self.lb.append(np.full(n, -INF))
+        self.ub.append(np.full(n, ub))
+        self.count += n
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+        return (
+            cat(self.rows, np.int64),
+            cat(self.cols, np.int64),
+            cat(self.vals, float),
+            cat(self.lb, float),
+            cat(self.ub, float),
+        )
+
+
+def _count_bounds(low: int, high: int | None) -> tuple[float, float]:
+    return float(low), INF if high is None else float(high)
+
+
+def objective_costs(
+    scenario: Scenario,
+    cand: Candidates,
+    objective: Objective,
+    n_cols: int,
+    x_col: np.ndarray,
+    f_col: np.ndarray,
+) -> np.ndarray:
+    """Costs of a linear objective over the model's columns (minimisation form)."""
+    c = np.zeros(n_cols)
+    need = scenario.need[cand.recipient]
+    if objective == "distance":
+        np.add.at(c, x_col, cand.km)
+    elif objective == "weighted_distance":
+        np.add.at(c, f_col, cand.km * need)
+    elif isinstance(objective, ColumnObjective):
+        assert scenario.pairs is not None
+        lookup = scenario.pair_lookup
+        rows = np.array(
+            [lookup[(int(d), int(r))] for d, r in zip(cand.donor, cand.recipient, strict=False)],
+            dtype=np.int64,
+        )
+        values = scenario.pairs.columns[objective.column][rows] if len(rows) else np.zeros(0)
+        np.add.at(c, x_col, values if objective.sense == "min" else -values)
+    else:
+        raise ValueError(f"objective {objective!r} is not linear in the pair variables")
+    return c
+
+
+def build_model(scenario: Scenario, objective: Objective | None = None) -> PairingModel:
+    """Build the MILP for the scenario's allowed pairs under `objective` (default: the
+    scenario's own)."""
+    objective = scenario.objective if objective is None else objective
+    rules = scenario.rules
+    cand = scenario.candidates
+    n = len(cand)
+    n_d, n_r = len(scenario.donors), len(scenario.recipients)
+    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
+    single = dpr.max == 1
+
+    x_col = np.arange(n, dtype=np.int64)
+    f_col = x_col if single else n + np.arange(n, dtype=np.int64)
+    n_cols = n if single else 2 * n
+    aux = None
+    if objective in ("max_distance", "balance"):
+        aux = n_cols
+        n_cols += 1
+
+    lb = np.zeros(n_cols)
+    ub = np.ones(n_cols)
+    integer = np.zeros(n_cols, dtype=bool)
+    integer[x_col] = True
+    lb[x_col[cand.fixed]] = 1.0
+    if aux is not None:
+        ub[aux] = INF
+
+    rows = _Rows()
+    ones = np.ones(n)
+    need = scenario.need
+    recipients = np.arange(n_r)
+    positive = need > 0
+
+    # Coverage: each recipient with a need is covered in full.
+    rows.grouped(cand.recipient, f_col, ones, recipients[positive], 1.0, 1.0)
+    if single:
+        low, high = _count_bounds(dpr.min, dpr.max)
+        zero_need = recipients[~positive]
+        rows.grouped(cand.recipient, x_col, ones, zero_need, low, high)
+    else:
+        # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
+        # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
+        # donor counts much better (a weak bound here left real scenarios unproven).
+        cap_all = scenario.effective_capacity[cand.donor]
+        reach = np.where(
+            cand.load > 0, np.minimum(1.0, cap_all / np.where(cand.load > 0, cand.load, 1.0)), 1.0
+        )
+        rows.each(f_col, ones, x_col, -reach, 0.0)
+        if rules.min_share > 0:
+            share_pairs = np.flatnonzero(positive[cand.recipient])
+            rows.each(
+                x_col[share_pairs],
+                np.full(len(share_pairs), rules.min_share),
+                f_col[share_pairs],
+                -np.ones(len(share_pairs)),
+                0.0,
+            )
+        low, high = _count_bounds(dpr.min, dpr.max)
+        if low > 0 or high < INF:
+            rows.grouped(cand.recipient, x_col, ones, recipients, low, high)
+
+    low, high = _count_bounds(rpd.min, rpd.max)
+    if low > 0 or high < INF:  # excluded donors are exempt from the count rule
+        rows.grouped(cand.donor, x_col, ones, np.flatnonzero(~scenario.excluded), low, high)
+
+    # Capacity (skipped for donors who could take every allowed pair at once).
+    cap = scenario.effective_capacity
+    total_load = np.bincount(cand.donor, weights=cand.load, minlength=n_d)
+    if objective == "balance":
+        assert aux is not None
+        donors = np.flatnonzero(total_load > 0)
+        rows.grouped(cand.donor, f_col, cand.load, donors, -INF, cap[donors])
+        # load_d - cap_d * t <= 0 for every donor with capacity, t = largest utilisation.
+        with_cap = donors[cap[donors] > 0]
+        rows_before = rows.count
+        rows.grouped(cand.donor, f_col, cand.load, with_cap, -INF, 0.0)
+        rows.rows.append(rows_before + np.arange(len(with_cap)))
+        rows.cols.append(np.full(len(with_cap), aux))
+        rows.vals.append(-cap[with_cap])
+    else:
+        binding = np.flatnonzero(total_load > cap + 1e-9)
+        rows.grouped(cand.donor, f_col, cand.load, binding, -INF, cap[binding])
+
+    c = np.zeros(n_cols)
+    sense = 1
+    if objective == "max_distance":
+        assert aux is not None
+        # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used.
+        rows.each(x_col, cand.km, np.full(n, aux), -ones, 0.0)
+        c[aux] = 1.0
+    elif objective == "balance":
+        assert aux is not None
+        c[aux] = 1.0
+    else:
+        c = objective_costs(scenario, cand, objective, n_cols, x_col, f_col)
+        if isinstance(objective, ColumnObjective) and objective.sense == "max":
+            sense = -1
+
+    a_row, a_col, a_val, row_lb, row_ub = rows.arrays()
+    milp = Milp(
+        c=c,
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        a_row=a_row,
+        a_col=a_col,
+        a_val=a_val,
+        row_lb=row_lb,
+        row_ub=row_ub,
+    )
+    model = PairingModel(
+        milp=milp, candidates=cand, x_col=x_col, f_col=f_col, sense=sense, objective=objective
+    )
+    model.secondary = _secondary(scenario, model, n_cols)
+    return model
+
+
+def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarray | None:
+    """Tie-break costs: among pairings equally good on the objective, prefer short pairs
+    and short-travelled need; without distances, fewer pairs."""
+    cand, objective = model.candidates, model.objective
+    if not scenario.solver.tie_break or len(cand) == 0:
+        return None
+    if np.isnan(cand.km).any():
+        if model.single_donor:
+            return None  # every pairing has one pair per recipient: nothing to prefer
+        c = np.zeros(n_cols)
+        c[model.x_col] = 1.0
+        return c
+    x_col, f_col = model.x_col, model.f_col
+    distance = objective_costs(scenario, cand, "distance", n_cols, x_col, f_col)
+    weighted = objective_costs(scenario, cand, "weighted_distance", n_cols, x_col, f_col)
+    if objective == "weighted_distance":
+        return distance
+    if objective == "distance":
+        return weighted
+    return np.asarray(weighted + distance)

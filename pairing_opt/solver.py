@@ -1,0 +1,413 @@
+"""Running a solver on a Milp and saying honestly what it proved.
+
+Two backends: HiGHS through highspy's array API (fast; no PuLP round trip) and CBC through
+PuLP's bundled binary. Each maps its solver's own status to `Status`; a run stopped by a
+limit is never called optimal, whatever a wrapper says (PuLP 3 maps a time-limited HiGHS or
+CBC run to "Optimal": the solution status tells the truth).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import SolverError
+from .model import Milp, PairingModel
+
+SOLVERS = ("highs", "cbc")
+STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
+TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-break stage
+
+
+class Status(StrEnum):
+    OPTIMAL = "optimal"  # proven within the configured gap
+    LIMIT_FEASIBLE = "time_limit"  # stopped at a limit with a pairing: not proven optimal
+    LIMIT_NO_SOLUTION = "no_solution"  # stopped at a limit before finding any pairing
+    INFEASIBLE = "infeasible"
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    name: str
+    version: str
+
+
+@dataclass
+class RawResult:
+    """What one solver run returned, in minimisation form."""
+
+    status: Status
+    values: np.ndarray | None
+    objective: float | None  # c.v of the solution
+    bound: float | None  # proven lower bound on c.v
+    seconds: float
+
+
+@dataclass
+class Outcome:
+    """The final answer of a solve: status, solution and proof, in the objective's sense."""
+
+    status: Status
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    solver: SolverInfo
+    tie_break: str  # "done", "skipped", "not needed", "stopped at limit"
+
+    @property
+    def gap(self) -> float | None:
+        return relative_gap(self.objective, self.bound)
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|objective - bound| / |objective| as HiGHS and CBC define it (0 when they meet)."""
+    if objective is None or bound is None:
+        return None
+    diff = abs(objective - bound)
+    if diff <= 2 * TIE_SLACK * max(1.0, abs(objective)):  # within the tie-break slack
+        return 0.0
+    return diff / max(abs(objective), 1e-10)
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    """HiGHS prints a banner on fd 1 when its first instance is created; keep stdout clean."""
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ else 1
+    except (OSError, ValueError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def highs_info() -> SolverInfo | None:
+    try:
+        import highspy
+    except ImportError:
+        return None
+    with _stdout_to_devnull():
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    return SolverInfo("highs", str(h.version()))
+
+
+def _solve_highs(
+    milp: Milp, time_limit: float | None, mip_gap: float, strict: bool = False
+) -> RawResult:
+    try:
+        import highspy
+    except ImportError as exc:
+        raise SolverError(
+            "HiGHS is not installed (package highspy). Fix: pip install highspy, "
+            "or use --solver cbc."
+        ) from exc
+    with _stdout_to_devnull():
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if mip_gap == 0:
+        h.setOptionValue("mip_abs_gap", 1e-9)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    if strict:  # the tie-break stage must not buy its secondary gain with primary slack
+        h.setOptionValue("mip_feasibility_tolerance", STRICT_TOLERANCE)
+        h.setOptionValue("primal_feasibility_tolerance", STRICT_TOLERANCE)
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = milp.num_cols
+    lp.num_row_ = milp.num_rows
+    lp.col_cost_ = milp.c
+    lp.col_lower_ = milp.lb
+    lp.col_upper_ = milp.ub
+    lp.row_lower_ = milp.row_lb
+    lp.row_upper_ = milp.row_ub
+    order = np.lexsort((milp.a_row, milp.a_col))
+    starts = np.zeros(milp.num_cols + 1, dtype=np.int32)
+    np.cumsum(np.bincount(milp.a_col, minlength=milp.num_cols), out=starts[1:])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = milp.a_row[order].astype(np.int32)
+    lp.a_matrix_.value_ = milp.a_val[order]
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+        for i in milp.integer
+    ]
+    start = time.perf_counter()
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model (this is a bug in pairopt; please report it).")
+    h.run()
+    seconds = time.perf_counter() - start
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = np.asarray(h.getSolution().col_value, dtype=float) if has_solution else None
+    objective = float(info.objective_function_value) if has_solution else None
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    MS = highspy.HighsModelStatus
+    if status == MS.kOptimal:
+        return RawResult(
+            Status.OPTIMAL, values, objective, bound if bound is not None else objective, seconds
+        )
+    if status in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+        return RawResult(Status.INFEASIBLE, None, None, None, seconds)
+    if status in (
+        MS.kTimeLimit,
+        MS.kIterationLimit,
+        MS.kSolutionLimit,
+        MS.kInterrupt,
+        MS.kObjectiveBound,
+        MS.kObjectiveTarget,
+        MS.kMemoryLimit,
+    ):
+        return RawResult(
+            Status.LIMIT_FEASIBLE if has_solution else Status.LIMIT_NO_SOLUTION,
+            values,
+            objective,
+            bound,
+            seconds,
+        )
+    raise SolverError(
+        f"HiGHS stopped with status '{h.modelStatusToString(status)}'. "
+        "Fix: try --solver cbc, and report this scenario if it persists."
+    )
+
+
+# --------------------------------------------------------------------------- CBC
+
+
+def _cbc(**options: object) -> object:
+    """PuLP's bundled-CBC interface (deprecated for PuLP 4, which we do not use yet)."""
+    import pulp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(**options)
+
+
+def cbc_info() -> SolverInfo | None:
+    try:
+        import pulp  # noqa: F401
+    except ImportError:
+        return None
+    solver: Any = _cbc(msg=False)
+    if not solver.available():
+        return None
+    return SolverInfo("cbc", _cbc_version(solver.path))
+
+
+def _cbc_version(path: str) -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            [path, "-quit"], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    match = re.search(r"Version:\s*(\S+)", out)
+    return match.group(1) if match else "unknown"
+
+
+_CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.MULTILINE)
+
+
+def _solve_cbc(
+    milp: Milp, time_limit: float | None, mip_gap: float, strict: bool = False
+) -> RawResult:
+    try:
+        import pulp
+    except ImportError as exc:
+        raise SolverError(
+            "CBC needs the pulp package. Fix: pip install pulp, or use --solver highs."
+        ) from exc
+    solver_probe: Any = _cbc(msg=False)
+    if not solver_probe.available():
+        raise SolverError(
+            f"the CBC binary is missing or not executable ({solver_probe.path}). "
+            "Fix: use --solver highs, or reinstall pulp."
+        )
+    with warnings.catch_warnings():
+        # PuLP 3.3 warns about its own API changing in PuLP 4; we pin pulp<4.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        prob, cols = _cbc_problem(pulp, milp)
+    return _run_cbc(pulp, prob, cols, milp, time_limit, mip_gap, strict)
+
+
+def _cbc_problem(pulp: Any, milp: Milp) -> tuple[Any, list[Any]]:
+    prob = pulp.LpProblem("pairing", pulp.LpMinimize)
+    cols = [
+        pulp.LpVariable(
+            f"v{j}",
+            lowBound=float(milp.lb[j]),
+            upBound=None if np.isinf(milp.ub[j]) else float(milp.ub[j]),
+            cat=pulp.LpInteger if milp.integer[j] else pulp.LpContinuous,
+        )
+        for j in range(milp.num_cols)
+    ]
+    nz = np.flatnonzero(milp.c)
+    prob += pulp.LpAffineExpression([(cols[j], float(milp.c[j])) for j in nz]) if len(nz) else 0
+    order = np.argsort(milp.a_row, kind="stable")
+    bounds = np.searchsorted(milp.a_row[order], np.arange(milp.num_rows + 1))
+    for i in range(milp.num_rows):
+        idx = order[bounds[i] : bounds[i + 1]]
+        expr = pulp.LpAffineExpression([(cols[milp.a_col[k]], float(milp.a_val[k])) for k in idx])
+        lo, hi = milp.row_lb[i], milp.row_ub[i]
+        if lo == hi:
+            prob += expr == float(lo), f"r{i}"
+        else:
+            if np.isfinite(lo):
+                prob += expr >= float(lo), f"r{i}l"
+            if np.isfinite(hi):
+                prob += expr <= float(hi), f"r{i}u"
+    return prob, cols
+
+
+def _run_cbc(
+    pulp: Any,
+    prob: Any,
+    cols: list[Any],
+    milp: Milp,
+    time_limit: float | None,
+    mip_gap: float,
+    strict: bool,
+) -> RawResult:
+    with tempfile.TemporaryDirectory(prefix="pairopt-cbc-") as tmp:
+        log = Path(tmp) / "cbc.log"
+        solver = _cbc(
+            msg=False,
+            timeLimit=time_limit,
+            gapRel=mip_gap,
+            gapAbs=1e-9 if mip_gap == 0 else None,
+            logPath=str(log),
+            threads=1,
+            keepFiles=False,
+            options=[f"primalTolerance {STRICT_TOLERANCE}"] if strict else [],
+        )
+        start = time.perf_counter()
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"CBC failed: {exc}. Fix: use --solver highs.") from exc
+        seconds = time.perf_counter() - start
+        text = log.read_text(errors="replace") if log.exists() else ""
+    status, sol_status = prob.status, prob.sol_status
+    if status == pulp.LpStatusInfeasible:
+        return RawResult(Status.INFEASIBLE, None, None, None, seconds)
+    if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        values = np.array([v.varValue if v.varValue is not None else 0.0 for v in cols])
+        objective = float(milp.c @ values)
+        if sol_status == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
+            return RawResult(Status.OPTIMAL, values, objective, objective, seconds)
+        match = _CBC_BOUND.search(text)
+        bound = float(match.group(1)) if match else None
+        return RawResult(Status.LIMIT_FEASIBLE, values, objective, bound, seconds)
+    if status == pulp.LpStatusNotSolved:
+        return RawResult(Status.LIMIT_NO_SOLUTION, None, None, None, seconds)
+    raise SolverError(
+        f"CBC stopped with status '{pulp.LpStatus[status]}'. Fix: try --solver "
+        "highs, and report this scenario if it persists."
+    )
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def solver_info(name: str) -> SolverInfo | None:
+    """The named solver's version, or None when it cannot run here."""
+    if name == "highs":
+        return highs_info()
+    if name == "cbc":
+        return cbc_info()
+    raise ValueError(name)
+
+
+def run_milp(
+    name: str, milp: Milp, time_limit: float | None, mip_gap: float, strict: bool = False
+) -> RawResult:
+    if milp.num_cols == 0:
+        # Nothing to decide (every recipient needs nothing and has no candidate): the empty
+        # pairing is optimal if every row admits zero. Solvers treat this as a special case.
+        ok = bool(np.all(milp.row_lb <= 1e-9) and np.all(milp.row_ub >= -1e-9))
+        if ok:
+            return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
+        return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
+    if name == "highs":
+        return _solve_highs(milp, time_limit, mip_gap, strict)
+    if name == "cbc":
+        return _solve_cbc(milp, time_limit, mip_gap, strict)
+    raise SolverError(f"unknown solver '{name}'. Fix: use one of {', '.join(SOLVERS)}.")
+
+
+def solve_model(
+    model: PairingModel, name: str, time_limit: float | None, mip_gap: float
+) -> Outcome:
+    """Solve, then (when the objective leaves ties) re-solve among the pairings at least as
+    good as the one found, minimising the secondary objective, so the pairing returned is
+    the same whatever order the solver explored."""
+    info = solver_info(name)
+    if info is None:
+        other = "cbc" if name == "highs" else "highs"
+        raise SolverError(
+            f"solver '{name}' is not available here. Fix: use --solver {other} "
+            "(see `pairopt solvers`)."
+        )
+    first = run_milp(name, model.milp, time_limit, mip_gap)
+
+    def outcome(raw: RawResult, values: np.ndarray | None, tie: str) -> Outcome:
+        s = model.sense
+        return Outcome(
+            status=raw.status,
+            values=values,
+            objective=None if raw.objective is None else s * raw.objective,
+            bound=None if raw.bound is None else s * raw.bound,
+            seconds=total,
+            solver=info,
+            tie_break=tie,
+        )
+
+    total = first.seconds
+    if first.values is None or first.objective is None:
+        return outcome(first, None, "not needed")
+    if model.secondary is None:
+        return outcome(first, first.values, "skipped")
+    remaining = None if time_limit is None else time_limit - first.seconds
+    if remaining is not None and remaining <= 0.05:
+        return outcome(first, first.values, "stopped at limit")
+    scale = max(1.0, abs(first.objective))
+    cap = first.objective + TIE_SLACK * scale
+    tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
+    second = run_milp(name, tied, remaining, 0.0, strict=True)
+    total += second.seconds
+    if second.values is None:
+        return outcome(first, first.values, "stopped at limit")
+    primary = float(model.milp.c @ second.values)
+    if primary > first.objective + 2 * TIE_SLACK * scale:
+        # The re-solve paid for its secondary gain with primary slack beyond what we
+        # allow: keep the first, proven pairing.
+        return outcome(first, first.values, "rejected")
+    tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
+    return outcome(first, second.values, tie)

@@ -1,0 +1,181 @@
+"""The scenario file's structure: one definition for validation and the JSON schema.
+
+These models describe the YAML only (keys, types, ranges). Whether ids exist or
+columns hold numbers is checked later against the tables (`scenario.build`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAMED_OBJECTIVES = ("distance", "weighted_distance", "max_distance", "balance")
+SOLVER_NAMES = ("highs", "cbc")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableSpec(_Strict):
+    """Where a table is and which encoding/sheet to read it with."""
+
+    file: str = Field(description="Path of a .csv or .xlsx file, relative to the scenario file.")
+    encoding: str | None = Field(
+        default=None,
+        description="CSV text encoding (default: UTF-8 with or without BOM, then GB18030).",
+    )
+    sheet: str | None = Field(default=None, description="Sheet name for .xlsx (default: first).")
+
+
+class DonorTable(TableSpec):
+    id: str = Field(description="Column of unique donor ids.")
+    capacity: str = Field(description="Column with how much need the donor can take on (>= 0).")
+    lat: str | None = Field(default=None, description="Column of latitudes in degrees.")
+    lon: str | None = Field(default=None, description="Column of longitudes in degrees.")
+    label: str | None = Field(default=None, description="Column shown as the display name.")
+
+
+class RecipientTable(TableSpec):
+    id: str = Field(description="Column of unique recipient ids.")
+    need: str = Field(description="Column with the recipient's need (>= 0), unit of capacity.")
+    lat: str | None = None
+    lon: str | None = None
+    label: str | None = None
+
+
+class PairTable(TableSpec):
+    """Candidate pairs: columns donor, recipient and any of km, cost, load, score, ..."""
+
+
+class Range(_Strict):
+    """An inclusive count range; `max` absent means no upper limit."""
+
+    min: Annotated[int, Field(ge=0)] = 0
+    max: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+def _as_range(value: object) -> object:
+    """Accept an exact number as shorthand for {min: n, max: n}."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"min": value, "max": value}
+    return value
+
+
+class PairRef(_Strict):
+    donor: str
+    recipient: str
+
+
+class Rules(_Strict):
+    donors_per_recipient: Range = Field(
+        default=Range(min=1, max=1),
+        description="How many donors each recipient gets: a number or {min, max}. Default 1.",
+    )
+    recipients_per_donor: Range = Field(
+        default=Range(),
+        description="How many recipients each donor takes: a number or {min, max}. "
+        "Default: any number.",
+    )
+    max_distance_km: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Pairs farther apart than this are not allowed."
+    )
+    fixed: list[PairRef] = Field(default_factory=list, description="Pairs that must be used.")
+    forbidden: list[PairRef] = Field(default_factory=list, description="Pairs never used.")
+    exclude_donors: list[str] = Field(default_factory=list, description="Donors left out.")
+    reserve: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0, description="Share of each donor's capacity kept at home (0 <= r < 1)."
+    )
+    min_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.0,
+        description="Each donor of a recipient covers at least this fraction of its need.",
+    )
+
+    _ranges = field_validator("donors_per_recipient", "recipients_per_donor", mode="before")(
+        _as_range
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rules:
+        fixed = {(p.donor, p.recipient) for p in self.fixed}
+        clash = sorted(fixed & {(p.donor, p.recipient) for p in self.forbidden})
+        if clash:
+            names = ", ".join(f"{d} -> {r}" for d, r in clash)
+            raise ValueError(f"pairs both fixed and forbidden: {names}")
+        excluded = sorted({d for d, _ in fixed} & set(self.exclude_donors))
+        if excluded:
+            raise ValueError(f"donors both excluded and in a fixed pair: {', '.join(excluded)}")
+        dpr = self.donors_per_recipient
+        if dpr.max == 0:
+            raise ValueError("donors_per_recipient max is 0: no recipient could be served")
+        if self.min_share > 0 and dpr.min > 0 and self.min_share * dpr.min > 1 + 1e-12:
+            raise ValueError(
+                f"min_share {self.min_share} x donors_per_recipient min {dpr.min} exceeds 1"
+            )
+        return self
+
+
+class ColumnObjective(_Strict):
+    """Optimise a numeric pair-table column summed over the pairs used."""
+
+    minimize: str | None = None
+    maximize: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ColumnObjective:
+        if (self.minimize is None) == (self.maximize is None):
+            raise ValueError("give exactly one of minimize: COLUMN or maximize: COLUMN")
+        return self
+
+    @property
+    def column(self) -> str:
+        return self.minimize if self.minimize is not None else str(self.maximize)
+
+    @property
+    def sense(self) -> Literal["min", "max"]:
+        return "min" if self.minimize is not None else "max"
+
+
+class SolverSpec(_Strict):
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Seconds for the whole solve (default: no limit)."
+    )
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0, description="Relative gap at which a pairing counts as optimal (default 0)."
+    )
+    tie_break: bool = Field(
+        default=True,
+        description="Re-solve among optimal pairings with a secondary objective, so the "
+        "same scenario always yields the same pairing.",
+    )
+
+
+Objective = Literal["distance", "weighted_distance", "max_distance", "balance"] | ColumnObjective
+
+
+class ScenarioSpec(_Strict):
+    """A pairopt scenario file."""
+
+    name: str = "scenario"
+    description: str | None = None
+    donors: DonorTable
+    recipients: RecipientTable
+    pairs: PairTable | None = None
+    rules: Rules = Field(default_factory=Rules)
+    objective: Objective = "weighted_distance"
+    solver: SolverSpec = Field(default_factory=SolverSpec)
+
+
+def objective_name(objective: Objective) -> str:
+    """A display name: 'distance', ..., 'minimize cost', 'maximize score'."""
+    if isinstance(objective, ColumnObjective):
+        return f"{'minimize' if objective.sense == 'min' else 'maximize'} {objective.column}"
+    return objective

@@ -1,0 +1,277 @@
+"""Independent verification of a pairing against the scenario.
+
+Written from the scenario's tables and rules, never from model arrays or solver
+variables, so that a modelling or solver mistake shows up as a broken rule instead of
+as output. Also scores any pairing (all objectives), which `evaluate` builds on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .scenario import Scenario
+from .spec import ColumnObjective, Objective
+
+REL_TOL = 1e-6
+
+
+def _close_enough(value: float, limit: float) -> bool:
+    """value <= limit up to a relative tolerance (solver feasibility is ~1e-7)."""
+    return value <= limit + REL_TOL * max(1.0, abs(limit))
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One pair of a pairing: `share` is the amount of the recipient's need the donor covers."""
+
+    donor: str
+    recipient: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+    donor: str | None = None
+    recipient: str | None = None
+    amount: float | None = None
+
+
+@dataclass
+class DonorLoad:
+    donor: str
+    recipients: int
+    load: float
+    capacity: float
+    available: float  # capacity less the reserve
+
+    @property
+    def utilisation(self) -> float:
+        if self.available > 0:
+            return self.load / self.available
+        return 0.0 if self.load <= 0 else math.inf
+
+
+@dataclass
+class Coverage:
+    recipient: str
+    donors: int
+    covered: float
+    need: float
+
+
+@dataclass
+class Evaluation:
+    violations: list[Violation]
+    donors: list[DonorLoad]
+    recipients: list[Coverage]
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def value(self, objective: Objective) -> float:
+        key = objective.column if isinstance(objective, ColumnObjective) else objective
+        return self.values.get(key, math.nan)
+
+
+def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
+    """Check every rule and compute every objective for a pairing given by ids."""
+    rules = scenario.rules
+    d_index, r_index = scenario.donor_index, scenario.recipient_index
+    violations: list[Violation] = []
+
+    def broken(
+        rule: str,
+        message: str,
+        donor: str | None = None,
+        recipient: str | None = None,
+        amount: float | None = None,
+    ) -> None:
+        violations.append(Violation(rule, message, donor, recipient, amount))
+
+    excluded = set(rules.exclude_donors)
+    forbidden = {(p.donor, p.recipient) for p in rules.forbidden}
+    seen: set[tuple[str, str]] = set()
+    by_donor: dict[str, list[Assignment]] = defaultdict(list)
+    by_recipient: dict[str, list[Assignment]] = defaultdict(list)
+    for a in pairing:
+        key = (a.donor, a.recipient)
+        if key in seen:
+            broken(
+                "duplicate",
+                f"the pair {a.donor} -> {a.recipient} appears twice.",
+                a.donor,
+                a.recipient,
+            )
+            continue
+        seen.add(key)
+        by_donor[a.donor].append(a)
+        by_recipient[a.recipient].append(a)
+        d, r = d_index[a.donor], r_index[a.recipient]
+        if not math.isfinite(a.share) or a.share < -REL_TOL:
+            broken(
+                "share",
+                f"{a.donor} -> {a.recipient} has share {a.share:g}; shares must be >= 0.",
+                a.donor,
+                a.recipient,
+                a.share,
+            )
+        if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
+            broken(
+                "pairs",
+                f"{a.donor} -> {a.recipient} is not a candidate pair in the pair table.",
+                a.donor,
+                a.recipient,
+            )
+        if a.donor in excluded:
+            broken(
+                "exclude_donors",
+                f"{a.donor} is excluded but paired with {a.recipient}.",
+                a.donor,
+                a.recipient,
+            )
+        if key in forbidden:
+            broken(
+                "forbidden",
+                f"{a.donor} -> {a.recipient} is a forbidden pair.",
+                a.donor,
+                a.recipient,
+            )
+        limit = rules.max_distance_km
+        if limit is not None:
+            km = scenario.distance_km(d, r)
+            if math.isnan(km):
+                broken(
+                    "max_distance_km",
+                    f"{a.donor} -> {a.recipient} has no known distance.",
+                    a.donor,
+                    a.recipient,
+                )
+            elif not _close_enough(km, limit):
+                broken(
+                    "max_distance_km",
+                    f"{a.donor} -> {a.recipient} is {km:.1f} km apart, "
+                    f"{km - limit:.1f} km over the limit of {limit:g} km.",
+                    a.donor,
+                    a.recipient,
+                    km - limit,
+                )
+
+    for p in rules.fixed:
+        if (p.donor, p.recipient) not in seen:
+            broken(
+                "fixed",
+                f"the fixed pair {p.donor} -> {p.recipient} is missing.",
+                p.donor,
+                p.recipient,
+            )
+
+    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
+    coverage: list[Coverage] = []
+    for r, name in enumerate(scenario.recipients):
+        pairs = by_recipient.get(name, [])
+        need = float(scenario.need[r])
+        covered = sum(a.share for a in pairs)
+        coverage.append(Coverage(name, len(pairs), covered, need))
+        if abs(covered - need) > REL_TOL * max(1.0, need):
+            broken(
+                "coverage",
+                f"{name} needs {need:g} and its donors cover {covered:g} ({covered - need:+g}).",
+                recipient=name,
+                amount=covered - need,
+            )
+        count_ok = len(pairs) >= dpr.min and (dpr.max is None or len(pairs) <= dpr.max)
+        if not count_ok:
+            broken(
+                "donors_per_recipient",
+                f"{name} has {len(pairs)} donor(s); the rule allows {_range(dpr.min, dpr.max)}.",
+                recipient=name,
+                amount=float(len(pairs)),
+            )
+        if rules.min_share > 0 and need > 0:
+            for a in pairs:
+                if a.share < rules.min_share * need - REL_TOL * max(1.0, need):
+                    broken(
+                        "min_share",
+                        f"{a.donor} covers {a.share:g} of {name}'s need {need:g}, "
+                        f"less than min_share {rules.min_share:g}.",
+                        a.donor,
+                        name,
+                        a.share,
+                    )
+
+    loads: list[DonorLoad] = []
+    for d, name in enumerate(scenario.donors):
+        pairs = by_donor.get(name, [])
+        used = 0.0
+        for a in pairs:
+            r = r_index[a.recipient]
+            need = float(scenario.need[r])
+            fraction = a.share / need if need > 0 else 0.0
+            used += scenario.load(d, r) * fraction
+        capacity = float(scenario.capacity[d])
+        available = capacity * (1.0 - rules.reserve)
+        loads.append(DonorLoad(name, len(pairs), used, capacity, available))
+        if not _close_enough(used, available):
+            reserve = (
+                f" (capacity {capacity:g} less reserve {rules.reserve:g})" if rules.reserve else ""
+            )
+            broken(
+                "capacity",
+                f"{name} carries a load of {used:g}, {used - available:g} over "
+                f"its available {available:g}{reserve}.",
+                donor=name,
+                amount=used - available,
+            )
+        if name in excluded:
+            continue
+        if len(pairs) < rpd.min or (rpd.max is not None and len(pairs) > rpd.max):
+            broken(
+                "recipients_per_donor",
+                f"{name} has {len(pairs)} recipient(s); the rule "
+                f"allows {_range(rpd.min, rpd.max)}.",
+                donor=name,
+                amount=float(len(pairs)),
+            )
+
+    return Evaluation(violations, loads, coverage, _values(scenario, pairing, loads))
+
+
+def _range(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low}"
+    return f"exactly {low}" if low == high else f"{low} to {high}"
+
+
+def _values(
+    scenario: Scenario, pairing: list[Assignment], loads: list[DonorLoad]
+) -> dict[str, float]:
+    """Every objective's value for this pairing (NaN where data are missing)."""
+    d_index, r_index = scenario.donor_index, scenario.recipient_index
+    distance = weighted = 0.0
+    longest = 0.0
+    for a in pairing:
+        km = scenario.distance_km(d_index[a.donor], r_index[a.recipient])
+        distance += km
+        weighted += a.share * km
+        longest = max(longest, km) if not math.isnan(km) else math.nan
+    balance = max((x.utilisation for x in loads if x.load > 0 or x.available > 0), default=0.0)
+    values = {
+        "distance": distance,
+        "weighted_distance": weighted,
+        "max_distance": longest,
+        "balance": balance,
+    }
+    if scenario.pairs is not None:
+        for column in scenario.pairs.columns:
+            if column in values or column in ("km",):
+                continue
+            values[column] = sum(
+                scenario.pair_value(d_index[a.donor], r_index[a.recipient], column) for a in pairing
+            )
+    return values

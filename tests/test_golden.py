@@ -1,0 +1,43 @@
+"""Golden files: the shipped scenarios' JSON output, byte for byte (solver version aside).
+
+Regenerate after an intended change with PAIROPT_UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pairing_opt.cli import main
+
+from .conftest import EXAMPLE, HUBEI, HUBEI_SOURCED19
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {
+    "example": EXAMPLE,
+    "hubei-2020": HUBEI,
+    "hubei-2020-sourced19": HUBEI_SOURCED19,
+}
+
+
+def normalise(text: str) -> str:
+    data = json.loads(text)
+    data["solver"]["version"] = "*"  # a newer HiGHS may be installed; the result must not move
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_solve_json_matches_golden(name: str) -> None:
+    result = CliRunner().invoke(
+        main, ["solve", str(CASES[name]), "--format", "json", "--no-timings", "--solver", "highs"]
+    )
+    assert result.exit_code == 0, result.stderr
+    actual = normalise(result.stdout)
+    golden = GOLDEN / f"{name}.solve.json"
+    if os.environ.get("PAIROPT_UPDATE_GOLDEN") == "1":
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")

@@ -1,0 +1,183 @@
+"""Loading and validation: every bad input is named by file, row/line and column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pairing_opt.errors import InputError
+from pairing_opt.loader import load
+
+Make = Callable[..., Path]
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(InputError) as info:
+        load(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_loads_tables_with_coordinates_and_labels(tmp_path: Path, scenario_dir: Make) -> None:
+    path = scenario_dir(donors="id,cap,lat,lon,zh\nA,10,30,110,甲\nB,8,31,115,\n")
+    text = path.read_text().replace("lon: lon\nrecipients", "lon: lon\n  label: zh\nrecipients")
+    path.write_text(text)
+    scenario = load(path)
+    assert scenario.donors == ("A", "B")
+    assert scenario.donor_labels == ("甲", "B")  # empty label falls back to the id
+    assert scenario.capacity.tolist() == [10.0, 8.0]
+    assert scenario.recipients == ("X", "Y", "Z")
+    # Great-circle distance A->X: (30N,110E) to (30.5N,112E) is about 200 km.
+    assert 195 < scenario.distance_km(0, 0) < 205
+
+
+def test_missing_scenario_file(tmp_path: Path) -> None:
+    (msg,) = problems(tmp_path / "nope.yaml")
+    assert "does not exist" in msg and "nope.yaml" in msg
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    (msg,) = problems(tmp_path)
+    assert "folder" in msg and "scenario.yaml" in msg
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\ndonors: [unclosed\n")
+    (msg,) = problems(path)
+    assert "YAML syntax error" in msg and "line" in msg
+
+
+def test_unknown_and_missing_keys_are_all_reported(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    text = path.read_text().replace("name: test", "name: test\ncolour: red")
+    text = text.replace("  need: need\n", "")
+    path.write_text(text)
+    msgs = problems(path)
+    assert any("unknown key 'colour'" in m and "line 2" in m and "donors" in m for m in msgs)
+    assert any("required key 'need' is missing" in m for m in msgs)
+
+
+def test_duplicate_yaml_key(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    path.write_text(path.read_text() + "name: again\n")
+    (msg,) = problems(path)
+    assert "appears twice" in msg and "(name)" in msg
+
+
+def test_unknown_objective_lists_choices(scenario_dir: Make) -> None:
+    (msg,) = problems(scenario_dir(objective="shortest"))
+    assert "objective" in msg and "weighted_distance" in msg and "minimize" in msg
+
+
+def test_rules_min_above_max(scenario_dir: Make) -> None:
+    (msg,) = problems(scenario_dir(rules={"donors_per_recipient": {"min": 3, "max": 2}}))
+    assert "donors_per_recipient" in msg and "greater than max" in msg
+
+
+def test_fixed_and_forbidden_same_pair(scenario_dir: Make) -> None:
+    pair = {"donor": "A", "recipient": "X"}
+    (msg,) = problems(scenario_dir(rules={"fixed": [pair], "forbidden": [pair]}))
+    assert "both fixed and forbidden" in msg and "A -> X" in msg
+
+
+def test_table_problems_name_file_row_column_and_are_collected(scenario_dir: Make) -> None:
+    donors = "id,cap,lat,lon\nA,ten,30,110\nA,-3,31,115\nC,,95,120\n"
+    msgs = problems(scenario_dir(donors=donors))
+    joined = "\n".join(msgs)
+    assert "donors.csv, row 2, column 'cap': 'ten' is not a capacity" in joined
+    assert "donors.csv, row 3, column 'id': duplicate id 'A' (also in row 2)" in joined
+    assert "donors.csv, row 3, column 'cap': -3 is below the minimum 0" in joined
+    assert "donors.csv, row 4, column 'cap': the cell is empty" in joined
+    assert "donors.csv, row 4, column 'lat': 95 is above the maximum 90" in joined
+    assert all("Fix:" in m for m in msgs)
+
+
+def test_missing_column_lists_the_columns(scenario_dir: Make) -> None:
+    (msg,) = problems(scenario_dir(recipients="id,demand,lat,lon\nX,1,30,110\n"))
+    assert "recipients.csv, column 'need'" in msg and "'demand'" in msg
+
+
+def test_nan_and_infinite_values(scenario_dir: Make) -> None:
+    msgs = problems(scenario_dir(recipients="id,need,lat,lon\nX,NaN,30,110\nY,inf,30,111\n"))
+    assert any("row 2" in m and "missing value marker" in m for m in msgs)
+    assert any("row 3" in m and "infinite" in m for m in msgs)
+
+
+def test_unknown_ids_in_rules_suggest_a_match(scenario_dir: Make) -> None:
+    path = scenario_dir(
+        rules={"fixed": [{"donor": "AA", "recipient": "X"}], "exclude_donors": ["Q"]}
+    )
+    msgs = problems(path)
+    assert any("unknown donor 'AA'" in m and "did you mean 'A'" in m and "line" in m for m in msgs)
+    assert any("unknown donor 'Q'" in m for m in msgs)
+
+
+def test_pair_table_unknown_ids_and_duplicates(scenario_dir: Make) -> None:
+    pairs = "donor,recipient,km\nA,X,100\nA,X,120\nB,W,50\n"
+    msgs = problems(scenario_dir(pairs=pairs))
+    assert any("pairs.csv, row 3" in m and "listed twice" in m for m in msgs)
+    assert any("pairs.csv, row 4, column 'recipient': unknown recipient 'W'" in m for m in msgs)
+
+
+def test_distance_needed_but_unknown(scenario_dir: Make) -> None:
+    donors = "id,cap\nA,10\nB,10\n"
+    recipients = "id,need\nX,1\n"
+    path = scenario_dir(donors=donors, recipients=recipients)
+    text = path.read_text().replace("  lat: lat\n  lon: lon\n", "")
+    path.write_text(text)
+    (msg,) = problems(path)
+    assert "needs a distance" in msg and "A -> X" in msg and "lat/lon" in msg
+
+
+def test_missing_table_file_and_bad_suffix(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    text = path.read_text().replace("file: donors.csv", "file: gone.csv")
+    text = text.replace("file: recipients.csv", "file: recipients.json")
+    path.write_text(text)
+    (path.parent / "recipients.json").write_text("{}")
+    msgs = problems(path)
+    assert any("gone.csv" in m and "does not exist" in m for m in msgs)
+    assert any("recipients.json" in m and "unsupported table type" in m for m in msgs)
+
+
+def test_empty_and_binary_tables(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    (path.parent / "donors.csv").write_bytes(b"")
+    (path.parent / "recipients.csv").write_bytes(b"\x00\x01\x02junk")
+    msgs = problems(path)
+    assert any("donors.csv" in m and "empty" in m for m in msgs)
+    assert any("recipients.csv" in m and "binary" in m for m in msgs)
+
+
+def test_utf8_bom_and_gb18030_are_read(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    text = "id,cap,lat,lon,名称\nA,10,30,110,河北省\nB,8,31,115,山西省\n"
+    (path.parent / "donors.csv").write_bytes(text.encode("gb18030"))
+    (path.parent / "recipients.csv").write_bytes(
+        "\ufeff".encode() + b"id,need,lat,lon\nX,1,30,111\n"
+    )
+    scenario = load(path)
+    assert scenario.donors == ("A", "B") and scenario.recipients == ("X",)
+
+
+def test_undecodable_table_names_an_encoding(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    text = path.read_text().replace("file: donors.csv", "file: donors.csv\n  encoding: ascii")
+    path.write_text(text)
+    (path.parent / "donors.csv").write_bytes("id,cap,lat,lon\nÄ,1,30,110\n".encode("latin-1"))
+    (msg,) = problems(path)
+    assert "not valid ascii" in msg and "encoding:" in msg
+
+
+def test_xlsx_table(scenario_dir: Make) -> None:
+    path = scenario_dir()
+    frame = pd.DataFrame({"id": ["A", "B"], "cap": [10, 8], "lat": [30, 31], "lon": [110, 115]})
+    frame.to_excel(path.parent / "donors.xlsx", index=False)
+    path.write_text(path.read_text().replace("file: donors.csv", "file: donors.xlsx"))
+    scenario = load(path)
+    assert scenario.donors == ("A", "B")
+    np.testing.assert_allclose(scenario.capacity, [10, 8])
