@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -85,10 +86,16 @@ def _objective(value: str | None) -> Any:
     )
 
 
-def _load(path: str) -> Any:
+def _load(path: str, overrides: tuple[str, ...] = ()) -> Any:
     from .loader import load
 
-    return load(path)
+    return load(path, list(overrides))
+
+
+SET_HELP = (
+    "What-if override of a scenario value, repeatable: KEY=VALUE with VALUE in YAML, e.g. "
+    "rules.max_distance_km=1000, objective=distance, rules.exclude_donors=[Guangdong]."
+)
 
 
 @main.command()
@@ -111,7 +118,7 @@ def _load(path: str) -> Any:
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
-    help="Seconds for the whole solve (overrides solver.time_limit).",
+    help="Seconds for each solve (overrides solver.time_limit).",
 )
 @click.option(
     "--mip-gap",
@@ -119,6 +126,18 @@ def _load(path: str) -> Any:
     help="Relative gap accepted as optimal (overrides solver.mip_gap).",
 )
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option(
+    "--alternatives",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="The K best distinct pairings, each a proven optimum with the earlier ones cut off.",
+)
+@click.option(
+    "--labels",
+    is_flag=True,
+    help="CSV: append donor_label,recipient_label (the scenario's display names).",
+)
 @click.option("--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def solve(
@@ -129,6 +148,9 @@ def solve(
     time_limit: float | None,
     mip_gap: float | None,
     objective: str | None,
+    overrides: tuple[str, ...],
+    alternatives: int | None,
+    labels: bool,
     no_timings: bool,
     quiet: bool,
 ) -> None:
@@ -139,44 +161,55 @@ def solve(
       pairopt solve scenarios/hubei-2020/scenario.yaml
       pairopt solve scenario.yaml --format json --no-timings > result.json
       pairopt solve scenario.yaml --objective max_distance --time-limit 30
+      pairopt solve scenario.yaml --set rules.max_distance_km=1000 --alternatives 5
     """
-    from .engine import solve as run
-    from .engine import with_options
+    from .engine import solve_alternatives, with_options
     from .output import write_text
     from .report import STATUS_TEXT, summary_lines, to_csv, to_json, to_table
     from .solver import Status
 
     data = with_options(
-        _load(scenario),
+        _load(scenario, overrides),
         objective=_objective(objective),
         solver=solver,
         time_limit=time_limit,
         mip_gap=mip_gap,
     )
-    result = run(data)
+    wanted = alternatives or 1
+    results = solve_alternatives(data, wanted)
+    numbered = alternatives is not None
     timings = not no_timings
-    if result.status == Status.LIMIT_NO_SOLUTION:
+    if results[0].status == Status.LIMIT_NO_SOLUTION:
         _fail(
             [
-                STATUS_TEXT[result.status] + ".",
+                STATUS_TEXT[results[0].status] + ".",
                 "Fix: raise --time-limit, or relax the rules; no output was written.",
             ],
             int(ExitCode.LIMIT_REACHED),
         )
     if fmt == "csv":
-        content = to_csv(result)
+        content = to_csv(results, numbered=numbered, labels=labels)
     elif fmt == "json":
-        content = to_json(result, timings=timings)
+        content = to_json(results, timings=timings, numbered=numbered)
     else:
         to_terminal = output is None and sys.stdout.isatty()
-        content = to_table(result, color=to_terminal, timings=timings)
+        content = to_table(results, color=to_terminal, timings=timings)
     write_text(content, output)
     if not quiet and (fmt != "table" or output is not None):
-        for line in summary_lines(result, timings=timings):
-            click.echo(line, err=True)
-    if result.status != Status.OPTIMAL:
+        for rank, result in enumerate(results, start=1):
+            if numbered:
+                click.echo(f"Alternative {rank} of {len(results)}:", err=True)
+            for line in summary_lines(result, timings=timings):
+                click.echo(line, err=True)
+    if len(results) < wanted:
         click.echo(
-            "pairopt: warning: the pairing is NOT proven optimal (stopped at the time "
+            f"pairopt: only {len(results)} distinct pairing(s) found: no further pairing "
+            "satisfies the rules, or a solve stopped at its limit.",
+            err=True,
+        )
+    if any(r.status != Status.OPTIMAL for r in results):
+        click.echo(
+            "pairopt: warning: a pairing is NOT proven optimal (stopped at the time "
             "limit); see the gap above. Fix: raise --time-limit or --mip-gap.",
             err=True,
         )
@@ -185,10 +218,138 @@ def solve(
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True))
+@click.argument("pairing", type=click.Path(dir_okay=True))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the output to this file (atomically) instead of stdout.",
+)
+@click.option("--vs-optimal", is_flag=True, help="Also solve the scenario and report the gap.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds for the optimum's solve (overrides solver.time_limit).",
+)
+@click.option("--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed.")
+def evaluate(
+    scenario: str,
+    pairing: str,
+    fmt: str,
+    output: str | None,
+    vs_optimal: bool,
+    overrides: tuple[str, ...],
+    solver: str | None,
+    time_limit: float | None,
+    no_timings: bool,
+) -> None:
+    """Score PAIRING (a pairing CSV) against SCENARIO: every rule it breaks, its objective,
+    loads and coverage. Exit 0 if it satisfies every rule, 1 if it breaks any.
+
+    Empty shares are computed: the split that breaks capacity and coverage least, then
+    has the least weighted distance.
+
+    \b
+    Examples:
+      pairopt evaluate scenarios/hubei-2020/scenario.yaml scenarios/hubei-2020/pairing_2020.csv
+      pairopt evaluate scenario.yaml pairing.csv --vs-optimal --format json
+    """
+    from .engine import complete_pairing, with_options
+    from .engine import solve as run
+    from .errors import InfeasibleError
+    from .output import write_text
+    from .pairing_io import read_pairing
+    from .report import evaluation_dict, evaluation_table
+    from .verify import evaluate as check_rules
+
+    data = with_options(_load(scenario, overrides), solver=solver, time_limit=time_limit)
+    rows = read_pairing(pairing, data)
+    completion = complete_pairing(data, rows)
+    evaluation = check_rules(data, completion.pairing)
+    optimum = None
+    if vs_optimal:
+        try:
+            optimum = run(data)
+        except InfeasibleError as exc:
+            click.echo(
+                "pairopt: the scenario itself is infeasible, so there is no optimum to "
+                "compare with:",
+                err=True,
+            )
+            for line in exc.lines()[1:]:
+                click.echo(line, err=True)
+    if fmt == "json":
+        report = evaluation_dict(
+            data, completion, evaluation, pairing, optimum, timings=not no_timings
+        )
+        content = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    else:
+        to_terminal = output is None and sys.stdout.isatty()
+        content = evaluation_table(
+            data, completion, evaluation, pairing, optimum, color=to_terminal
+        )
+    write_text(content, output)
+    if not evaluation.ok:
+        click.echo(f"pairopt: {pairing} breaks {len(evaluation.violations)} rule(s).", err=True)
+        sys.exit(int(ExitCode.INFEASIBLE))
+
+
+@main.command()
+@click.argument("a", type=click.Path(dir_okay=True))
+@click.argument("b", type=click.Path(dir_okay=True))
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=True),
+    help="Also compare objective values and donor loads under this scenario.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def compare(a: str, b: str, scenario: str | None, fmt: str, overrides: tuple[str, ...]) -> None:
+    """Compare two pairing CSVs, like diff: pairs only in A, only in B, recipients whose
+    donors changed. Exit 0 when they are the same, 1 when they differ.
+
+    \b
+    Examples:
+      pairopt compare scenarios/hubei-2020/pairing_2020.csv optimum.csv
+      pairopt compare a.csv b.csv --scenario scenarios/hubei-2020/scenario.yaml --format json
+    """
+    from .compare import compare as diff
+    from .compare import comparison_to_dict, comparison_to_text
+    from .engine import complete_pairing
+    from .pairing_io import read_pairing
+
+    data = _load(scenario, overrides) if scenario is not None else None
+    if overrides and data is None:
+        raise InputError([Problem("--set", "needs --scenario.", "add --scenario SCENARIO.")])
+    rows_a, rows_b = read_pairing(a, data), read_pairing(b, data)
+    done_a = done_b = None
+    if data is not None:
+        done_a = complete_pairing(data, rows_a).pairing
+        done_b = complete_pairing(data, rows_b).pairing
+    result = diff(rows_a, rows_b, data, done_a, done_b, names=(a, b))
+    if fmt == "json":
+        click.echo(json.dumps(comparison_to_dict(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"A = {a}\nB = {b}")
+        click.echo(comparison_to_text(replace(result, names=("A", "B"))), nl=False)
+    if not result.same:
+        sys.exit(int(ExitCode.INFEASIBLE))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def check(scenario: str, fmt: str) -> None:
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
     """Load and validate SCENARIO without solving; exit 1 if a conflict is certain.
 
     \b
@@ -198,7 +359,7 @@ def check(scenario: str, fmt: str) -> None:
     """
     from .diagnose import summary
 
-    info = summary(_load(scenario))
+    info = summary(_load(scenario, overrides))
     if fmt == "json":
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:

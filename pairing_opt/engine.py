@@ -13,9 +13,10 @@ import numpy as np
 
 from .diagnose import conflicts
 from .errors import InfeasibleError, SolverError
-from .model import PairingModel, build_model
+from .model import Milp, PairingModel, build_model
+from .pairing_io import PairingRow
 from .scenario import Scenario, check_objective_data
-from .solver import Outcome, SolverInfo, Status, relative_gap, solve_model
+from .solver import Outcome, SolverInfo, Status, relative_gap, run_milp, solve_model
 from .spec import Objective, SolverSpec, objective_name
 from .verify import Assignment, Evaluation, evaluate
 
@@ -96,8 +97,42 @@ def solve(scenario: Scenario) -> SolveResult:
             "Fix: relax the rules named above (or add donors or "
             "capacity), then run `pairopt check` again.",
         )
-    options = scenario.solver
+    return _solve_with(scenario, build_model(scenario))
+
+
+def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
+    """The `count` best distinct pairings (different pair sets), in order. Each is a proven
+    optimum of the problem with the earlier ones cut off; fewer come back when no further
+    pairing satisfies the rules or a solve stops at its limit."""
+    first = solve(scenario)
+    results = [first]
     model = build_model(scenario)
+    index = {
+        (int(d), int(r)): i
+        for i, (d, r) in enumerate(
+            zip(model.candidates.donor, model.candidates.recipient, strict=True)
+        )
+    }
+    previous = first
+    while len(results) < count and previous.status == Status.OPTIMAL:
+        used = np.zeros(len(model.candidates), dtype=bool)
+        for a in previous.pairing:
+            used[index[(scenario.donor_index[a.donor], scenario.recipient_index[a.recipient])]] = (
+                True
+            )
+        model = model.without(used)
+        try:
+            previous = _solve_with(scenario, model)
+        except InfeasibleError:
+            break
+        if previous.status == Status.LIMIT_NO_SOLUTION:
+            break
+        results.append(previous)
+    return results
+
+
+def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
+    options = scenario.solver
     outcome = solve_model(model, options.name, options.time_limit, options.mip_gap)
     if outcome.status == Status.INFEASIBLE:
         raise InfeasibleError(
@@ -170,3 +205,102 @@ def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome) -> None
             + " ".join(problems)
             + " Fix: try the other solver (--solver) and report this scenario."
         )
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A pairing with every share known, and whether pairopt had to compute any."""
+
+    pairing: list[Assignment]
+    computed: bool
+
+
+def complete_pairing(scenario: Scenario, rows: list[PairingRow]) -> Completion:
+    """Fill in shares a pairing file leaves empty.
+
+    Given shares are kept. The empty ones get the split that breaks the rules least: first
+    the least total capacity overload plus uncovered or over-covered need, then (when
+    distances are known) the least weighted distance. A pairing that cannot meet the rules
+    under any split is reported with its smallest possible violations.
+    """
+    if all(r.share is not None for r in rows):
+        return Completion(
+            [Assignment(r.donor, r.recipient, float(r.share or 0.0)) for r in rows], computed=False
+        )
+    n, n_d, n_r = len(rows), len(scenario.donors), len(scenario.recipients)
+    d = np.array([scenario.donor_index[r.donor] for r in rows], dtype=np.int64)
+    r = np.array([scenario.recipient_index[x.recipient] for x in rows], dtype=np.int64)
+    need = scenario.need[r]
+    load = np.array([scenario.load(int(i), int(j)) for i, j in zip(d, r, strict=True)])
+    km = np.array([scenario.distance_km(int(i), int(j)) for i, j in zip(d, r, strict=True)])
+    # Columns: f (n fractions), overload per donor (n_d), under and over per recipient (2 n_r).
+    n_cols = n + n_d + 2 * n_r
+    lb, ub = np.zeros(n_cols), np.full(n_cols, np.inf)
+    ub[:n] = 1.0
+    for i, row in enumerate(rows):
+        if row.share is not None:
+            value = row.share / need[i] if need[i] > 0 else 0.0
+            lb[i] = ub[i] = value
+        elif need[i] > 0:
+            lb[i] = min(scenario.rules.min_share, 1.0)
+    cols = np.arange(n)
+    a_row = [r, d + n_r]
+    a_col = [cols, cols]
+    a_val = [np.ones(n), load]
+    covered = np.flatnonzero(np.bincount(r, minlength=n_r) > 0)
+    # coverage: sum f + under - over = 1 for every recipient with a need and a donor
+    a_row += [covered, covered]
+    a_col += [n + n_d + covered, n + n_d + n_r + covered]
+    a_val += [np.ones(len(covered)), -np.ones(len(covered))]
+    # capacity: sum load f - overload <= available
+    a_row.append(np.arange(n_d) + n_r)
+    a_col.append(n + np.arange(n_d))
+    a_val.append(-np.ones(n_d))
+    row_lb = np.concatenate([np.full(n_r, -np.inf), np.full(n_d, -np.inf)])
+    row_ub = np.concatenate([np.full(n_r, np.inf), scenario.effective_capacity])
+    positive = covered[scenario.need[covered] > 0]
+    row_lb[positive] = row_ub[positive] = 1.0
+    c = np.zeros(n_cols)
+    c[n : n + n_d] = 1.0
+    c[n + n_d :] = np.concatenate([scenario.need, scenario.need])
+    milp = Milp(
+        c=c,
+        lb=lb,
+        ub=ub,
+        integer=np.zeros(n_cols, dtype=bool),
+        a_row=np.concatenate(a_row),
+        a_col=np.concatenate(a_col),
+        a_val=np.concatenate(a_val),
+        row_lb=row_lb,
+        row_ub=row_ub,
+    )
+    name = scenario.solver.name
+    first = run_milp(name, milp, scenario.solver.time_limit, 0.0)
+    if first.values is None or first.objective is None:
+        raise SolverError(
+            "could not compute the shares of the pairing (the share LP did not "
+            "solve). Fix: give the shares in the pairing file's share column."
+        )
+    values = first.values
+    if not np.isnan(km).any():
+        second_c = np.zeros(n_cols)
+        second_c[:n] = km * need
+        capped = milp.with_objective_cap(
+            c, first.objective + 1e-9 * max(1.0, first.objective), second_c
+        )
+        second = run_milp(name, capped, scenario.solver.time_limit, 0.0, strict=True)
+        if second.values is not None:
+            values = second.values
+    fractions = np.clip(values[:n], 0.0, 1.0)
+    pairing = [
+        Assignment(
+            row.donor,
+            row.recipient,
+            float(row.share) if row.share is not None else float(fractions[i] * need[i]),
+        )
+        for i, row in enumerate(rows)
+    ]
+    return Completion(pairing, computed=True)

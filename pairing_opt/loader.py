@@ -32,6 +32,7 @@ class _LineMap:
         self.name = name
         self.lines: dict[Path_, int] = {}
         self.duplicates: list[tuple[Path_, int]] = []
+        self.overridden: set[Path_] = set()  # keys given with --set, not in the file
         if root is not None:
             self._walk(root, ())
 
@@ -50,6 +51,9 @@ class _LineMap:
                 self._walk(item, (*path, i))
 
     def __call__(self, path: Path_) -> str:
+        for key in self.overridden:
+            if tuple(path[: len(key)]) == key:
+                return f"--set {'.'.join(str(p) for p in path)}"
         probe = tuple(path)
         while probe and probe not in self.lines:
             probe = probe[:-1]
@@ -391,11 +395,55 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> pd.DataFrame:
     return frame
 
 
-def load_spec(path: Path | str) -> tuple[ScenarioSpec, _LineMap]:
-    """Read and validate the scenario YAML alone (no tables)."""
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `--set KEY=VALUE` what-ifs to the parsed scenario (VALUE is read as YAML:
+    1000, distance, [Guangdong], {min: 1, max: 2}). Unknown keys list the valid ones."""
+    problems = Collector()
+    for text in overrides:
+        where = f"--set {text}"
+        key, sep, raw = text.partition("=")
+        path = [p for p in key.strip().split(".") if p]
+        if not sep or not path:
+            problems.add(where, "expected KEY=VALUE.", "e.g. --set rules.max_distance_km=1000")
+            continue
+        valid = _model_fields(tuple(path[:-1]))
+        if path[-1] not in valid:
+            known = ", ".join(valid) if valid else "none (this key holds a value, not keys)"
+            problems.add(
+                where,
+                f"unknown key '{'.'.join(path)}'.",
+                f"valid keys at '{'.'.join(path[:-1]) or 'top level'}': {known}.",
+            )
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            problems.add(
+                where, f"the value is not valid YAML ({exc}).", "quote it, e.g. --set name='A: B'."
+            )
+            continue
+        node = data
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[path[-1]] = value
+    problems.raise_if_any()
+    return data
+
+
+def load_spec(
+    path: Path | str, overrides: list[str] | None = None
+) -> tuple[ScenarioSpec, _LineMap]:
+    """Read and validate the scenario YAML alone (no tables), with --set overrides."""
     path = Path(path)
     text = _read_scenario_text(path)
     data, lines = _parse_yaml(text, str(path))
+    if overrides:
+        data = apply_overrides(data, overrides)
+        lines.overridden = {tuple(o.partition("=")[0].strip().split(".")) for o in overrides}
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
@@ -403,18 +451,10 @@ def load_spec(path: Path | str) -> tuple[ScenarioSpec, _LineMap]:
     return spec, lines
 
 
-def spec_from_data(data: dict[str, Any], name: str) -> ScenarioSpec:
-    """Validate an already-parsed scenario mapping (used after --set overrides)."""
-    try:
-        return ScenarioSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(_spec_problems(exc, _LineMap(name, None))) from exc
-
-
-def load(path: Path | str) -> Scenario:
+def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
     """Read, validate and build a scenario from a YAML file and its tables."""
     path = Path(path)
-    spec, lines = load_spec(path)
+    spec, lines = load_spec(path, overrides)
     return load_tables(spec, path, lines)
 
 

@@ -15,7 +15,7 @@ The model never reads files and never calls a solver: `solve` does that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -47,21 +47,21 @@ class Milp:
     def num_rows(self) -> int:
         return len(self.row_lb)
 
+    def with_row(self, coefficients: np.ndarray, lb: float, ub: float) -> Milp:
+        """A copy with one more row lb <= coefficients.v <= ub (dense coefficient vector)."""
+        cols = np.flatnonzero(coefficients)
+        return replace(
+            self,
+            a_row=np.concatenate([self.a_row, np.full(len(cols), self.num_rows)]),
+            a_col=np.concatenate([self.a_col, cols]),
+            a_val=np.concatenate([self.a_val, coefficients[cols]]),
+            row_lb=np.append(self.row_lb, lb),
+            row_ub=np.append(self.row_ub, ub),
+        )
+
     def with_objective_cap(self, cost: np.ndarray, cap: float, new_c: np.ndarray) -> Milp:
         """A copy that keeps cost.v <= cap and minimises new_c.v (lexicographic tie-break)."""
-        cols = np.flatnonzero(cost)
-        row = self.num_rows
-        return Milp(
-            c=new_c,
-            lb=self.lb,
-            ub=self.ub,
-            integer=self.integer,
-            a_row=np.concatenate([self.a_row, np.full(len(cols), row)]),
-            a_col=np.concatenate([self.a_col, cols]),
-            a_val=np.concatenate([self.a_val, cost[cols]]),
-            row_lb=np.append(self.row_lb, -INF),
-            row_ub=np.append(self.row_ub, cap),
-        )
+        return replace(self.with_row(cost, -INF, cap), c=new_c)
 
 
 @dataclass
@@ -88,6 +88,13 @@ class PairingModel:
         frac[np.abs(frac) < 1e-9] = 0.0
         frac[np.abs(frac - 1.0) < 1e-9] = 1.0
         return np.asarray(frac)
+
+    def without(self, used: np.ndarray) -> PairingModel:
+        """The model with one pairing cut off (a no-good cut on its pair set): every later
+        solution differs from it in at least one pair."""
+        coefficients = np.zeros(self.milp.num_cols)
+        coefficients[self.x_col] = np.where(used, 1.0, -1.0)
+        return replace(self, milp=self.milp.with_row(coefficients, -INF, float(used.sum()) - 1))
 
     def used(self, values: np.ndarray) -> np.ndarray:
         """Binary decisions rounded with a tolerance (0.9999991 happens)."""

@@ -16,10 +16,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .engine import SolveResult
+from .engine import Completion, SolveResult
 from .scenario import Scenario
 from .solver import Status
-from .verify import Assignment
+from .spec import objective_name
+from .verify import Assignment, Evaluation
 
 PAIRING_COLUMNS = ("donor", "recipient", "share", "distance_km")
 DECIMALS = 6
@@ -58,59 +59,49 @@ def _km(scenario: Scenario, a: Assignment) -> float:
     )
 
 
-def to_csv(result: SolveResult) -> str:
-    """The pairing CSV: donor,recipient,share,distance_km (the format `evaluate` reads)."""
+def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool = False) -> str:
+    """The pairing CSV: donor,recipient,share,distance_km (the format `evaluate` reads);
+    `labels` appends donor_label,recipient_label (the scenario's display names), and
+    `numbered` puts an `alternative` column first that numbers the pairings from 1."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(PAIRING_COLUMNS)
-    for a in result.pairing:
-        writer.writerow(
-            [a.donor, a.recipient, text(a.share), text(_km(result.scenario, a), KM_DECIMALS)]
-        )
+    scenario = results[0].scenario
+    header = list(PAIRING_COLUMNS) + (["donor_label", "recipient_label"] if labels else [])
+    writer.writerow((["alternative"] if numbered else []) + header)
+    for rank, result in enumerate(results, start=1):
+        for a in result.pairing:
+            row = [a.donor, a.recipient, text(a.share), text(_km(scenario, a), KM_DECIMALS)]
+            if labels:
+                row += [
+                    scenario.donor_labels[scenario.donor_index[a.donor]],
+                    scenario.recipient_labels[scenario.recipient_index[a.recipient]],
+                ]
+            writer.writerow(([str(rank)] if numbered else []) + row)
     return buffer.getvalue()
 
 
-def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
-    scenario = result.scenario
+def pairs_dict(scenario: Scenario, pairing: list[Assignment]) -> list[dict[str, Any]]:
     d_index, r_index = scenario.donor_index, scenario.recipient_index
-    evaluation = result.evaluation
-    solver: dict[str, Any] = {
-        "name": result.solver.name,
-        "version": result.solver.version,
-        "time_limit": result.options.time_limit,
-        "mip_gap": result.options.mip_gap,
-        "tie_break": result.tie_break,
-    }
-    if timings:
-        solver["seconds"] = number(result.seconds, 3)
-    return {
-        "scenario": scenario.name,
-        "status": result.status.value,
-        "proven_optimal": result.proven_optimal,
-        "objective": {
-            "name": result.objective_label,
-            "value": number(result.objective_value),
-            "bound": number(result.bound),
-            "gap": number(result.gap, 10),
-        },
-        "solver": solver,
-        "verified": evaluation.ok,
-        "pairs": [
+    out = []
+    for a in pairing:
+        need = float(scenario.need[r_index[a.recipient]])
+        out.append(
             {
                 "donor": a.donor,
                 "recipient": a.recipient,
                 "share": number(a.share),
-                "fraction_of_need": number(
-                    a.share / scenario.need[r_index[a.recipient]]
-                    if scenario.need[r_index[a.recipient]] > 0
-                    else 0.0
-                ),
+                "fraction_of_need": number(a.share / need if need > 0 else 0.0),
                 "distance_km": number(_km(scenario, a), KM_DECIMALS),
                 "donor_label": scenario.donor_labels[d_index[a.donor]],
                 "recipient_label": scenario.recipient_labels[r_index[a.recipient]],
             }
-            for a in result.pairing
-        ],
+        )
+    return out
+
+
+def loads_dict(evaluation: Evaluation) -> dict[str, list[dict[str, Any]]]:
+    """Per-donor load and per-recipient coverage."""
+    return {
         "donors": [
             {
                 "donor": x.donor,
@@ -134,8 +125,50 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
     }
 
 
-def to_json(result: SolveResult, *, timings: bool = True) -> str:
-    return json.dumps(to_dict(result, timings=timings), ensure_ascii=False, indent=2) + "\n"
+def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
+    solver: dict[str, Any] = {
+        "name": result.solver.name,
+        "version": result.solver.version,
+        "time_limit": result.options.time_limit,
+        "mip_gap": result.options.mip_gap,
+        "tie_break": result.tie_break,
+    }
+    if timings:
+        solver["seconds"] = number(result.seconds, 3)
+    return {
+        "scenario": result.scenario.name,
+        "status": result.status.value,
+        "proven_optimal": result.proven_optimal,
+        "objective": {
+            "name": result.objective_label,
+            "value": number(result.objective_value),
+            "bound": number(result.bound),
+            "gap": number(result.gap, 10),
+        },
+        "solver": solver,
+        "verified": result.evaluation.ok,
+        "pairs": pairs_dict(result.scenario, result.pairing),
+        **loads_dict(result.evaluation),
+    }
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_json(results: list[SolveResult], *, timings: bool = True, numbered: bool = False) -> str:
+    """One result as an object; with `numbered`, {"alternatives": [...]} ranked from 1."""
+    if not numbered:
+        return _dumps(to_dict(results[0], timings=timings))
+    return _dumps(
+        {
+            "scenario": results[0].scenario.name,
+            "alternatives": [
+                {"rank": rank, **to_dict(r, timings=timings)}
+                for rank, r in enumerate(results, start=1)
+            ],
+        }
+    )
 
 
 def _name(ident: str, label: str) -> str:
@@ -159,13 +192,20 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
     ]
 
 
-def to_table(
-    result: SolveResult, *, color: bool = False, width: int = 100, timings: bool = True
-) -> str:
-    """The human view: pairs, donor loads and a summary."""
-    scenario = result.scenario
+def _console(buffer: io.StringIO, color: bool, width: int) -> Console:
+    return Console(
+        file=buffer,
+        width=width,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        highlight=False,
+        emoji=False,
+    )
+
+
+def pairs_table(scenario: Scenario, pairing: list[Assignment], title: str) -> Table:
     d_index, r_index = scenario.donor_index, scenario.recipient_index
-    pairs = Table(title=f"{scenario.name}: pairing", box=box.SIMPLE_HEAD)
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     for header, justify in (
         ("Recipient", "left"),
         ("Need", "right"),
@@ -174,14 +214,14 @@ def to_table(
         ("% of need", "right"),
         ("km", "right"),
     ):
-        pairs.add_column(header, justify=justify)  # type: ignore[arg-type]
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
     previous = None
-    for a in result.pairing:
+    for a in pairing:
         r, d = r_index[a.recipient], d_index[a.donor]
         need = float(scenario.need[r])
         first = a.recipient != previous
         previous = a.recipient
-        pairs.add_row(
+        table.add_row(
             _name(a.recipient, scenario.recipient_labels[r]) if first else "",
             text(need, 2) if first else "",
             _name(a.donor, scenario.donor_labels[d]),
@@ -189,7 +229,11 @@ def to_table(
             f"{a.share / need:.0%}" if need > 0 else "",
             text(_km(scenario, a), 0),
         )
-    loads = Table(title="Donor load", box=box.SIMPLE_HEAD)
+    return table
+
+
+def loads_table(scenario: Scenario, evaluation: Evaluation) -> Table:
+    table = Table(title="Donor load", box=box.SIMPLE_HEAD)
     for header, justify in (
         ("Donor", "left"),
         ("Recipients", "right"),
@@ -197,28 +241,126 @@ def to_table(
         ("Available", "right"),
         ("Used", "right"),
     ):
-        loads.add_column(header, justify=justify)  # type: ignore[arg-type]
-    for x in result.evaluation.donors:
-        if x.recipients == 0:
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for x in evaluation.donors:
+        if x.recipients == 0 and x.load == 0:
             continue
-        loads.add_row(
-            _name(x.donor, scenario.donor_labels[d_index[x.donor]]),
+        table.add_row(
+            _name(x.donor, scenario.donor_labels[scenario.donor_index[x.donor]]),
             str(x.recipients),
             text(x.load, 2),
             text(x.available, 2),
             f"{x.utilisation:.0%}" if math.isfinite(x.utilisation) else "inf",
         )
+    return table
+
+
+def to_table(
+    results: list[SolveResult], *, color: bool = False, width: int = 100, timings: bool = True
+) -> str:
+    """The human view: for each pairing its pairs, donor loads and a summary."""
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system="auto" if color else None,
-        force_terminal=color,
-        highlight=False,
-        emoji=False,
+    console = _console(buffer, color, width)
+    for rank, result in enumerate(results, start=1):
+        title = f"{result.scenario.name}: pairing"
+        if len(results) > 1:
+            title = f"{result.scenario.name}: alternative {rank} of {len(results)}"
+        console.print(pairs_table(result.scenario, result.pairing, title))
+        console.print(loads_table(result.scenario, result.evaluation))
+        for line in summary_lines(result, timings=timings):
+            console.print(line, markup=False)
+        if rank < len(results):
+            console.print()
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluation_dict(
+    scenario: Scenario,
+    completion: Completion,
+    evaluation: Evaluation,
+    source: str,
+    optimum: SolveResult | None = None,
+    *,
+    timings: bool = True,
+) -> dict[str, Any]:
+    """How a given pairing fares: broken rules, objective values, loads, and the optimum."""
+    value = evaluation.value(scenario.objective)
+    data: dict[str, Any] = {
+        "scenario": scenario.name,
+        "pairing": source,
+        "satisfies_rules": evaluation.ok,
+        "violations": [
+            {
+                "rule": v.rule,
+                "donor": v.donor,
+                "recipient": v.recipient,
+                "amount": number(v.amount),
+                "message": v.message,
+            }
+            for v in evaluation.violations
+        ],
+        "objective": {"name": objective_name(scenario.objective), "value": number(value)},
+        "values": {k: number(v) for k, v in sorted(evaluation.values.items())},
+        "shares_computed": completion.computed,
+        "pairs": pairs_dict(scenario, completion.pairing),
+        **loads_dict(evaluation),
+    }
+    if optimum is not None:
+        best = optimum.objective_value
+        data["optimum"] = {
+            "status": optimum.status.value,
+            "proven_optimal": optimum.proven_optimal,
+            "value": number(best),
+            "bound": number(optimum.bound),
+            "difference": number(value - best),
+            "relative_difference": number((value - best) / abs(best) if best else None),
+            "solver": {"name": optimum.solver.name, "version": optimum.solver.version},
+        }
+        if timings:
+            data["optimum"]["solver"]["seconds"] = number(optimum.seconds, 3)
+    return data
+
+
+def evaluation_table(
+    scenario: Scenario,
+    completion: Completion,
+    evaluation: Evaluation,
+    source: str,
+    optimum: SolveResult | None = None,
+    *,
+    color: bool = False,
+    width: int = 100,
+) -> str:
+    buffer = io.StringIO()
+    console = _console(buffer, color, width)
+    console.print(pairs_table(scenario, completion.pairing, f"{source} against {scenario.name}"))
+    console.print(loads_table(scenario, evaluation))
+    if completion.computed:
+        console.print(
+            "Shares: computed (the file leaves some empty): the split that breaks capacity "
+            "and coverage least, then has the least weighted distance.",
+            markup=False,
+        )
+    if evaluation.ok:
+        console.print("Rules:     all satisfied", markup=False)
+    else:
+        console.print(f"Rules:     {len(evaluation.violations)} broken", markup=False)
+        for v in evaluation.violations:
+            console.print(f"  - [{v.rule}] {v.message}", markup=False)
+    value = evaluation.value(scenario.objective)
+    console.print(
+        f"Objective: {objective_name(scenario.objective)} = {text(value, 4)}", markup=False
     )
-    console.print(pairs)
-    console.print(loads)
-    for line in summary_lines(result, timings=timings):
-        console.print(line, markup=False)
+    if optimum is not None:
+        best = optimum.objective_value
+        proof = "proven optimal" if optimum.proven_optimal else STATUS_TEXT[optimum.status]
+        diff = value - best
+        rel = f" ({diff / abs(best):+.2%})" if best else ""
+        console.print(
+            f"Optimum:   {text(best, 4)} ({proof}); this pairing is {text(diff, 4)}{rel} from it",
+            markup=False,
+        )
     return buffer.getvalue()

@@ -131,6 +131,8 @@ class Scenario:
 
     def load(self, d: int, r: int) -> float:
         """Capacity the donor spends to cover the recipient's whole need (default: the need)."""
+        if self.need[r] <= 0:
+            return 0.0  # load is spent per fraction of the need covered; there is none
         value = self.pair_value(d, r, "load")
         return float(self.need[r]) if np.isnan(value) else value
 
@@ -160,6 +162,7 @@ class Scenario:
             )
         no_load = np.isnan(load)
         load[no_load] = self.need[r[no_load]]
+        load[self.need[r] <= 0] = 0.0  # a donor spends load x fraction of a need: none here
 
         keep = ~self.excluded[d]
         code = d * n_r + r
@@ -205,7 +208,8 @@ def _yaml_where(path: tuple[str | int, ...]) -> str:
     return "scenario, " + ".".join(str(p) for p in path)
 
 
-def _suggest(name: str, known: Sequence[str]) -> str:
+def suggest(name: str, known: Sequence[str]) -> str:
+    """A fix that names the closest known id, if any."""
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else "use an id from that table."
 
@@ -404,20 +408,20 @@ def build(
                 problems.add(
                     locate(("rules", key, k, "donor")),
                     f"unknown donor '{ref.donor}'.",
-                    _suggest(ref.donor, donor_ids),
+                    suggest(ref.donor, donor_ids),
                 )
             if recipient_ids and ref.recipient not in recipient_index:
                 problems.add(
                     locate(("rules", key, k, "recipient")),
                     f"unknown recipient '{ref.recipient}'.",
-                    _suggest(ref.recipient, recipient_ids),
+                    suggest(ref.recipient, recipient_ids),
                 )
     for k, name in enumerate(rules.exclude_donors):
         if donor_ids and name not in donor_index:
             problems.add(
                 locate(("rules", "exclude_donors", k)),
                 f"unknown donor '{name}'.",
-                _suggest(name, donor_ids),
+                suggest(name, donor_ids),
             )
 
     pair_data = None
@@ -529,12 +533,12 @@ def _build_pairs(
         if d in donor_index:
             d_idx[i] = donor_index[d]
         elif known_d:
-            problems.add(reader.where(i, "donor"), f"unknown donor '{d}'.", _suggest(d, known_d))
+            problems.add(reader.where(i, "donor"), f"unknown donor '{d}'.", suggest(d, known_d))
         if r in recipient_index:
             r_idx[i] = recipient_index[r]
         elif known_r:
             problems.add(
-                reader.where(i, "recipient"), f"unknown recipient '{r}'.", _suggest(r, known_r)
+                reader.where(i, "recipient"), f"unknown recipient '{r}'.", suggest(r, known_r)
             )
         if (d, r) in seen:
             problems.add(

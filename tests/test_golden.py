@@ -41,3 +41,30 @@ def test_solve_json_matches_golden(name: str) -> None:
     if os.environ.get("PAIROPT_UPDATE_GOLDEN") == "1":
         golden.write_text(actual, encoding="utf-8")
     assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_evaluate_2020_pairing_json_matches_golden() -> None:
+    pairing = HUBEI.parent / "pairing_2020.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(HUBEI),
+            str(pairing),
+            "--vs-optimal",
+            "--format",
+            "json",
+            "--no-timings",
+            "--solver",
+            "highs",
+        ],
+    )
+    assert result.exit_code == 1, result.stderr  # the 2020 pairing breaks coverage rules
+    data = json.loads(result.stdout)
+    data["pairing"] = "pairing_2020.csv"  # the path depends on where the tests run from
+    data["optimum"]["solver"]["version"] = "*"
+    actual = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    golden = GOLDEN / "hubei-2020.evaluate-2020.json"
+    if os.environ.get("PAIROPT_UPDATE_GOLDEN") == "1":
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")

@@ -1,0 +1,112 @@
+"""Reading pairing CSVs (the format `solve --format csv` writes) for evaluate and compare.
+
+A pairing file may break every rule of a scenario (that is what `evaluate` is for); it
+must only be readable: the columns donor and recipient, shares that are numbers >= 0 or
+empty, no pair twice, and, when a scenario is given, ids the scenario knows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import Collector, InputError, Problem
+from .loader import read_table
+from .scenario import Scenario, suggest
+from .spec import TableSpec
+
+
+@dataclass(frozen=True)
+class PairingRow:
+    donor: str
+    recipient: str
+    share: float | None  # None: not given (evaluate computes the best split)
+
+
+def read_pairing(path: str | Path, scenario: Scenario | None = None) -> list[PairingRow]:
+    """Rows of a pairing CSV/XLSX, validated (and checked against the scenario's ids)."""
+    path = Path(path)
+    frame, name = read_table(TableSpec(file=str(path)), Path("."), role="pairing")
+    return parse_pairing(frame, name, scenario)
+
+
+def parse_pairing(frame: pd.DataFrame, name: str, scenario: Scenario | None) -> list[PairingRow]:
+    problems = Collector()
+    missing = [c for c in ("donor", "recipient") if c not in frame.columns]
+    if missing:
+        columns = ", ".join(repr(str(c)) for c in frame.columns) or "none"
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"missing column(s) {', '.join(missing)}; the columns are {columns}.",
+                    "a pairing file has the columns donor,recipient[,share,distance_km].",
+                )
+            ]
+        )
+    shares = (
+        frame["share"].astype(str).str.strip()
+        if "share" in frame.columns
+        else pd.Series([""] * len(frame))
+    )
+    rows: list[PairingRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, (donor, recipient, share_text) in enumerate(
+        zip(frame["donor"], frame["recipient"], shares, strict=True)
+    ):
+        line = i + 2
+        donor, recipient = str(donor).strip(), str(recipient).strip()
+        if not donor or not recipient:
+            problems.add(
+                f"{name}, row {line}",
+                "the donor or recipient is empty.",
+                "fill in both ids or delete the row.",
+            )
+            continue
+        key = (donor, recipient)
+        if key in seen:
+            problems.add(
+                f"{name}, row {line}",
+                f"the pair {donor} -> {recipient} is listed twice (also row {seen[key]}).",
+                "keep one row per pair.",
+            )
+            continue
+        seen[key] = line
+        share: float | None = None
+        if share_text:
+            try:
+                share = float(share_text.replace(",", ""))
+            except ValueError:
+                share = math.nan
+            if not math.isfinite(share) or share < 0:
+                problems.add(
+                    f"{name}, row {line}, column 'share'",
+                    f"'{share_text}' is not a share (a number >= 0).",
+                    "enter the amount of need covered, or leave the cell empty.",
+                )
+                continue
+        if scenario is not None:
+            if donor not in scenario.donor_index:
+                problems.add(
+                    f"{name}, row {line}, column 'donor'",
+                    f"unknown donor '{donor}' (not in the scenario's donor table).",
+                    suggest(donor, scenario.donors),
+                )
+            if recipient not in scenario.recipient_index:
+                problems.add(
+                    f"{name}, row {line}, column 'recipient'",
+                    f"unknown recipient '{recipient}' (not in the scenario's recipient table).",
+                    suggest(recipient, scenario.recipients),
+                )
+        rows.append(PairingRow(donor, recipient, share))
+    problems.raise_if_any()
+    return rows
+
+
+def given_shares(rows: list[PairingRow]) -> np.ndarray:
+    """Shares as an array, NaN where not given."""
+    return np.array([np.nan if r.share is None else r.share for r in rows], dtype=float)
