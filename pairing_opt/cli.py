@@ -7,6 +7,7 @@ Exit codes (README, "Exit codes"): 0 proven optimal; 1 infeasible; 2 bad input o
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import traceback
 from dataclasses import replace
@@ -34,6 +35,14 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = "--debug" in sys.argv[1:] or bool(ctx.params.get("debug"))
+        terminated = False
+
+        def on_sigterm(signum: int, frame: object) -> None:
+            nonlocal terminated
+            terminated = True
+            raise KeyboardInterrupt  # the same clean stop as Ctrl-C
+
+        previous = _install(signal.SIGTERM, on_sigterm)
         try:
             return super().invoke(ctx)
         except PairoptError as exc:
@@ -41,6 +50,8 @@ class _Group(click.Group):
                 traceback.print_exc()
             _fail(exc.lines(), int(exc.exit_code))
         except KeyboardInterrupt:
+            if terminated:
+                _fail(["terminated; no output was written."], int(ExitCode.TERMINATED))
             _fail(["interrupted; no output was written."], int(ExitCode.INTERRUPTED))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
@@ -54,6 +65,17 @@ class _Group(click.Group):
                 ],
                 int(ExitCode.INTERNAL_ERROR),
             )
+        finally:
+            if previous is not None:
+                _install(signal.SIGTERM, previous)
+
+
+def _install(signum: int, handler: Any) -> Any:
+    """Set a signal handler where possible (only the main thread may; tests may not be)."""
+    try:
+        return signal.signal(signum, handler)
+    except ValueError:
+        return None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -19,7 +19,8 @@ class ExitCode(IntEnum):
     SOLVER_FAILED = 3
     LIMIT_REACHED = 4
     INTERNAL_ERROR = 70  # a bug in pairopt: please report it with --debug output
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def parse_pairing(frame: pd.DataFrame, name: str, scenario: Scenario | None) -> 
         zip(frame["donor"], frame["recipient"], shares, strict=True)
     ):
         line = i + 2
-        donor, recipient = str(donor).strip(), str(recipient).strip()
+        donor, recipient = _uncell(str(donor).strip()), _uncell(str(recipient).strip())
         if not donor or not recipient:
             problems.add(
                 f"{name}, row {line}",
@@ -105,6 +105,13 @@ def parse_pairing(frame: pd.DataFrame, name: str, scenario: Scenario | None) -> 
         rows.append(PairingRow(donor, recipient, share))
     problems.raise_if_any()
     return rows
+
+
+def _uncell(value: str) -> str:
+    """Undo report.cell: "'=x" was written for the id "=x"."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
 
 
 def given_shares(rows: list[PairingRow]) -> np.ndarray:

@@ -59,6 +59,16 @@ def _km(scenario: Scenario, a: Assignment) -> float:
     )
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: str) -> str:
+    """Neutralise spreadsheet formula injection: a text cell that Excel or LibreOffice would
+    run as a formula (starting with = + - @ tab or CR) gets a leading apostrophe, which
+    spreadsheets show as text. pairopt strips it again when it reads a pairing."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool = False) -> str:
     """The pairing CSV: donor,recipient,share,distance_km (the format `evaluate` reads);
     `labels` appends donor_label,recipient_label (the scenario's display names), and
@@ -70,11 +80,16 @@ def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool =
     writer.writerow((["alternative"] if numbered else []) + header)
     for rank, result in enumerate(results, start=1):
         for a in result.pairing:
-            row = [a.donor, a.recipient, text(a.share), text(_km(scenario, a), KM_DECIMALS)]
+            row = [
+                cell(a.donor),
+                cell(a.recipient),
+                text(a.share),
+                text(_km(scenario, a), KM_DECIMALS),
+            ]
             if labels:
                 row += [
-                    scenario.donor_labels[scenario.donor_index[a.donor]],
-                    scenario.recipient_labels[scenario.recipient_index[a.recipient]],
+                    cell(scenario.donor_labels[scenario.donor_index[a.donor]]),
+                    cell(scenario.recipient_labels[scenario.recipient_index[a.recipient]]),
                 ]
             writer.writerow(([str(rank)] if numbered else []) + row)
     return buffer.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -159,7 +160,7 @@ def _solve_highs(
     start = time.perf_counter()
     if h.passModel(lp) == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (this is a bug in pairopt; please report it).")
-    h.run()
+    _run_interruptibly(h)
     seconds = time.perf_counter() - start
     status = h.getModelStatus()
     info = h.getInfo()
@@ -196,7 +197,57 @@ def _solve_highs(
     )
 
 
+def _run_interruptibly(h: Any) -> None:
+    """Run HiGHS on its own thread so that Ctrl-C (or SIGTERM, which the CLI turns into
+    KeyboardInterrupt) stops the solve at its next callback instead of being ignored until
+    it ends. highspy's own handler prints to stdout; this one stays silent."""
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.1)[0]:
+            pass
+        raise
+
+
 # --------------------------------------------------------------------------- CBC
+
+
+def _stop_children(name: str, grace: float = 2.0) -> None:
+    """Terminate our child processes called `name` (the CBC binary PuLP started) and wait
+    for them to exit, killing them after `grace` seconds, so an interrupted run leaves no
+    solver behind. Linux /proc only; elsewhere a no-op."""
+    me = str(os.getpid())
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split()
+        except OSError:
+            continue
+        if len(fields) > 3 and fields[3] == me and name in fields[1]:
+            children.append(int(fields[0]))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while children and time.monotonic() < deadline:
+            children = [pid for pid in children if not _reaped(pid)]
+            time.sleep(0.05)
+        if not children:
+            return
+
+
+def _reaped(pid: int) -> bool:
+    """True once the child has exited (reaping it if it is a zombie)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
 
 
 def _cbc(**options: object) -> object:
@@ -310,6 +361,9 @@ def _run_cbc(
         start = time.perf_counter()
         try:
             prob.solve(solver)
+        except KeyboardInterrupt:
+            _stop_children("cbc")
+            raise
         except pulp.PulpSolverError as exc:
             raise SolverError(f"CBC failed: {exc}. Fix: use --solver highs.") from exc
         seconds = time.perf_counter() - start
