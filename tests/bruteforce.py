@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 EARTH_RADIUS_KM = 6371.0088
 # Tolerance on capacities in exact sums (the data are integers and tenths, so real margins
@@ -231,6 +231,7 @@ def _set_value(problem: Problem, objective: Objective, pairs: list[Pair]) -> flo
         return sum(p.km for p in pairs)
     if objective == "max_distance":
         return max((p.km for p in pairs), default=0.0)
+    assert isinstance(objective, tuple), objective
     sense, column = objective
     total = sum(p.values[column] for p in pairs)
     return total if sense == "min" else -total

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import pandas as pd
 import pytest
@@ -32,7 +32,7 @@ from pairing_opt.engine import solve, with_options
 from pairing_opt.errors import InfeasibleError
 from pairing_opt.scenario import Scenario, build
 from pairing_opt.solver import Status
-from pairing_opt.spec import ColumnObjective, ScenarioSpec
+from pairing_opt.spec import ColumnObjective, Objective, ScenarioSpec
 from pairing_opt.verify import evaluate
 
 from .bruteforce import Pair, Problem, haversine_km, objective_value, optimum, violations
@@ -102,10 +102,11 @@ class Case:
         )
         if not self.override:
             return with_options(scenario, solver=self.solver)
-        objective = (
+        objective = cast(
+            Objective,
             self.objective
             if isinstance(self.objective, str)
-            else ColumnObjective.model_validate(self.objective)
+            else ColumnObjective.model_validate(self.objective),
         )
         return with_options(scenario, objective=objective, solver=self.solver)
 
@@ -125,7 +126,7 @@ class Case:
                 )
             )
             load = float(load_text) if load_text else float(rr["need"])
-            values = {k: float(row[k]) for k in ("cost", "score") if k in row}
+            values: dict[str, float] = {k: float(row[k]) for k in ("cost", "score") if k in row}
             return Pair(d, r, km, load, values)
 
         if self.pairs is None:
@@ -216,10 +217,15 @@ def cases(draw: st.DrawFn) -> Case:
             row["score"] = str(draw(st.integers(-5, 20)))
             table.append(row)
 
+    dpr: int | dict[str, int | None]
     if single:
-        dpr: int | dict[str, int | None] = draw(
-            st.sampled_from([1, {"max": 1}, {"min": 1, "max": 1}, {"min": 0, "max": 1}])
-        )
+        one: list[int | dict[str, int | None]] = [
+            1,
+            {"max": 1},
+            {"min": 1, "max": 1},
+            {"min": 0, "max": 1},
+        ]
+        dpr = draw(st.sampled_from(one))
     elif draw(st.booleans()):
         dpr = draw(st.integers(2, 3))
     else:
@@ -239,12 +245,12 @@ def cases(draw: st.DrawFn) -> Case:
         fixed = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=2, unique=True))
     free = [k for k in keys if k not in fixed]
     forbidden: list[tuple[str, str]] = []
-    if free and draw(rarely):
+    if draw(rarely) and free:
         forbidden = draw(st.lists(st.sampled_from(free), min_size=1, max_size=2, unique=True))
     keep = {d for d, _ in fixed}
     others = [d["id"] for d in donors if d["id"] not in keep]
     excluded: list[str] = []
-    if others and n_d > 1 and draw(rarely):
+    if draw(rarely) and others and n_d > 1:
         excluded = draw(
             st.lists(st.sampled_from(others), min_size=1, max_size=min(2, n_d - 1), unique=True)
         )
@@ -422,7 +428,7 @@ REGRESSIONS = {
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_found_by_property(name: str, solver: str) -> None:
     case = REGRESSIONS[name]
-    check_against_bruteforce(Case(**{**case.__dict__, "solver": solver}))
+    check_against_bruteforce(replace(case, solver=solver))
 
 
 # --------------------------------------------------------------------------- the oracle itself
@@ -503,10 +509,9 @@ def test_bruteforce_shares_by_hand() -> None:
     assert optimum(p2, "max_distance") == pytest.approx(300)
     # Each donor may take one recipient only, but both recipients need two donors.
     assert optimum(_two_by_two(dpr=(2, 2), rpd=(0, 1)), "distance") is None
-    # The shares of one donor of X: with min_share 0.2 and B's 4 available, feasible;
-    # with B's capacity at 0 and two donors required, B cannot take even 0.2 of a need.
-    zero_b = _two_by_two(dpr=(2, 2), min_share=0.2)
-    zero_b = Problem(**{**zero_b.__dict__, "capacity": {"A": 10.0, "B": 0.0}})
+    # With B's capacity at 0 and two donors required for each recipient, B cannot take
+    # even the min_share 0.2 of a need.
+    zero_b = replace(_two_by_two(dpr=(2, 2), min_share=0.2), capacity={"A": 10.0, "B": 0.0})
     assert optimum(zero_b, "distance") is None
 
 
@@ -514,17 +519,20 @@ def test_bruteforce_zero_need_and_excluded() -> None:
     # X has need 0: it may go without donors (dpr min 0) and puts no load on its donor.
     # B excluded: A must cover Y (4 <= 10) and X can stay unserved: distance 300, or,
     # with one donor required for everyone, A->X as well: distance 400.
-    need = {"X": 0.0, "Y": 4.0}
     pairs = [Pair("A", "X", 100.0, 50.0), Pair("A", "Y", 300.0, 4.0), Pair("B", "Y", 1.0, 4.0)]
-    base = {"capacity": {"A": 4.0, "B": 9.0}, "need": need, "pairs": pairs}
-    excluded = frozenset({"B"})
-    assert optimum(Problem(**base, dpr=(0, 1), excluded=excluded), "distance") == 300
-    assert optimum(Problem(**base, dpr=(1, 1), excluded=excluded), "distance") == 400
+    base = Problem(
+        capacity={"A": 4.0, "B": 9.0},
+        need={"X": 0.0, "Y": 4.0},
+        pairs=pairs,
+        excluded=frozenset({"B"}),
+    )
+    assert optimum(replace(base, dpr=(0, 1)), "distance") == 300
+    assert optimum(replace(base, dpr=(1, 1)), "distance") == 400
     # Excluded donors are exempt from recipients_per_donor min.
-    assert optimum(Problem(**base, dpr=(1, 1), rpd=(1, None), excluded=excluded), "balance") == 1
+    assert optimum(replace(base, dpr=(1, 1), rpd=(1, None)), "balance") == 1
     # A pairing is checked against the rules and scored independently.
     good = [("A", "X", 0.0), ("A", "Y", 4.0)]
-    problem = Problem(**base, dpr=(1, 1), excluded=excluded)
+    problem = replace(base, dpr=(1, 1))
     assert violations(problem, good) == []
     assert objective_value(problem, "weighted_distance", good) == 1200
     assert violations(problem, [("B", "Y", 4.0)]) != []
