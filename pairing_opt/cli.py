@@ -11,6 +11,7 @@ import signal
 import sys
 import traceback
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -125,10 +126,10 @@ SET_HELP = (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(["table", "csv", "json", "markdown"]),
     default="table",
     show_default=True,
-    help="table for people; csv or json for scripts.",
+    help="table for people; csv or json for scripts; markdown for reports.",
 )
 @click.option(
     "-o",
@@ -187,7 +188,7 @@ def solve(
     """
     from .engine import solve_alternatives, with_options
     from .output import write_text
-    from .report import STATUS_TEXT, summary_lines, to_csv, to_json, to_table
+    from .report import STATUS_TEXT, summary_lines, to_csv, to_json, to_markdown, to_table
     from .solver import Status
 
     data = with_options(
@@ -213,6 +214,8 @@ def solve(
         content = to_csv(results, numbered=numbered, labels=labels)
     elif fmt == "json":
         content = to_json(results, timings=timings, numbered=numbered)
+    elif fmt == "markdown":
+        content = to_markdown(results, timings=timings)
     else:
         to_terminal = output is None and sys.stdout.isatty()
         content = to_table(results, color=to_terminal, timings=timings)
@@ -242,7 +245,11 @@ def solve(
 @click.argument("scenario", type=click.Path(dir_okay=True))
 @click.argument("pairing", type=click.Path(dir_okay=True))
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
 )
 @click.option(
     "-o",
@@ -286,7 +293,7 @@ def evaluate(
     from .errors import InfeasibleError
     from .output import write_text
     from .pairing_io import read_pairing
-    from .report import evaluation_dict, evaluation_table
+    from .report import evaluation_dict, evaluation_markdown, evaluation_table
     from .verify import evaluate as check_rules
 
     data = with_options(_load(scenario, overrides), solver=solver, time_limit=time_limit)
@@ -310,6 +317,8 @@ def evaluate(
             data, completion, evaluation, pairing, optimum, timings=not no_timings
         )
         content = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "markdown":
+        content = evaluation_markdown(data, completion, evaluation, pairing, optimum)
     else:
         to_terminal = output is None and sys.stdout.isatty()
         content = evaluation_table(
@@ -408,6 +417,35 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
             click.echo("conflicts:          none found (the solver decides the rest)")
     if info["conflicts"]:
         sys.exit(int(ExitCode.INFEASIBLE))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario file (for editors and the YAML language server).
+
+    \b
+    Example:
+      pairopt schema > pairopt.schema.json
+    """
+    from .spec import json_schema
+
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=True))
+def init(folder: str) -> None:
+    """Write a small, working example scenario into FOLDER, to copy and edit.
+
+    \b
+    Example:
+      pairopt init my-scenario && pairopt solve my-scenario/scenario.yaml
+    """
+    from .scaffold import init as scaffold
+
+    for path in scaffold(folder):
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"next: pairopt solve {Path(folder) / 'scenario.yaml'}", err=True)
 
 
 @main.command()

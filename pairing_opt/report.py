@@ -379,3 +379,111 @@ def evaluation_table(
             markup=False,
         )
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _md_escape(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _md_pairing(scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation) -> list[str]:
+    d_index, r_index = scenario.donor_index, scenario.recipient_index
+    pair_rows = []
+    for a in pairing:
+        r, d = r_index[a.recipient], d_index[a.donor]
+        need = float(scenario.need[r])
+        pair_rows.append(
+            [
+                _name(a.recipient, scenario.recipient_labels[r]),
+                _name(a.donor, scenario.donor_labels[d]),
+                text(a.share, 2),
+                f"{a.share / need:.0%}" if need > 0 else "",
+                text(_km(scenario, a), 0),
+            ]
+        )
+    load_rows = [
+        [
+            _name(x.donor, scenario.donor_labels[d_index[x.donor]]),
+            str(x.recipients),
+            text(x.load, 2),
+            text(x.available, 2),
+            f"{x.utilisation:.0%}" if math.isfinite(x.utilisation) else "inf",
+        ]
+        for x in evaluation.donors
+        if x.recipients or x.load
+    ]
+    cover_rows = [
+        [
+            _name(c.recipient, scenario.recipient_labels[r_index[c.recipient]]),
+            str(c.donors),
+            text(c.need, 2),
+            text(c.covered, 2),
+        ]
+        for c in evaluation.recipients
+    ]
+    return [
+        "### Pairing",
+        "",
+        *_md_table(["Recipient", "Donor", "Share", "% of need", "km"], pair_rows, {2, 3, 4}),
+        "",
+        "### Donor load",
+        "",
+        *_md_table(["Donor", "Recipients", "Load", "Available", "Used"], load_rows, {1, 2, 3, 4}),
+        "",
+        "### Recipient coverage",
+        "",
+        *_md_table(["Recipient", "Donors", "Need", "Covered"], cover_rows, {1, 2, 3}),
+    ]
+
+
+def to_markdown(results: list[SolveResult], *, timings: bool = True) -> str:
+    """A report to paste into a document: summary, pairing, loads and coverage."""
+    lines: list[str] = []
+    for rank, result in enumerate(results, start=1):
+        title = result.scenario.name
+        if len(results) > 1:
+            title += f": alternative {rank} of {len(results)}"
+        lines += [f"## {title}", ""]
+        lines += [
+            f"- {line.split(':', 1)[0]}: {line.split(':', 1)[1].strip()}"
+            for line in summary_lines(result, timings=timings)
+        ]
+        lines += ["", *_md_pairing(result.scenario, result.pairing, result.evaluation), ""]
+    return "\n".join(lines)
+
+
+def evaluation_markdown(
+    scenario: Scenario,
+    completion: Completion,
+    evaluation: Evaluation,
+    source: str,
+    optimum: SolveResult | None = None,
+) -> str:
+    value = evaluation.value(scenario.objective)
+    lines = [f"## {source} against {scenario.name}", ""]
+    if evaluation.ok:
+        lines.append("- Rules: all satisfied")
+    else:
+        lines.append(f"- Rules: {len(evaluation.violations)} broken")
+        lines += [f"  - `{v.rule}`: {_md_escape(v.message)}" for v in evaluation.violations]
+    lines.append(f"- Objective: {objective_name(scenario.objective)} = {text(value, 4)}")
+    if optimum is not None:
+        best = optimum.objective_value
+        proof = "proven optimal" if optimum.proven_optimal else STATUS_TEXT[optimum.status]
+        rel = f" ({(value - best) / abs(best):+.2%})" if best else ""
+        lines.append(
+            f"- Optimum: {text(best, 4)} ({proof}); difference {text(value - best, 4)}{rel}"
+        )
+    if completion.computed:
+        lines.append("- Shares: computed by pairopt (the file leaves some empty)")
+    lines += ["", *_md_pairing(scenario, completion.pairing, evaluation), ""]
+    return "\n".join(lines)

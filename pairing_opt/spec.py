@@ -179,3 +179,20 @@ def objective_name(objective: Objective) -> str:
     if isinstance(objective, ColumnObjective):
         return f"{'minimize' if objective.sense == 'min' else 'maximize'} {objective.column}"
     return objective
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema of a scenario file, from the same models the loader validates with,
+    for editors (e.g. the YAML language server) to complete and check scenario files."""
+    schema = ScenarioSpec.model_json_schema()
+    rules = schema["$defs"]["Rules"]["properties"]
+    for key in ("donors_per_recipient", "recipients_per_donor"):
+        # An exact number is accepted as shorthand for {min: n, max: n}.
+        entry = rules[key]
+        entry["anyOf"] = [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/Range"}]
+        entry.pop("$ref", None)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "pairopt scenario",
+        **schema,
+    }

@@ -1,0 +1,70 @@
+"""Users' comforts: schema, init, markdown reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from pairing_opt.cli import main
+
+from .conftest import EXAMPLE, SCENARIOS
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_schema_is_valid_and_accepts_every_shipped_scenario() -> None:
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for path in sorted(SCENARIOS.glob("*/scenario.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_schema_rejects_what_the_loader_rejects() -> None:
+    schema = json.loads(run("schema").stdout)
+    base = yaml.safe_load(EXAMPLE.read_text())
+    for bad in (
+        {"colour": "red"},
+        {"objective": "fastest"},
+        {"rules": {"reserve": 1.5}},
+        {"solver": {"name": "gurobi"}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**base, **bad}, schema)
+    jsonschema.validate({**base, "rules": {"donors_per_recipient": 2}}, schema)  # shorthand
+
+
+def test_init_writes_a_scenario_that_solves(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    result = run("init", folder)
+    assert result.exit_code == 0, result.stderr
+    solved = run("solve", folder / "scenario.yaml", "--format", "json")
+    assert solved.exit_code == 0, solved.stderr
+    assert json.loads(solved.stdout)["proven_optimal"] is True
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "scenario.yaml").write_text("mine\n")
+    result = run("init", tmp_path)
+    assert result.exit_code == 2 and "never overwrites" in result.stderr
+    assert (tmp_path / "scenario.yaml").read_text() == "mine\n"
+
+
+def test_markdown_report_for_solve_and_evaluate() -> None:
+    solved = run("solve", EXAMPLE, "--format", "markdown", "--no-timings")
+    assert solved.exit_code == 0, solved.stderr
+    assert "### Pairing" in solved.stdout and "| City 1 一市 | Donor A 甲省 |" in solved.stdout
+    assert "### Recipient coverage" in solved.stdout
+    evaluated = run(
+        "evaluate", EXAMPLE, EXAMPLE.parent / "example_pairing.csv", "--format", "markdown"
+    )
+    assert evaluated.exit_code == 1
+    assert "- Rules: 1 broken" in evaluated.stdout and "`forbidden`" in evaluated.stdout
