@@ -122,7 +122,7 @@ SET_HELP = (
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True))
+@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
 @click.option(
     "--format",
     "fmt",
@@ -242,8 +242,8 @@ def solve(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True))
-@click.argument("pairing", type=click.Path(dir_okay=True))
+@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
+@click.argument("pairing", type=click.Path(dir_okay=True, readable=False))
 @click.option(
     "--format",
     "fmt",
@@ -331,11 +331,11 @@ def evaluate(
 
 
 @main.command()
-@click.argument("a", type=click.Path(dir_okay=True))
-@click.argument("b", type=click.Path(dir_okay=True))
+@click.argument("a", type=click.Path(dir_okay=True, readable=False))
+@click.argument("b", type=click.Path(dir_okay=True, readable=False))
 @click.option(
     "--scenario",
-    type=click.Path(dir_okay=True),
+    type=click.Path(dir_okay=True, readable=False),
     help="Also compare objective values and donor loads under this scenario.",
 )
 @click.option(
@@ -375,7 +375,7 @@ def compare(a: str, b: str, scenario: str | None, fmt: str, overrides: tuple[str
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True))
+@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -416,6 +416,12 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
         else:
             click.echo("conflicts:          none found (the solver decides the rest)")
     if info["conflicts"]:
+        count = len(info["conflicts"]) if isinstance(info["conflicts"], list) else 0
+        click.echo(
+            f"pairopt: {scenario}: {count} conflict(s); no pairing can satisfy the rules "
+            "(listed above).",
+            err=True,
+        )
         sys.exit(int(ExitCode.INFEASIBLE))
 
 

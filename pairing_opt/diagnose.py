@@ -19,6 +19,10 @@ def _names(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
+def _limit(rule: str, high: int | None) -> str:
+    return f"{rule} max {high}" if high is not None else "their allowed pairs"
+
+
 def unservable(scenario: Scenario) -> list[str]:
     """Recipients with fewer allowed donors than they must have, with why pairs are missing."""
     rules = scenario.rules
@@ -175,13 +179,14 @@ def conflicts(scenario: Scenario) -> list[str]:
         for d in active
     )
     donor_least = rpd.min * len(active)
-    if least_pairs > donor_most:
+    unservable_now = bool(unservable(scenario))  # already explains a shortfall of pairs
+    if least_pairs > donor_most and not unservable_now:
         reasons.append(
             f"the {n_r} recipients need at least {least_pairs} pairs "
             f"(donors_per_recipient min {dpr.min}) but the donors can take at most "
             f"{donor_most} (recipients_per_donor max {rpd.max})."
         )
-    if donor_least > most_pairs:
+    if donor_least > most_pairs and not unservable_now:
         reasons.append(
             f"the {len(active)} donors must take at least {donor_least} pairs "
             f"(recipients_per_donor min {rpd.min}) but the recipients allow at most "

@@ -6,9 +6,11 @@ line or row, and column, and raised together as one InputError.
 
 from __future__ import annotations
 
+import csv
 import io
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 import yaml
@@ -36,8 +38,8 @@ class _LineMap:
         if root is not None:
             self._walk(root, ())
 
-    def _walk(self, node: yaml.Node, path: Path_) -> None:
-        self.lines[path] = node.start_mark.line + 1
+    def _walk(self, node: yaml.Node, path: Path_, line: int | None = None) -> None:
+        self.lines[path] = line if line is not None else node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key, value in node.value:
@@ -45,7 +47,8 @@ class _LineMap:
                 if name in seen:
                     self.duplicates.append(((*path, name), key.start_mark.line + 1))
                 seen.add(name)
-                self._walk(value, (*path, name))
+                # A key is located on its own line, not where its (block) value starts.
+                self._walk(value, (*path, name), key.start_mark.line + 1)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self._walk(item, (*path, i))
@@ -101,30 +104,29 @@ def _read_scenario_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(
-            [Problem(name, f"cannot be read: {exc.strerror}.", "check the file's permissions.")]
-        ) from exc
-    if b"\x00" in data:
-        raise InputError(
             [
                 Problem(
                     name,
-                    "this is a binary file, not a YAML scenario.",
-                    "name the scenario's .yaml file.",
+                    f"cannot be read ({(exc.strerror or 'error').lower()}).",
+                    "check the file's permissions.",
                 )
             ]
+        ) from exc
+    if not data.strip():
+        _fail(name, "the scenario file is empty.", "write a scenario (see `pairopt init`).")
+    if b"\x00" in data:
+        _fail(
+            name, "this is a binary file, not a YAML scenario.", "name the scenario's .yaml file."
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    f"is not UTF-8 text (byte {exc.start}).",
-                    "save the scenario file as UTF-8.",
-                )
-            ]
-        ) from exc
+        line = data[: exc.start].count(b"\n") + 1
+        _fail(f"{name}, line {line}", "is not UTF-8 text.", "save the scenario file as UTF-8.")
+
+
+def _fail(where: str, what: str, fix: str) -> NoReturn:
+    raise InputError([Problem(where, what, fix)])
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
@@ -134,17 +136,21 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{name}, line {mark.line + 1}, column {mark.column + 1}" if mark else name
-        raise InputError(
-            [
-                Problem(
-                    where,
-                    f"YAML syntax error: {exc.problem}.",
-                    "fix the YAML (indent with spaces; quote text with ':').",
-                )
-            ]
-        ) from exc
+        problem = str(exc.problem)
+        opened = exc.context_mark
+        if opened is not None and exc.context and (mark is None or opened.line != mark.line):
+            # An unclosed [ or {: the line where it was opened is the one to fix.
+            where = f"{name}, line {opened.line + 1}"
+            gave_up = mark.line + 1 if mark else "?"
+            problem += f" ({exc.context} on line {opened.line + 1}, column {opened.column + 1}"
+            problem += f", is not closed; the parser gave up on line {gave_up})"
+        _fail(
+            where,
+            f"YAML syntax error: {problem}.",
+            "fix the YAML (indent with spaces; close brackets; quote text with ':').",
+        )
     except yaml.YAMLError as exc:
-        raise InputError([Problem(name, f"YAML error: {exc}.", "fix the YAML.")]) from exc
+        _fail(name, f"YAML error: {exc}.", "fix the YAML.")
     lines = _LineMap(name, root)
     if not isinstance(data, dict):
         raise InputError(
@@ -247,7 +253,11 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[pd.DataFrame,
     """Read a CSV or XLSX table as strings (no type guessing), with a readable name."""
     path = (base / spec.file) if not Path(spec.file).is_absolute() else Path(spec.file)
     name = spec.file
-    fix_path = f"check '{role}.file' in the scenario (paths are relative to the scenario file)."
+    fix_path = (
+        "check the path (it is relative to the current folder)."
+        if role == "pairing"
+        else f"check '{role}.file' in the scenario (paths are relative to the scenario file)."
+    )
     if not path.exists():
         raise InputError(
             [Problem(name, f"the {role} table does not exist (looked for {path}).", fix_path)]
@@ -290,72 +300,81 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[pd.DataFrame,
     return frame.reset_index(drop=True), name
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _read_csv(path: Path, name: str, encoding: str | None, sep: str) -> pd.DataFrame:
-    data = path.read_bytes()
+    frame, used = read_csv_text(path.read_bytes(), name, encoding, sep)
+    frame.attrs["guessed_encoding"] = used if encoding is None and used != "utf-8-sig" else None
+    return frame
+
+
+def read_csv_text(
+    data: bytes, name: str, encoding: str | None, sep: str = ","
+) -> tuple[pd.DataFrame, str]:
+    """Decode and parse CSV bytes; returns the table and the encoding used."""
     if not data.strip():
-        raise InputError([Problem(name, "the file is empty.", "add a header row and data rows.")])
-    if b"\x00" in data[:65536]:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    "this looks like a binary file, not a CSV table.",
-                    "export the table as CSV (UTF-8) or .xlsx.",
-                )
-            ]
+        _fail(name, "the file is empty.", "add a header row and data rows.")
+    if encoding is None and data.startswith(UTF16_BOMS):
+        encoding = "utf-16"  # Excel's "Unicode text" export: the BOM says so
+    if encoding is None and b"\x00" in data[:65536]:
+        _fail(
+            name,
+            "this looks like a binary file, not a CSV table.",
+            "export the table as CSV (UTF-8) or .xlsx; for UTF-16 text, set 'encoding: "
+            "utf-16' on the table.",
         )
     text = None
+    used = ""
     for enc in [encoding] if encoding else FALLBACK_ENCODINGS:
         try:
             text = data.decode(enc)
+            used = enc
             break
-        except LookupError as exc:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        f"unknown encoding '{enc}'.",
-                        "use a Python codec name such as utf-8, gb18030 or big5.",
-                    )
-                ]
-            ) from exc
-        except UnicodeDecodeError:
+        except LookupError:
+            _fail(
+                name,
+                f"unknown encoding '{enc}'.",
+                "use a Python codec name such as utf-8, gb18030, big5 or utf-16.",
+            )
+        except UnicodeDecodeError as exc:
+            bad_row = data[: exc.start].count(b"\n") + 1
+            last = (enc, bad_row)
             continue
     if text is None:
         tried = encoding or " or ".join(FALLBACK_ENCODINGS)
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    f"the text is not valid {tried}.",
-                    "add 'encoding: <codec>' to the table in the scenario "
-                    "(e.g. encoding: big5 or encoding: latin-1), or re-save as UTF-8.",
-                )
-            ]
+        _fail(
+            f"{name}, row {last[1]}",
+            f"the text is not valid {tried}.",
+            "set 'encoding: <codec>' on the table in the scenario (e.g. encoding: big5, "
+            "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
         )
+    text = text.lstrip("\ufeff")
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    seen: set[str] = set()
+    for column in (c.strip() for c in header):
+        if column and column in seen:
+            _fail(
+                f"{name}, row 1, column '{column}'",
+                f"the column '{column}' appears twice.",
+                "rename or delete one of them, so it is clear which one to read.",
+            )
+        seen.add(column)
     try:
-        return pd.read_csv(
-            io.StringIO(text.lstrip("\ufeff")),
-            dtype=str,
-            keep_default_na=False,
-            sep=sep,
-            skip_blank_lines=True,
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, skip_blank_lines=True
         )
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(
-            [Problem(name, "the file has no header row.", "add a header row naming the columns.")]
-        ) from exc
+    except pd.errors.EmptyDataError:
+        _fail(name, "the file has no header row.", "add a header row naming the columns.")
     except pd.errors.ParserError as exc:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    f"not a well-formed CSV table: {exc}".rstrip(".") + ".",
-                    "give every row the same number of comma-separated cells "
-                    "(quote cells that contain commas).",
-                )
-            ]
-        ) from exc
+        detail = " ".join(str(exc).split()).rstrip(".")
+        _fail(
+            name,
+            f"not a well-formed CSV table: {detail}.",
+            "give every row the same number of comma-separated cells (quote cells that "
+            "contain commas).",
+        )
+    return frame, used
 
 
 def _read_xlsx(path: Path, name: str, sheet: str | None) -> pd.DataFrame:
@@ -418,8 +437,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError as exc:
+            reason = getattr(exc, "problem", None) or type(exc).__name__
             problems.add(
-                where, f"the value is not valid YAML ({exc}).", "quote it, e.g. --set name='A: B'."
+                where,
+                f"the value is not valid YAML ({reason}).",
+                "check brackets and quotes, e.g. --set 'rules.fixed=[{donor: A, recipient: B}]'.",
             )
             continue
         node = data
@@ -478,11 +500,41 @@ def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -
     problems.raise_if_any()
     donors, recipients = frames["donors"], frames["recipients"]
     assert donors is not None and recipients is not None
+    guessed = [
+        f"{names[role]} (read as {frame.attrs['guessed_encoding'].upper()})"
+        for role, frame in frames.items()
+        if frame is not None and frame.attrs.get("guessed_encoding")
+    ]
+    try:
+        return _build(spec, donors, recipients, frames["pairs"], names, lines, path)
+    except InputError as exc:
+        if not guessed:
+            raise
+        # Text that is not UTF-8 was decoded as GB18030, which accepts almost any bytes: a
+        # Big5 (Traditional Chinese) file turns into other characters without an error.
+        hint = (
+            f" Note: {', '.join(guessed)} is not UTF-8; if it is Big5 or another "
+            "encoding, set 'encoding: big5' (or the right codec) on that table."
+        )
+        raise InputError(
+            [replace(p, fix=p.fix + hint) if "unknown" in p.what else p for p in exc.problems]
+        ) from exc
+
+
+def _build(
+    spec: ScenarioSpec,
+    donors: pd.DataFrame,
+    recipients: pd.DataFrame,
+    pairs: pd.DataFrame | None,
+    names: dict[str, str],
+    lines: _LineMap | None,
+    path: Path,
+) -> Scenario:
     return build(
         spec,
         donors,
         recipients,
-        frames["pairs"],
+        pairs,
         names=names,
         locate=lines or _LineMap(str(path), None),
         source=str(path),

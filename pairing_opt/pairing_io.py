@@ -61,10 +61,11 @@ def parse_pairing(frame: pd.DataFrame, name: str, scenario: Scenario | None) -> 
         line = i + 2
         donor, recipient = _uncell(str(donor).strip()), _uncell(str(recipient).strip())
         if not donor or not recipient:
+            column = "donor" if not donor else "recipient"
             problems.add(
-                f"{name}, row {line}",
-                "the donor or recipient is empty.",
-                "fill in both ids or delete the row.",
+                f"{name}, row {line}, column '{column}'",
+                "the cell is empty.",
+                "fill in the id or delete the row.",
             )
             continue
         key = (donor, recipient)

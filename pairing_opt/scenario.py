@@ -42,6 +42,7 @@ class PairData:
     recipient: np.ndarray  # int index into Scenario.recipients
     columns: dict[str, FloatArray]  # numeric columns, NaN where empty or not a number
     file_rows: np.ndarray  # row number in the file (header is row 1)
+    name: str = "pairs"  # the file, for messages
 
     def lookup(self) -> dict[tuple[int, int], int]:
         return {
@@ -321,13 +322,13 @@ class _TableReader:
         return tuple(str(v).strip() or ids[i] for i, v in enumerate(self.frame[column].tolist()))
 
     def coordinates(
-        self, lat: str | None, lon: str | None, key: str
+        self, lat: str | None, lon: str | None, key: str, locate: Locate
     ) -> tuple[FloatArray, FloatArray]:
         n = len(self.frame)
         nan = np.full(n, np.nan)
         if (lat is None) != (lon is None):
             self.problems.add(
-                f"scenario, {key}",
+                locate((key, "lat" if lat is not None else "lon")),
                 "only one of 'lat' and 'lon' is given.",
                 "name both coordinate columns or neither.",
             )
@@ -338,7 +339,12 @@ class _TableReader:
             return nan, nan.copy()
         lats = self.numbers(lat, low=-90, high=90, required=False, what="a latitude in degrees")
         lons = self.numbers(lon, low=-180, high=180, required=False, what="a longitude in degrees")
-        half = np.isnan(lats) != np.isnan(lons)
+        # A cell that is text, not empty, was reported by numbers() already.
+        blank_lat = (self.frame[lat].astype(str).str.strip() == "").to_numpy()
+        blank_lon = (self.frame[lon].astype(str).str.strip() == "").to_numpy()
+        half = (np.isnan(lats) != np.isnan(lons)) & (
+            (np.isnan(lats) & blank_lat) | (np.isnan(lons) & blank_lon)
+        )
         for i in np.flatnonzero(half):
             column = lat if np.isnan(lats[i]) else lon
             self.problems.add(
@@ -356,6 +362,7 @@ def _side(
     key: str,
     amount_key: str,
     what: str,
+    locate: Locate,
 ) -> tuple[list[str], FloatArray, FloatArray, FloatArray, tuple[str, ...]]:
     """Ids, amounts (capacity or need), coordinates and labels of one side of the pairing."""
     ids: list[str] = []
@@ -364,7 +371,7 @@ def _side(
         ids = reader.ids(table.id)
     if reader.has(amount, f"{key}.{amount_key}"):
         amounts = reader.numbers(amount, what=what)
-    lat, lon = reader.coordinates(table.lat, table.lon, key)
+    lat, lon = reader.coordinates(table.lat, table.lon, key, locate)
     labels = reader.labels(table.label, f"{key}.label", ids)
     return ids, amounts, lat, lon, labels
 
@@ -391,10 +398,10 @@ def build(
             problems.add(reader.name, "the table has no rows.", f"add at least one {label[:-1]}.")
 
     donor_ids, capacity, donor_lat, donor_lon, donor_labels = _side(
-        dt, spec.donors, spec.donors.capacity, "donors", "capacity", "a capacity (a number >= 0)"
+        dt, spec.donors, spec.donors.capacity, "donors", "capacity", "a capacity", locate
     )
     recipient_ids, need, rec_lat, rec_lon, recipient_labels = _side(
-        rt, spec.recipients, spec.recipients.need, "recipients", "need", "a need (a number >= 0)"
+        rt, spec.recipients, spec.recipients.need, "recipients", "need", "a need", locate
     )
 
     donor_index = {d: i for i, d in enumerate(donor_ids)}
@@ -505,9 +512,10 @@ def check_objective_data(
             empty = [int(scenario.pairs.file_rows[i]) for i in rows if np.isnan(values[i])]
             if empty:
                 problems.add(
-                    f"pair table, column '{objective.column}'",
-                    f"the objective needs a value on every candidate pair; rows "
-                    f"{_listing([str(x) for x in sorted(empty)])} are empty.",
+                    f"{scenario.pairs.name}, row {_listing([str(x) for x in sorted(empty)])}, "
+                    f"column '{objective.column}'",
+                    "the objective needs a value on every candidate pair, and these cells "
+                    "are empty.",
                     "fill in those cells, or forbid those pairs.",
                 )
     problems.raise_if_any()
@@ -530,6 +538,12 @@ def _build_pairs(
     seen: dict[tuple[str, str], int] = {}
     known_d, known_r = list(donor_index), list(recipient_index)
     for i, (d, r) in enumerate(zip(donors, recipients, strict=False)):
+        if not d or not r:
+            column = "donor" if not d else "recipient"
+            problems.add(
+                reader.where(i, column), "the cell is empty.", "fill in the id or delete the row."
+            )
+            continue
         if d in donor_index:
             d_idx[i] = donor_index[d]
         elif known_d:
@@ -573,5 +587,9 @@ def _build_pairs(
             parsed[infinite] = np.nan
             columns[column] = parsed
     return PairData(
-        donor=d_idx, recipient=r_idx, columns=columns, file_rows=np.arange(len(frame)) + 2
+        donor=d_idx,
+        recipient=r_idx,
+        columns=columns,
+        file_rows=np.arange(len(frame)) + 2,
+        name=name,
     )
