@@ -109,6 +109,19 @@ def _objective(value: str | None) -> Any:
     )
 
 
+def _need_file_for_xlsx(fmt: str, output: str | None) -> None:
+    if fmt == "xlsx" and (output is None or output == "-") and sys.stdout.isatty():
+        raise InputError(
+            [
+                Problem(
+                    "--format xlsx",
+                    "a workbook is binary and stdout is a terminal.",
+                    "add -o report.xlsx.",
+                )
+            ]
+        )
+
+
 def _load(path: str, overrides: tuple[str, ...] = ()) -> Any:
     from .loader import load
 
@@ -126,10 +139,10 @@ SET_HELP = (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json", "markdown"]),
+    type=click.Choice(["table", "csv", "json", "markdown", "xlsx"]),
     default="table",
     show_default=True,
-    help="table for people; csv or json for scripts; markdown for reports.",
+    help="table for people; csv or json for scripts; markdown or xlsx (needs -o) for reports.",
 )
 @click.option(
     "-o",
@@ -188,7 +201,15 @@ def solve(
     """
     from .engine import solve_alternatives, with_options
     from .output import write_text
-    from .report import STATUS_TEXT, summary_lines, to_csv, to_json, to_markdown, to_table
+    from .report import (
+        STATUS_TEXT,
+        summary_lines,
+        to_csv,
+        to_json,
+        to_markdown,
+        to_table,
+        to_xlsx,
+    )
     from .solver import Status
 
     data = with_options(
@@ -198,6 +219,7 @@ def solve(
         time_limit=time_limit,
         mip_gap=mip_gap,
     )
+    _need_file_for_xlsx(fmt, output)
     wanted = alternatives or 1
     results = solve_alternatives(data, wanted)
     numbered = alternatives is not None
@@ -210,12 +232,15 @@ def solve(
             ],
             int(ExitCode.LIMIT_REACHED),
         )
+    content: str | bytes
     if fmt == "csv":
         content = to_csv(results, numbered=numbered, labels=labels)
     elif fmt == "json":
         content = to_json(results, timings=timings, numbered=numbered)
     elif fmt == "markdown":
         content = to_markdown(results, timings=timings)
+    elif fmt == "xlsx":
+        content = to_xlsx(results, timings=timings)
     else:
         to_terminal = output is None and sys.stdout.isatty()
         content = to_table(results, color=to_terminal, timings=timings)
@@ -247,7 +272,7 @@ def solve(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
+    type=click.Choice(["table", "json", "markdown", "xlsx"]),
     default="table",
     show_default=True,
 )
@@ -293,9 +318,15 @@ def evaluate(
     from .errors import InfeasibleError
     from .output import write_text
     from .pairing_io import read_pairing
-    from .report import evaluation_dict, evaluation_markdown, evaluation_table
+    from .report import (
+        evaluation_dict,
+        evaluation_markdown,
+        evaluation_table,
+        evaluation_xlsx,
+    )
     from .verify import evaluate as check_rules
 
+    _need_file_for_xlsx(fmt, output)
     data = with_options(_load(scenario, overrides), solver=solver, time_limit=time_limit)
     rows = read_pairing(pairing, data)
     completion = complete_pairing(data, rows)
@@ -312,6 +343,7 @@ def evaluate(
             )
             for line in exc.lines()[1:]:
                 click.echo(line, err=True)
+    content: str | bytes
     if fmt == "json":
         report = evaluation_dict(
             data, completion, evaluation, pairing, optimum, timings=not no_timings
@@ -319,6 +351,8 @@ def evaluate(
         content = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     elif fmt == "markdown":
         content = evaluation_markdown(data, completion, evaluation, pairing, optimum)
+    elif fmt == "xlsx":
+        content = evaluation_xlsx(data, completion, evaluation, pairing, optimum)
     else:
         to_terminal = output is None and sys.stdout.isatty()
         content = evaluation_table(

@@ -16,10 +16,13 @@ from pathlib import Path
 from .errors import InputError, Problem
 
 
-def write_text(content: str, path: str | None) -> None:
+def write_text(content: str | bytes, path: str | None) -> None:
     """Write to `path` atomically, or to stdout when path is None or '-'."""
     if path is None or path == "-":
-        sys.stdout.write(content)
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
         sys.stdout.flush()
         return
     target = Path(path)
@@ -38,8 +41,9 @@ def write_text(content: str, path: str | None) -> None:
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)

@@ -10,6 +10,8 @@ import csv
 import io
 import json
 import math
+import re
+import zipfile
 from typing import Any
 
 from rich import box
@@ -487,3 +489,104 @@ def evaluation_markdown(
         lines.append("- Shares: computed by pairopt (the file leaves some empty)")
     lines += ["", *_md_pairing(scenario, completion.pairing, evaluation), ""]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
+    """A workbook with one sheet per entry; text cells are formula-safe (see `cell`), and
+    the workbook's timestamps are fixed so the same result gives the same bytes."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append([cell(v) if isinstance(v, str) else v for v in row])
+    fixed = datetime.datetime(2020, 2, 10)
+    book.properties.created = book.properties.modified = fixed
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # openpyxl stamps every zip entry with the current time: rewrite them with a fixed one.
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            stamped = zipfile.ZipInfo(info.filename, date_time=(2020, 2, 10, 0, 0, 0))
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets "modified" to now on save
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2020-02-10T00:00:00Z", data
+                )
+            target.writestr(stamped, data)
+    return out.getvalue()
+
+
+def _sheets(
+    scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation, prefix: list[list[Any]]
+) -> dict[str, list[list[Any]]]:
+    pairs = pairs_dict(scenario, pairing)
+    loads = loads_dict(evaluation)
+    pair_keys = [
+        "donor",
+        "recipient",
+        "share",
+        "fraction_of_need",
+        "distance_km",
+        "donor_label",
+        "recipient_label",
+    ]
+    donor_keys = ["donor", "recipients", "load", "capacity", "available", "utilisation"]
+    recipient_keys = ["recipient", "donors", "need", "covered"]
+    return {
+        "Summary": prefix,
+        "Pairing": [pair_keys] + [[p[k] for k in pair_keys] for p in pairs],
+        "Donor load": [donor_keys] + [[d[k] for k in donor_keys] for d in loads["donors"]],
+        "Recipient coverage": [recipient_keys]
+        + [[r[k] for k in recipient_keys] for r in loads["recipients"]],
+    }
+
+
+def to_xlsx(results: list[SolveResult], *, timings: bool = True) -> bytes:
+    result = results[0]
+    summary: list[list[Any]] = [["field", "value"]]
+    summary += [
+        [k.strip(), v.strip()]
+        for k, v in (line.split(":", 1) for line in summary_lines(result, timings=timings))
+    ]
+    summary += [
+        ["objective value", number(result.objective_value)],
+        ["bound", number(result.bound)],
+        ["gap", number(result.gap, 10)],
+    ]
+    if len(results) > 1:
+        summary.append(["note", f"alternative 1 of {len(results)}; use CSV or JSON for all"])
+    return _xlsx(_sheets(result.scenario, result.pairing, result.evaluation, summary))
+
+
+def evaluation_xlsx(
+    scenario: Scenario,
+    completion: Completion,
+    evaluation: Evaluation,
+    source: str,
+    optimum: SolveResult | None = None,
+) -> bytes:
+    data = evaluation_dict(scenario, completion, evaluation, source, optimum, timings=False)
+    summary: list[list[Any]] = [
+        ["field", "value"],
+        ["pairing", source],
+        ["satisfies rules", data["satisfies_rules"]],
+        ["objective", data["objective"]["name"]],
+        ["value", data["objective"]["value"]],
+    ]
+    if optimum is not None:
+        summary += [
+            ["optimum", data["optimum"]["value"]],
+            ["difference", data["optimum"]["difference"]],
+        ]
+    summary += [["broken rule", v["message"]] for v in data["violations"]]
+    return _xlsx(_sheets(scenario, completion.pairing, evaluation, summary))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -68,3 +69,39 @@ def test_markdown_report_for_solve_and_evaluate() -> None:
     )
     assert evaluated.exit_code == 1
     assert "- Rules: 1 broken" in evaluated.stdout and "`forbidden`" in evaluated.stdout
+
+
+def test_xlsx_report_is_formula_safe_and_deterministic(
+    tmp_path: Path, scenario_dir: Callable[..., Path]
+) -> None:
+    import openpyxl
+
+    donors = "id,cap,lat,lon\n=CMD(1),10,30,110\nB,8,31,115\nC,5,35,120\n"
+    path = scenario_dir(donors=donors, rules={"donors_per_recipient": {"min": 1, "max": 2}})
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    for out in (first, second):
+        result = run("solve", path, "--format", "xlsx", "-o", out, "--no-timings")
+        assert result.exit_code == 0, result.stderr
+    assert first.read_bytes() == second.read_bytes()
+    book = openpyxl.load_workbook(first)
+    assert book.sheetnames == ["Summary", "Pairing", "Donor load", "Recipient coverage"]
+    donors_used = {row[0].value for row in book["Pairing"].iter_rows(min_row=2)}
+    assert "'=CMD(1)" in donors_used or "B" in donors_used
+    assert not any(
+        isinstance(c.value, str) and c.value.startswith("=")
+        for sheet in book
+        for row in sheet.iter_rows()
+        for c in row
+    )
+
+
+def test_xlsx_for_evaluate(tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "e.xlsx"
+    result = run(
+        "evaluate", EXAMPLE, EXAMPLE.parent / "example_pairing.csv", "--format", "xlsx", "-o", out
+    )
+    assert result.exit_code == 1
+    summary = [[c.value for c in row] for row in openpyxl.load_workbook(out)["Summary"].iter_rows()]
+    assert ["satisfies rules", False] in summary
