@@ -460,6 +460,59 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
 
 
 @main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
+@click.argument("pairing", required=False, type=click.Path(dir_okay=True, readable=False))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The image to write: .png or .svg (written atomically).",
+)
+@click.option(
+    "--names",
+    type=click.Choice(["id", "label"]),
+    default="id",
+    show_default=True,
+    help="Label places by id or by the scenario's display names (e.g. Chinese).",
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def plot(
+    scenario: str, pairing: str | None, output: str, names: str, overrides: tuple[str, ...]
+) -> None:
+    """Draw a map of a pairing: donors and recipients at their coordinates, a line per
+    pair (width by share). Without PAIRING, solves SCENARIO first. Needs matplotlib
+    (pip install 'pairopt[plot]').
+
+    \b
+    Examples:
+      pairopt plot scenarios/hubei-2020/scenario.yaml -o optimum.png
+      pairopt plot scenario.yaml pairing_2020.csv -o pairing_2020.svg
+    """
+    from .engine import complete_pairing
+    from .engine import solve as run
+    from .output import write_text
+    from .pairing_io import read_pairing
+    from .plot import draw
+
+    data = _load(scenario, overrides)
+    if pairing is None:
+        result = run(data)
+        proof = "proven optimal" if result.proven_optimal else "NOT proven optimal"
+        chosen, title = result.pairing, f"{data.name}: solved pairing ({proof})"
+    else:
+        chosen = complete_pairing(data, read_pairing(pairing, data)).pairing
+        title = f"{data.name}: {Path(pairing).name}"
+    image, warnings = draw(
+        data, chosen, Path(output).suffix.lower().lstrip("."), title=title, names=names
+    )
+    for warning in warnings:
+        click.echo(f"pairopt: warning: {warning}", err=True)
+    write_text(image, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the scenario file (for editors and the YAML language server).
 
