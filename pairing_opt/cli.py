@@ -109,6 +109,38 @@ def _objective(value: str | None) -> Any:
     )
 
 
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class StatusLine:
+    """A live status line on stderr for solves longer than a second (stdout stays data)."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay = delay
+        self.shown = False
+
+    def __call__(self, seconds: float, best: float | None, bound: float | None) -> None:
+        if seconds < self.delay:
+            return
+        parts = [f"solving: {seconds:5.1f} s"]
+        if best is not None:
+            parts.append(f"best {best:.6g}")
+        if bound is not None:
+            parts.append(f"bound {bound:.6g}")
+        if best is not None and bound is not None and best != 0:
+            parts.append(f"gap {abs(best - bound) / abs(best):.3%}")
+        sys.stderr.write("\r" + "  ".join(parts) + "\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.shown = False
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def _need_file_for_xlsx(fmt: str, output: str | None) -> None:
     if fmt == "xlsx" and (output is None or output == "-") and sys.stdout.isatty():
         raise InputError(
@@ -210,7 +242,7 @@ def solve(
         to_table,
         to_xlsx,
     )
-    from .solver import Status
+    from .solver import Status, reporting
 
     data = with_options(
         _load(scenario, overrides),
@@ -221,7 +253,13 @@ def solve(
     )
     _need_file_for_xlsx(fmt, output)
     wanted = alternatives or 1
-    results = solve_alternatives(data, wanted)
+    status = None if quiet or not _stderr_is_terminal() else StatusLine()
+    try:
+        with reporting(status):
+            results = solve_alternatives(data, wanted)
+    finally:
+        if status is not None:
+            status.clear()
     numbered = alternatives is not None
     timings = not no_timings
     if results[0].status == Status.LIMIT_NO_SOLUTION:

@@ -38,6 +38,7 @@ class Milp:
     a_val: np.ndarray
     row_lb: np.ndarray
     row_ub: np.ndarray
+    display_sense: float = 1.0  # -1 when the user's objective is maximised (for progress)
 
     @property
     def num_cols(self) -> int:
@@ -311,6 +312,7 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
         row_lb=row_lb,
         row_ub=row_ub,
     )
+    milp.display_sense = float(sense)
     model = PairingModel(
         milp=milp, candidates=cand, x_col=x_col, f_col=f_col, sense=sense, objective=objective
     )

@@ -9,6 +9,7 @@ CBC run to "Optimal": the solution status tells the truth).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import signal
@@ -16,7 +17,8 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -160,7 +162,7 @@ def _solve_highs(
     start = time.perf_counter()
     if h.passModel(lp) == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (this is a bug in pairopt; please report it).")
-    _run_interruptibly(h)
+    _run_interruptibly(h, milp.display_sense)
     seconds = time.perf_counter() - start
     status = h.getModelStatus()
     info = h.getInfo()
@@ -197,15 +199,49 @@ def _solve_highs(
     )
 
 
-def _run_interruptibly(h: Any) -> None:
+Progress = Callable[[float, float | None, float | None], None]
+"""Called about ten times a second during a solve: (seconds, best objective, bound)."""
+
+PROGRESS: ContextVar[Progress | None] = ContextVar("pairopt_progress", default=None)
+
+
+@contextlib.contextmanager
+def reporting(progress: Progress | None) -> Iterator[None]:
+    """Within this block, solves report their progress to `progress` (the CLI's status
+    line); the engine and model need not know."""
+    token = PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        PROGRESS.reset(token)
+
+
+def _run_interruptibly(h: Any, sense: float = 1.0) -> None:
     """Run HiGHS on its own thread so that Ctrl-C (or SIGTERM, which the CLI turns into
     KeyboardInterrupt) stops the solve at its next callback instead of being ignored until
-    it ends. highspy's own handler prints to stdout; this one stays silent."""
+    it ends. highspy's own handler prints to stdout; this one stays silent. Reports
+    progress (elapsed, best objective, bound) when a reporter is set."""
+    progress = PROGRESS.get()
+    latest: dict[str, float] = {}
+    if progress is not None:
+
+        def record(event: Any) -> None:
+            data = event.data_out
+            latest["best"], latest["bound"] = data.mip_primal_bound, data.mip_dual_bound
+
+        h.cbMipInterrupt += record
     h.HandleUserInterrupt = True
+    started = time.perf_counter()
     h.startSolve()
     try:
         while not h.wait(0.1)[0]:
-            pass
+            if progress is not None:
+                best, bound = latest.get("best"), latest.get("bound")
+                progress(
+                    time.perf_counter() - started,
+                    sense * best if best is not None and math.isfinite(best) else None,
+                    sense * bound if bound is not None and math.isfinite(bound) else None,
+                )
     except KeyboardInterrupt:
         h.cancelSolve()
         while not h.wait(0.1)[0]:

@@ -105,3 +105,47 @@ def test_xlsx_for_evaluate(tmp_path: Path) -> None:
     assert result.exit_code == 1
     summary = [[c.value for c in row] for row in openpyxl.load_workbook(out)["Summary"].iter_rows()]
     assert ["satisfies rules", False] in summary
+
+
+def test_progress_line_on_a_terminal_only_and_never_on_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pairing_opt import cli
+
+    from .test_cli import hard_gap
+
+    path = hard_gap(tmp_path / "gap")
+    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
+    result = run("solve", path, "--time-limit", "2", "--format", "json")
+    assert result.exit_code == 4, result.stderr
+    assert "solving:" in result.stderr and "bound" in result.stderr
+    assert json.loads(result.stdout)["status"] == "time_limit"  # stdout is only data
+    quiet = run("solve", path, "--time-limit", "2", "--format", "json", "-q")
+    assert "solving:" not in quiet.stderr
+    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: False)
+    piped = run("solve", path, "--time-limit", "2", "--format", "json")
+    assert "solving:" not in piped.stderr
+
+
+def test_progress_reports_elapsed_best_and_bound(tmp_path: Path) -> None:
+    from pairing_opt.engine import solve, with_options
+    from pairing_opt.loader import load
+    from pairing_opt.solver import reporting
+
+    from .test_cli import hard_gap
+
+    seen: list[tuple[float, float | None, float | None]] = []
+    scenario = with_options(load(hard_gap(tmp_path / "gap")), time_limit=1.5)
+    with reporting(lambda t, best, bound: seen.append((t, best, bound))):
+        result = solve(scenario)
+    assert seen and seen[-1][0] > 1.0
+    best, bound = seen[-1][1], seen[-1][2]
+    assert best is not None and bound is not None and bound <= best + 1e-6
+    assert result.bound is not None and best >= result.objective_value - 1e-6
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name in sorted(main.commands):
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Example" in result.stdout and f"pairopt {name}" in result.stdout, name
