@@ -6,10 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
+from pairing_opt.scenario import Scenario, build
 from pairing_opt.solver import SOLVERS, solver_info
+from pairing_opt.spec import ScenarioSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -67,3 +70,34 @@ def scenario_dir(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(params=AVAILABLE_SOLVERS)
 def solver(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def scenario_from_columns(
+    donors: dict[str, list[Any]],
+    recipients: dict[str, list[Any]],
+    pairs: dict[str, list[Any]] | None = None,
+    **spec: Any,
+) -> Scenario:
+    """A scenario built in memory from column lists (no files); coordinates are used when
+    the donors have a 'lat' column; pair-table columns beyond donor/recipient are data."""
+    base: dict[str, Any] = {
+        "name": "tiny",
+        "donors": {"file": "d.csv", "id": "id", "capacity": "cap"},
+        "recipients": {"file": "r.csv", "id": "id", "need": "need"},
+    }
+    if "lat" in donors:
+        base["donors"].update(lat="lat", lon="lon")
+        base["recipients"].update(lat="lat", lon="lon")
+    if pairs is not None:
+        base["pairs"] = {"file": "p.csv"}
+    base.update(spec)
+
+    def frame(table: dict[str, list[Any]]) -> pd.DataFrame:
+        return pd.DataFrame({k: [str(v) for v in vs] for k, vs in table.items()})
+
+    return build(
+        ScenarioSpec.model_validate(base),
+        frame(donors),
+        frame(recipients),
+        frame(pairs) if pairs is not None else None,
+    )

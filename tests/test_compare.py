@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from pairing_opt.compare import (
@@ -19,36 +18,10 @@ from pairing_opt.compare import (
     comparison_to_text,
 )
 from pairing_opt.pairing_io import PairingRow
-from pairing_opt.scenario import Scenario, build
-from pairing_opt.spec import ScenarioSpec
+from pairing_opt.scenario import Scenario
 from pairing_opt.verify import Assignment
 
-
-def scenario(
-    donors: dict[str, list[Any]],
-    recipients: dict[str, list[Any]],
-    pairs: dict[str, list[Any]] | None = None,
-    **spec: Any,
-) -> Scenario:
-    """A scenario from column lists (as in test_engine); pair columns beyond ids are data."""
-    base: dict[str, Any] = {
-        "name": "tiny",
-        "donors": {"file": "d.csv", "id": "id", "capacity": "cap"},
-        "recipients": {"file": "r.csv", "id": "id", "need": "need"},
-    }
-    if pairs is not None:
-        base["pairs"] = {"file": "p.csv"}
-    base.update(spec)
-
-    def frame(table: dict[str, list[Any]]) -> pd.DataFrame:
-        return pd.DataFrame({k: [str(v) for v in vs] for k, vs in table.items()})
-
-    return build(
-        ScenarioSpec.model_validate(base),
-        frame(donors),
-        frame(recipients),
-        frame(pairs) if pairs is not None else None,
-    )
+from .conftest import scenario_from_columns as scenario
 
 
 def rows(*pairs: tuple[str, str] | tuple[str, str, float | None]) -> list[PairingRow]:

@@ -5,45 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from pairing_opt.diagnose import conflicts, unservable
 from pairing_opt.engine import solve, with_options
 from pairing_opt.errors import InfeasibleError
 from pairing_opt.model import build_model
-from pairing_opt.scenario import Scenario, build
+from pairing_opt.scenario import Scenario
 from pairing_opt.solver import Status, relative_gap
-from pairing_opt.spec import ColumnObjective, ScenarioSpec
+from pairing_opt.spec import ColumnObjective
 from pairing_opt.verify import Assignment, evaluate
 
-
-def scenario(
-    donors: dict[str, list[Any]],
-    recipients: dict[str, list[Any]],
-    pairs: dict[str, list[Any]] | None = None,
-    **spec: Any,
-) -> Scenario:
-    """A scenario from column lists; pair table columns beyond donor/recipient are data."""
-    base: dict[str, Any] = {
-        "donors": {"file": "d.csv", "id": "id", "capacity": "cap"},
-        "recipients": {"file": "r.csv", "id": "id", "need": "need"},
-    }
-    if "lat" in donors:
-        base["donors"].update(lat="lat", lon="lon")
-        base["recipients"].update(lat="lat", lon="lon")
-    if pairs is not None:
-        base["pairs"] = {"file": "p.csv"}
-    base.update(spec)
-    frames = [
-        pd.DataFrame({k: [str(v) for v in vs] for k, vs in t.items()}) for t in (donors, recipients)
-    ]
-    pair_frame = (
-        pd.DataFrame({k: [str(v) for v in vs] for k, vs in pairs.items()})
-        if pairs is not None
-        else None
-    )
-    return build(ScenarioSpec.model_validate(base), frames[0], frames[1], pair_frame)
+from .conftest import scenario_from_columns as scenario
 
 
 def gap_instance(**spec: Any) -> Scenario:
