@@ -411,10 +411,22 @@ def evaluate(
     help="Also compare objective values and donor loads under this scenario.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the output to this file (atomically) instead of stdout.",
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def compare(a: str, b: str, scenario: str | None, fmt: str, overrides: tuple[str, ...]) -> None:
+def compare(
+    a: str, b: str, scenario: str | None, fmt: str, output: str | None, overrides: tuple[str, ...]
+) -> None:
     """Compare two pairing CSVs, like diff: pairs only in A, only in B, recipients whose
     donors changed. Exit 0 when they are the same, 1 when they differ.
 
@@ -426,8 +438,11 @@ def compare(a: str, b: str, scenario: str | None, fmt: str, overrides: tuple[str
     from .compare import compare as diff
     from .compare import comparison_to_dict, comparison_to_text
     from .engine import complete_pairing
+    from .output import write_text
     from .pairing_io import read_pairing
+    from .report import comparison_markdown, comparison_xlsx
 
+    _need_file_for_xlsx(fmt, output)
     data = _load(scenario, overrides) if scenario is not None else None
     if overrides and data is None:
         raise InputError([Problem("--set", "needs --scenario.", "add --scenario SCENARIO.")])
@@ -437,11 +452,16 @@ def compare(a: str, b: str, scenario: str | None, fmt: str, overrides: tuple[str
         done_a = complete_pairing(data, rows_a).pairing
         done_b = complete_pairing(data, rows_b).pairing
     result = diff(rows_a, rows_b, data, done_a, done_b, names=(a, b))
+    content: str | bytes
     if fmt == "json":
-        click.echo(json.dumps(comparison_to_dict(result), ensure_ascii=False, indent=2))
+        content = json.dumps(comparison_to_dict(result), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "markdown":
+        content = comparison_markdown(comparison_to_dict(result))
+    elif fmt == "xlsx":
+        content = comparison_xlsx(comparison_to_dict(result))
     else:
-        click.echo(f"A = {a}\nB = {b}")
-        click.echo(comparison_to_text(replace(result, names=("A", "B"))), nl=False)
+        content = f"A = {a}\nB = {b}\n" + comparison_to_text(replace(result, names=("A", "B")))
+    write_text(content, output)
     if not result.same:
         sys.exit(int(ExitCode.INFEASIBLE))
 

@@ -590,3 +590,109 @@ def evaluation_xlsx(
         ]
     summary += [["broken rule", v["message"]] for v in data["violations"]]
     return _xlsx(_sheets(scenario, completion.pairing, evaluation, summary))
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def _compare_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The comparison as (title, header, rows) tables, shared by markdown and xlsx."""
+    a, b = data["names"]["a"], data["names"]["b"]
+    sections: list[tuple[str, list[str], list[list[Any]]]] = [
+        (
+            f"Only in {a}",
+            ["donor", "recipient", "share"],
+            [[p["donor"], p["recipient"], p["share"]] for p in data["only_in_a"]],
+        ),
+        (
+            f"Only in {b}",
+            ["donor", "recipient", "share"],
+            [[p["donor"], p["recipient"], p["share"]] for p in data["only_in_b"]],
+        ),
+        (
+            "Changed recipients",
+            ["recipient", f"donors in {a}", f"donors in {b}"],
+            [
+                [c["recipient"], ", ".join(c["donors_a"]), ", ".join(c["donors_b"])]
+                for c in data["changed_recipients"]
+            ],
+        ),
+        (
+            "Share differences",
+            ["donor", "recipient", a, b, "difference"],
+            [
+                [s["donor"], s["recipient"], s["share_a"], s["share_b"], s["difference"]]
+                for s in data["share_differences"]
+            ],
+        ),
+    ]
+    if data.get("values"):
+        sections.append(
+            (
+                "Objectives",
+                ["objective", a, b, "difference"],
+                [[k, v["a"], v["b"], v["difference"]] for k, v in data["values"].items()],
+            )
+        )
+    if data.get("load_differences"):
+        sections.append(
+            (
+                "Load differences",
+                ["donor", a, b, "difference"],
+                [
+                    [d["donor"], d["load_a"], d["load_b"], d["difference"]]
+                    for d in data["load_differences"]
+                ],
+            )
+        )
+    return sections
+
+
+def comparison_markdown(data: dict[str, Any]) -> str:
+    a, b = data["names"]["a"], data["names"]["b"]
+    counts = data["counts"]
+    verdict = (
+        "the same"
+        if data["same"]
+        else (
+            f"different: {counts['only_in_a']} pairs only in {a}, {counts['only_in_b']} only in "
+            f"{b}, {counts['changed_recipients']} recipients changed"
+        )
+    )
+    lines = [f"## {a} vs {b}", "", f"- Pairings are {verdict}"]
+    if data.get("objective"):
+        o = data["objective"]
+        lines.append(
+            f"- Objective ({o['name']}): {a} = {o['a']}, {b} = {o['b']}, "
+            f"difference {o['difference']}"
+        )
+    if data.get("violations"):
+        lines.append(
+            f"- Broken rules: {a} = {data['violations']['a']}, {b} = {data['violations']['b']}"
+        )
+    for title, header, rows in _compare_sections(data):
+        if rows:
+            right = {i for i, v in enumerate(rows[0]) if isinstance(v, (int, float))}
+            lines += [
+                "",
+                f"### {title}",
+                "",
+                *_md_table(header, [["" if v is None else str(v) for v in r] for r in rows], right),
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_xlsx(data: dict[str, Any]) -> bytes:
+    summary: list[list[Any]] = [
+        ["field", "value"],
+        ["A", data["names"]["a"]],
+        ["B", data["names"]["b"]],
+        ["same", data["same"]],
+    ]
+    summary += [[f"count: {k}", v] for k, v in data["counts"].items()]
+    if data.get("objective"):
+        summary += [[f"objective {k}", v] for k, v in data["objective"].items()]
+    sheets = {"Summary": summary}
+    for title, header, rows in _compare_sections(data):
+        sheets[title[:31].replace("/", "_")] = [header, *rows]
+    return _xlsx(sheets)

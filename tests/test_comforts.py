@@ -149,3 +149,22 @@ def test_every_command_has_help_with_an_example() -> None:
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert "Example" in result.stdout and f"pairopt {name}" in result.stdout, name
+
+
+def test_compare_markdown_and_xlsx(tmp_path: Path) -> None:
+    import openpyxl
+
+    best = tmp_path / "best.csv"
+    assert run("solve", EXAMPLE, "--format", "csv", "-o", best, "-q").exit_code == 0
+    given = EXAMPLE.parent / "example_pairing.csv"
+    md = run("compare", given, best, "--scenario", EXAMPLE, "--format", "markdown")
+    assert md.exit_code == 1, md.stderr
+    assert "- Pairings are different" in md.stdout and "### Changed recipients" in md.stdout
+    assert "- Broken rules:" in md.stdout
+    out = tmp_path / "c.xlsx"
+    book_run = run("compare", given, best, "--scenario", EXAMPLE, "--format", "xlsx", "-o", out)
+    assert book_run.exit_code == 1
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[0] == "Summary" and "Changed recipients" in book.sheetnames
+    same = run("compare", best, best, "--format", "markdown")
+    assert same.exit_code == 0 and "Pairings are the same" in same.stdout
