@@ -32,6 +32,8 @@ from .model import Milp, PairingModel
 SOLVERS = ("highs", "cbc")
 STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
 TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-break stage
+TIE_BREAK_BUDGET = 2.0  # the tie-break may take at most this multiple of the first solve
+TIE_BREAK_MIN_SECONDS = 5.0
 
 
 class Status(StrEnum):
@@ -118,7 +120,10 @@ def highs_info() -> SolverInfo | None:
 
 
 def _solve_highs(
-    milp: Milp, time_limit: float | None, mip_gap: float, strict: bool = False
+    milp: Milp,
+    time_limit: float | None,
+    mip_gap: float,
+    strict: bool = False,
 ) -> RawResult:
     try:
         import highspy
@@ -436,7 +441,11 @@ def solver_info(name: str) -> SolverInfo | None:
 
 
 def run_milp(
-    name: str, milp: Milp, time_limit: float | None, mip_gap: float, strict: bool = False
+    name: str,
+    milp: Milp,
+    time_limit: float | None,
+    mip_gap: float,
+    strict: bool = False,
 ) -> RawResult:
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
@@ -484,7 +493,11 @@ def solve_model(
         return outcome(first, None, "not needed")
     if model.secondary is None:
         return outcome(first, first.values, "skipped")
-    remaining = None if time_limit is None else time_limit - first.seconds
+    # The tie-break only polishes a proven pairing, so it never gets more time than
+    # TIE_BREAK_BUDGET x the proof (and at least TIE_BREAK_MIN_SECONDS), even without a
+    # time limit; a stopped tie-break keeps its best pairing and says "stopped at limit".
+    budget = max(TIE_BREAK_MIN_SECONDS, TIE_BREAK_BUDGET * first.seconds)
+    remaining = budget if time_limit is None else min(budget, time_limit - first.seconds)
     if remaining is not None and remaining <= 0.05:
         return outcome(first, first.values, "stopped at limit")
     scale = max(1.0, abs(first.objective))

@@ -1,0 +1,146 @@
+"""Smoke test of the benchmark harness in benchmarks/: the same code paths on tiny inputs, so
+the harness cannot rot. The GAP part needs ../shared/benchmarks/gap (skipped without it);
+the CP-SAT part needs ortools (`pip install -e '.[bench]'`, skipped without it)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+
+from benchmarks import cli_latency, gap, gap_data, gap_solvers, national, synthetic
+
+GAP_FOLDER = gap_data.DEFAULT_FOLDER.resolve()
+SMALL = ["c515-1", "c515-2"]  # gap1.txt #1 and #2 (5 agents x 15 jobs), maximisation
+
+
+@pytest.fixture(scope="module")
+def gap_instances() -> list[gap_data.GapInstance]:
+    if not (GAP_FOLDER / "best_known.csv").exists():
+        pytest.skip(f"GAP instances not present ({GAP_FOLDER}); a clone has no ../shared")
+    return gap_data.select(GAP_FOLDER, ["or"], SMALL)
+
+
+def test_gap_runner_pairopt_and_pulp(
+    gap_instances: list[gap_data.GapInstance], tmp_path: Path
+) -> None:
+    out = tmp_path / "gap.csv"
+    solvers = ["pairopt", "pulp-cbc", "pulp-highs"]
+    rows = gap.run_all(gap_instances, solvers, 30.0, out, progress=False)
+    assert len(rows) == 2 * len(solvers)
+    for r in rows:
+        assert r["sense"] == "max"
+        assert r["status"] == "optimal", r
+        assert r["verified"] is True
+        assert r["objective"] == r["best_known"]
+        assert r["gap_to_best_pct"] == 0.0
+    with out.open() as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+    text = gap.summary(rows, solvers)
+    assert "pairopt total time / peer total time" in text
+    assert "vs pulp-cbc" in text
+
+
+def test_gap_runner_cpsat(gap_instances: list[gap_data.GapInstance]) -> None:
+    pytest.importorskip("ortools")
+    for inst in gap_instances:
+        run = gap_solvers.runner("cpsat")(inst, 30.0)
+        assert run.status == "optimal"
+        assert run.verified
+        assert run.objective == inst.best_known
+
+
+def test_gap_main_writes_csv(gap_instances: list[gap_data.GapInstance], tmp_path: Path) -> None:
+    out = tmp_path / "main.csv"
+    code = gap.main(
+        [str(GAP_FOLDER), "--names", "c515-1", "--solvers", "pairopt", "--csv", str(out)]
+    )
+    assert code == 0
+    assert out.read_text().count("\n") == 2  # header and one row
+
+
+def test_gap_format_and_model_without_shared(tmp_path: Path) -> None:
+    """A hand-made OR-Library file: parser, best_known selection, both senses, and every
+    solver's answer checked against brute force. Runs without ../shared."""
+    c = np.array([[4, 1, 3, 2], [2, 5, 1, 4]])
+    a = np.array([[3, 2, 2, 1], [2, 3, 1, 2]])
+    b = np.array([5, 4])
+    numbers = [1, 2, 4, *c.ravel(), *a.ravel(), *b]
+    (tmp_path / "gap1.txt").write_text(" ".join(str(v) for v in numbers) + "\n")
+    best = {}
+    for sense in ("min", "max"):
+        values = []
+        for agent in itertools.product(range(2), repeat=4):
+            arr = np.array(agent)
+            ok, value = gap_data.check_assignment(
+                gap_data.GapInstance("f", 1, "t", c, a, b, "min", None, False), arr
+            )
+            if ok:
+                values.append(value)
+        best[sense] = min(values) if sense == "min" else max(values)
+    rows = [
+        "file,instance_index,name,agents,jobs,sense,best_known,proven_optimal",
+        f"gap1.txt,1,t-1,2,4,max,{best['max']:g},true",
+        f"gap1.txt,1,t-1,2,4,min,{best['min']:g},true",
+    ]
+    (tmp_path / "best_known.csv").write_text("\n".join(rows) + "\n")
+    solvers = ["pairopt", "pulp-cbc", "pulp-highs"]
+    for sense in ("max", "min"):
+        (inst,) = gap_data.select(tmp_path, ["or"], sense=sense if sense == "min" else "primary")
+        assert inst.sense == sense
+        assert (inst.cost == c).all() and (inst.resource == a).all() and (inst.capacity == b).all()
+        for name in solvers:
+            run = gap_solvers.runner(name)(inst, 10.0)
+            assert run.status == "optimal", (sense, name, run)
+            assert run.objective == best[sense], (sense, name, run)
+
+
+def test_pulp_status_is_mapped_honestly() -> None:
+    """PuLP 3 says "Optimal" for a run stopped at the time limit; sol_status tells."""
+    status = gap_solvers.pulp_status
+    assert status(pulp.LpStatusOptimal, pulp.LpSolutionOptimal) == "optimal"
+    assert status(pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible) == "time_limit"
+    assert status(pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound) == "no_solution"
+    assert status(pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible) == "infeasible"
+
+
+def test_synthetic_scenario_solves_and_is_reproducible(tmp_path: Path) -> None:
+    # Ample capacity keeps the tiny scenario quick (40 x 31 at capacity 1.3 x need takes HiGHS
+    # ~10 s: a tight packing); the harness, not the solver, is under test here.
+    options = {"seed": 7, "recipients": 40, "capacity_ratio": 3.0}
+    made = synthetic.generate(tmp_path / "a", "prefecture", **options)  # type: ignore[arg-type]
+    again = synthetic.generate(tmp_path / "b", "prefecture", **options)  # type: ignore[arg-type]
+    for name in ("scenario.yaml", "donors.csv", "recipients.csv", "pairs.csv"):
+        assert (made.folder / name).read_bytes() == (again.folder / name).read_bytes()
+    recipients = pd.read_csv(made.folder / "recipients.csv")
+    assert len(recipients) == 40
+    assert synthetic.inside_china(recipients["lon"].to_numpy(), recipients["lat"].to_numpy()).all()
+    assert made.total_capacity >= 3.0 * made.total_need - 1e-9
+    pairs = pd.read_csv(made.folder / "pairs.csv")
+    merged = pairs.merge(recipients, left_on="recipient", right_on="id")
+    assert (merged["donor"] != merged["province"]).all()  # no province helps its own
+
+    figures = national.measure(made.folder / "scenario.yaml", time_limit=30.0)
+    assert figures["status"] == "optimal"
+    assert figures["verified"] is True
+    assert figures["pairs"] == made.pairs == len(pairs)
+    assert figures["per_100k_pairs_s"] > 0
+    assert figures["peak_rss_mb"] > 0
+    assert "scenario" in national.report([{**figures, "child_wall_s": 1.0}])
+
+
+def test_synthetic_refuses_to_write_into_the_repo() -> None:
+    with pytest.raises(ValueError, match="inside the repository"):
+        synthetic.generate_all(synthetic.ROOT / "benchmarks" / "generated", ["prefecture"])
+
+
+def test_cli_latency_commands_exist() -> None:
+    cmds = cli_latency.commands(cli_latency.HUBEI)
+    assert set(cmds) == {"pairopt solve", "PuLP+CBC script", "bare imports"}
+    assert (cli_latency.ROOT / cli_latency.HUBEI).exists()
+    assert Path(cmds["PuLP+CBC script"][1]).exists()
