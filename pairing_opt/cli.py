@@ -10,9 +10,10 @@ import json
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -165,6 +166,28 @@ SET_HELP = (
     "rules.max_distance_km=1000, objective=distance, rules.exclude_donors=[Guangdong]."
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Options shared by several commands, defined once.
+set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the output to this file (atomically) instead of stdout.",
+)
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """--format with the given choices, the first being the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+    )
+
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
@@ -176,12 +199,7 @@ SET_HELP = (
     show_default=True,
     help="table for people; csv or json for scripts; markdown or xlsx (needs -o) for reports.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write the output to this file (atomically) instead of stdout.",
-)
+@output_option
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name.")
 @click.option(
     "--time-limit",
@@ -194,7 +212,7 @@ SET_HELP = (
     help="Relative gap accepted as optimal (overrides solver.mip_gap).",
 )
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@set_option
 @click.option(
     "--alternatives",
     type=click.IntRange(min=1),
@@ -307,21 +325,10 @@ def solve(
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
 @click.argument("pairing", type=click.Path(dir_okay=True, readable=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "markdown", "xlsx"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write the output to this file (atomically) instead of stdout.",
-)
+@format_option("table", "json", "markdown", "xlsx")
+@output_option
 @click.option("--vs-optimal", is_flag=True, help="Also solve the scenario and report the gap.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@set_option
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name.")
 @click.option(
     "--time-limit",
@@ -410,20 +417,9 @@ def evaluate(
     type=click.Path(dir_okay=True, readable=False),
     help="Also compare objective values and donor loads under this scenario.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "markdown", "xlsx"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write the output to this file (atomically) instead of stdout.",
-)
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@format_option("table", "json", "markdown", "xlsx")
+@output_option
+@set_option
 def compare(
     a: str, b: str, scenario: str | None, fmt: str, output: str | None, overrides: tuple[str, ...]
 ) -> None:
@@ -471,7 +467,7 @@ def compare(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@set_option
 def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
     """Load and validate SCENARIO without solving; exit 1 if a conflict is certain.
 
@@ -534,7 +530,7 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
     show_default=True,
     help="Label places by id or by the scenario's display names (e.g. Chinese).",
 )
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@set_option
 def plot(
     scenario: str, pairing: str | None, output: str, names: str, overrides: tuple[str, ...]
 ) -> None:
