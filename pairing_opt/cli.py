@@ -170,6 +170,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Options shared by several commands, defined once.
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+solver_option = click.option(
+    "--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name."
+)
 output_option = click.option(
     "-o",
     "--output",
@@ -200,7 +203,7 @@ def format_option(*choices: str) -> Callable[[F], F]:
     help="table for people; csv or json for scripts; markdown or xlsx (needs -o) for reports.",
 )
 @output_option
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name.")
+@solver_option
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
@@ -329,7 +332,7 @@ def solve(
 @output_option
 @click.option("--vs-optimal", is_flag=True, help="Also solve the scenario and report the gap.")
 @set_option
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name.")
+@solver_option
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),

@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import MAX_LISTED, Scenario
-
-
-def _names(items: list[str]) -> str:
-    shown = ", ".join(items[:MAX_LISTED])
-    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+from .scenario import Scenario, listing
 
 
 def _limit(rule: str, high: int | None) -> str:
@@ -198,7 +193,7 @@ def conflicts(scenario: Scenario) -> list[str]:
     if lonely:
         reasons.append(
             f"recipients_per_donor min {rpd.min} cannot be met by donor(s) "
-            f"{_names(lonely)}: too few allowed recipients."
+            f"{listing(lonely)}: too few allowed recipients."
         )
     return reasons
 

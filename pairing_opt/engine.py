@@ -90,6 +90,13 @@ def solve(scenario: Scenario) -> SolveResult:
     solver fails or its answer does not verify. A result stopped at a limit is returned
     with status LIMIT_FEASIBLE and is never called optimal.
     """
+    return solve_alternatives(scenario, 1)[0]
+
+
+def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
+    """The `count` best distinct pairings (different pair sets), in order. Each is a proven
+    optimum of the problem with the earlier ones cut off; fewer come back when no further
+    pairing satisfies the rules or a solve stops at its limit."""
     reasons = conflicts(scenario)
     if reasons:
         raise InfeasibleError(
@@ -97,23 +104,17 @@ def solve(scenario: Scenario) -> SolveResult:
             "Fix: relax the rules named above (or add donors or "
             "capacity), then run `pairopt check` again.",
         )
-    return _solve_with(scenario, build_model(scenario))
-
-
-def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
-    """The `count` best distinct pairings (different pair sets), in order. Each is a proven
-    optimum of the problem with the earlier ones cut off; fewer come back when no further
-    pairing satisfies the rules or a solve stops at its limit."""
-    first = solve(scenario)
-    results = [first]
     model = build_model(scenario)
+    previous = _solve_with(scenario, model)
+    results = [previous]
+    if count == 1:
+        return results
     index = {
         (int(d), int(r)): i
         for i, (d, r) in enumerate(
             zip(model.candidates.donor, model.candidates.recipient, strict=True)
         )
     }
-    previous = first
     while len(results) < count and previous.status == Status.OPTIMAL:
         used = np.zeros(len(model.candidates), dtype=bool)
         for a in previous.pairing:

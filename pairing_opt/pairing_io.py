@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .errors import Collector, InputError, Problem
@@ -113,8 +112,3 @@ def _uncell(value: str) -> str:
     if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
         return value[1:]
     return value
-
-
-def given_shares(rows: list[PairingRow]) -> np.ndarray:
-    """Shares as an array, NaN where not given."""
-    return np.array([np.nan if r.share is None else r.share for r in rows], dtype=float)

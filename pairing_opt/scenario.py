@@ -215,7 +215,8 @@ def suggest(name: str, known: Sequence[str]) -> str:
     return f"did you mean '{close[0]}'?" if close else "use an id from that table."
 
 
-def _listing(items: Sequence[str]) -> str:
+def listing(items: Sequence[str]) -> str:
+    """Names joined for a message, at most MAX_LISTED of them, then 'and N more'."""
     shown = ", ".join(items[:MAX_LISTED])
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
@@ -499,7 +500,7 @@ def check_objective_data(
             problems.add(
                 locate(("objective",) if objective in DISTANCE_OBJECTIVES else ("rules",)),
                 f"{reason} needs a distance for every candidate pair, and {len(unknown)} "
-                f"have none: {_listing(pairs)}.",
+                f"have none: {listing(pairs)}.",
                 "give lat/lon for donors and recipients, or a 'km' value in the pair table.",
             )
     if isinstance(objective, ColumnObjective) and scenario.pairs is not None:
@@ -512,7 +513,7 @@ def check_objective_data(
             empty = [int(scenario.pairs.file_rows[i]) for i in rows if np.isnan(values[i])]
             if empty:
                 problems.add(
-                    f"{scenario.pairs.name}, row {_listing([str(x) for x in sorted(empty)])}, "
+                    f"{scenario.pairs.name}, row {listing([str(x) for x in sorted(empty)])}, "
                     f"column '{objective.column}'",
                     "the objective needs a value on every candidate pair, and these cells "
                     "are empty.",

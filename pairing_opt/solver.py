@@ -9,6 +9,7 @@ CBC run to "Optimal": the solution status tells the truth).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import re
@@ -109,7 +110,9 @@ def _stdout_to_devnull() -> Iterator[None]:
         os.close(saved)
 
 
+@functools.cache
 def highs_info() -> SolverInfo | None:
+    """HiGHS's version, once per process (probing builds a solver instance)."""
     try:
         import highspy
     except ImportError:
@@ -300,7 +303,9 @@ def _cbc(**options: object) -> object:
         return pulp.PULP_CBC_CMD(**options)
 
 
+@functools.cache
 def cbc_info() -> SolverInfo | None:
+    """CBC's version, once per process (probing runs the binary)."""
     try:
         import pulp  # noqa: F401
     except ImportError:
