@@ -16,8 +16,9 @@ from .errors import InfeasibleError, SolverError
 from .model import Milp, PairingModel, build_model
 from .pairing_io import PairingRow
 from .scenario import Scenario, check_objective_data
-from .solver import Outcome, SolverInfo, Status, relative_gap, run_milp, solve_model
+from .solver import Outcome, SolverInfo, Status, relative_gap, run_milp
 from .spec import Objective, SolverSpec, objective_name
+from .strategy import solve_model
 from .verify import Assignment, Evaluation, evaluate
 
 

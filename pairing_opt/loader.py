@@ -350,7 +350,10 @@ def read_csv_text(
             "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
         )
     text = text.lstrip("\ufeff")
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    except csv.Error as exc:  # e.g. a lone carriage return inside the header line
+        _fail_malformed(name, str(exc))
     seen: set[str] = set()
     for column in (c.strip() for c in header):
         if column and column in seen:
@@ -366,15 +369,22 @@ def read_csv_text(
         )
     except pd.errors.EmptyDataError:
         _fail(name, "the file has no header row.", "add a header row naming the columns.")
-    except pd.errors.ParserError as exc:
-        detail = " ".join(str(exc).split()).rstrip(".")
-        _fail(
-            name,
-            f"not a well-formed CSV table: {detail}.",
-            "give every row the same number of comma-separated cells (quote cells that "
-            "contain commas).",
-        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        _fail_malformed(name, str(exc))
     return frame, used
+
+
+def _fail_malformed(name: str, message: str) -> NoReturn:
+    detail = " ".join(message.split()).rstrip(".")
+    if "new-line character" in detail:  # Python's csv module words this for programmers
+        detail = "a lone carriage return (line break) inside an unquoted cell"
+    _fail(
+        name,
+        f"not a well-formed CSV table: {detail}.",
+        "give every row the same number of comma-separated cells (quote cells that "
+        "contain commas or line breaks, and end lines with a newline, not a lone carriage "
+        "return).",
+    )
 
 
 def _read_xlsx(path: Path, name: str, sheet: str | None) -> pd.DataFrame:

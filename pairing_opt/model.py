@@ -76,6 +76,7 @@ class PairingModel:
     sense: int  # +1 minimise, -1 maximise: reported objective = sense * (c . v)
     objective: Objective
     secondary: np.ndarray | None = field(default=None)  # tie-break costs (minimised)
+    min_fraction: np.ndarray | None = field(default=None)  # least f_p when x_p = 1
 
     @property
     def single_donor(self) -> bool:
@@ -317,6 +318,8 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
         milp=milp, candidates=cand, x_col=x_col, f_col=f_col, sense=sense, objective=objective
     )
     model.secondary = _secondary(scenario, model, n_cols)
+    if not single:
+        model.min_fraction = np.where(positive[cand.recipient], rules.min_share, 0.0)
     return model
 
 

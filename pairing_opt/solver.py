@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import SolverError
-from .model import Milp, PairingModel
+from .model import Milp
 
 SOLVERS = ("highs", "cbc")
 STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
@@ -122,12 +122,7 @@ def highs_info() -> SolverInfo | None:
     return SolverInfo("highs", str(h.version()))
 
 
-def _solve_highs(
-    milp: Milp,
-    time_limit: float | None,
-    mip_gap: float,
-    strict: bool = False,
-) -> RawResult:
+def _import_highspy() -> Any:
     try:
         import highspy
     except ImportError as exc:
@@ -135,10 +130,26 @@ def _solve_highs(
             "HiGHS is not installed (package highspy). Fix: pip install highspy, "
             "or use --solver cbc."
         ) from exc
+    return highspy
+
+
+def _new_highs(highspy: Any) -> Any:
     with _stdout_to_devnull():
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
+    return h
+
+
+def _solve_highs(
+    milp: Milp,
+    time_limit: float | None,
+    mip_gap: float,
+    strict: bool = False,
+    initial: np.ndarray | None = None,
+) -> RawResult:
+    highspy = _import_highspy()
+    h = _new_highs(highspy)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     if mip_gap == 0:
         h.setOptionValue("mip_abs_gap", 1e-9)
@@ -148,28 +159,12 @@ def _solve_highs(
         h.setOptionValue("mip_feasibility_tolerance", STRICT_TOLERANCE)
         h.setOptionValue("primal_feasibility_tolerance", STRICT_TOLERANCE)
 
-    lp = highspy.HighsLp()
-    lp.num_col_ = milp.num_cols
-    lp.num_row_ = milp.num_rows
-    lp.col_cost_ = milp.c
-    lp.col_lower_ = milp.lb
-    lp.col_upper_ = milp.ub
-    lp.row_lower_ = milp.row_lb
-    lp.row_upper_ = milp.row_ub
-    order = np.lexsort((milp.a_row, milp.a_col))
-    starts = np.zeros(milp.num_cols + 1, dtype=np.int32)
-    np.cumsum(np.bincount(milp.a_col, minlength=milp.num_cols), out=starts[1:])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts
-    lp.a_matrix_.index_ = milp.a_row[order].astype(np.int32)
-    lp.a_matrix_.value_ = milp.a_val[order]
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-        for i in milp.integer
-    ]
+    lp = _highs_lp(highspy, milp, integer=True)
     start = time.perf_counter()
     if h.passModel(lp) == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (this is a bug in pairopt; please report it).")
+    if initial is not None:  # a known pairing: HiGHS prunes against it from the first node
+        h.setSolution(len(initial), np.arange(len(initial), dtype=np.int32), initial)
     _run_interruptibly(h, milp.display_sense)
     seconds = time.perf_counter() - start
     status = h.getModelStatus()
@@ -205,6 +200,67 @@ def _solve_highs(
         f"HiGHS stopped with status '{h.modelStatusToString(status)}'. "
         "Fix: try --solver cbc, and report this scenario if it persists."
     )
+
+
+@dataclass(frozen=True)
+class LpSolution:
+    """An optimal solution of the LP relaxation: objective, values and row duals."""
+
+    objective: float
+    values: np.ndarray
+    row_dual: np.ndarray
+    seconds: float
+
+
+def solve_relaxation(milp: Milp, time_limit: float | None) -> LpSolution | None:
+    """The LP relaxation solved by HiGHS, or None when it is not solved to optimality
+    (infeasible, stopped, or HiGHS missing): callers then solve the MILP as it is."""
+    try:
+        highspy = _import_highspy()
+    except SolverError:
+        return None
+    h = _new_highs(highspy)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    start = time.perf_counter()
+    if h.passModel(_highs_lp(highspy, milp, integer=False)) == highspy.HighsStatus.kError:
+        return None
+    _run_interruptibly(h, milp.display_sense)
+    seconds = time.perf_counter() - start
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = h.getSolution()
+    return LpSolution(
+        objective=float(h.getInfo().objective_function_value),
+        values=np.asarray(solution.col_value, dtype=float),
+        row_dual=np.asarray(solution.row_dual, dtype=float),
+        seconds=seconds,
+    )
+
+
+def _highs_lp(highspy: Any, milp: Milp, integer: bool) -> Any:
+    """The model as a HighsLp (column-wise arrays); without integrality for the relaxation."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = milp.num_cols
+    lp.num_row_ = milp.num_rows
+    lp.col_cost_ = milp.c
+    lp.col_lower_ = milp.lb
+    lp.col_upper_ = milp.ub
+    lp.row_lower_ = milp.row_lb
+    lp.row_upper_ = milp.row_ub
+    order = np.lexsort((milp.a_row, milp.a_col))
+    starts = np.zeros(milp.num_cols + 1, dtype=np.int32)
+    np.cumsum(np.bincount(milp.a_col, minlength=milp.num_cols), out=starts[1:])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = milp.a_row[order].astype(np.int32)
+    lp.a_matrix_.value_ = milp.a_val[order]
+    if integer:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in milp.integer
+        ]
+    return lp
 
 
 Progress = Callable[[float, float | None, float | None], None]
@@ -451,7 +507,10 @@ def run_milp(
     time_limit: float | None,
     mip_gap: float,
     strict: bool = False,
+    initial: np.ndarray | None = None,
 ) -> RawResult:
+    """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
+    (CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -460,62 +519,7 @@ def run_milp(
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
     if name == "highs":
-        return _solve_highs(milp, time_limit, mip_gap, strict)
+        return _solve_highs(milp, time_limit, mip_gap, strict, initial)
     if name == "cbc":
         return _solve_cbc(milp, time_limit, mip_gap, strict)
     raise SolverError(f"unknown solver '{name}'. Fix: use one of {', '.join(SOLVERS)}.")
-
-
-def solve_model(
-    model: PairingModel, name: str, time_limit: float | None, mip_gap: float
-) -> Outcome:
-    """Solve, then (when the objective leaves ties) re-solve among the pairings at least as
-    good as the one found, minimising the secondary objective, so the pairing returned is
-    the same whatever order the solver explored."""
-    info = solver_info(name)
-    if info is None:
-        other = "cbc" if name == "highs" else "highs"
-        raise SolverError(
-            f"solver '{name}' is not available here. Fix: use --solver {other} "
-            "(see `pairopt solvers`)."
-        )
-    first = run_milp(name, model.milp, time_limit, mip_gap)
-
-    def outcome(raw: RawResult, values: np.ndarray | None, tie: str) -> Outcome:
-        s = model.sense
-        return Outcome(
-            status=raw.status,
-            values=values,
-            objective=None if raw.objective is None else s * raw.objective,
-            bound=None if raw.bound is None else s * raw.bound,
-            seconds=total,
-            solver=info,
-            tie_break=tie,
-        )
-
-    total = first.seconds
-    if first.values is None or first.objective is None:
-        return outcome(first, None, "not needed")
-    if model.secondary is None:
-        return outcome(first, first.values, "skipped")
-    # The tie-break only polishes a proven pairing, so it never gets more time than
-    # TIE_BREAK_BUDGET x the proof (and at least TIE_BREAK_MIN_SECONDS), even without a
-    # time limit; a stopped tie-break keeps its best pairing and says "stopped at limit".
-    budget = max(TIE_BREAK_MIN_SECONDS, TIE_BREAK_BUDGET * first.seconds)
-    remaining = budget if time_limit is None else min(budget, time_limit - first.seconds)
-    if remaining is not None and remaining <= 0.05:
-        return outcome(first, first.values, "stopped at limit")
-    scale = max(1.0, abs(first.objective))
-    cap = first.objective + TIE_SLACK * scale
-    tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
-    second = run_milp(name, tied, remaining, 0.0, strict=True)
-    total += second.seconds
-    if second.values is None:
-        return outcome(first, first.values, "stopped at limit")
-    primary = float(model.milp.c @ second.values)
-    if primary > first.objective + 2 * TIE_SLACK * scale:
-        # The re-solve paid for its secondary gain with primary slack beyond what we
-        # allow: keep the first, proven pairing.
-        return outcome(first, first.values, "rejected")
-    tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
-    return outcome(first, second.values, tie)

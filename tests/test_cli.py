@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pairing_opt import solver as solve_module
+from pairing_opt import strategy
 from pairing_opt.cli import main
 
 from .conftest import EXAMPLE, write_scenario
@@ -132,7 +133,7 @@ def test_usage_error_exit_2() -> None:
 
 
 def test_solver_missing_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(solve_module, "solver_info", lambda name: None)
+    monkeypatch.setattr(strategy, "solver_info", lambda name: None)
     result = run("solve", EXAMPLE, "--solver", "cbc")
     assert result.exit_code == 3
     assert "solver 'cbc' is not available" in result.stderr and "--solver highs" in result.stderr

@@ -1,0 +1,275 @@
+"""How a pairing model is solved: a small core first, a proof on the pairs that can matter,
+then a tie-break among equally good pairings.
+
+With HiGHS, the LP relaxation's duals bound what each pair costs to use (core.py). The
+first MILP keeps only the pairs that look nearly free in the LP (often a few per
+recipient); its pairing P is feasible for the whole model. The proof then solves the model
+restricted to every pair that can appear in a pairing as good as P, starting from P; the
+pairs left out are proven unable to improve on it, so an optimum of the restricted model is
+an optimum of the whole one, and the bound reported covers both parts. The tie-break
+re-solve is restricted the same way (only pairs that fit under the objective cap can take
+part). Without HiGHS (CBC), or when the LP proves nothing, the whole model is solved as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+
+from .core import PairBounds, pair_bounds, restrict
+from .errors import SolverError
+from .model import PairingModel
+from .solver import (
+    PROGRESS,
+    TIE_BREAK_BUDGET,
+    TIE_BREAK_MIN_SECONDS,
+    TIE_SLACK,
+    Outcome,
+    RawResult,
+    Status,
+    relative_gap,
+    reporting,
+    run_milp,
+    solve_relaxation,
+    solver_info,
+)
+
+# Widths (relative to the LP bound) of the first core; the next is tried while a core
+# has no feasible pairing, and the whole model once a core would hold most pairs.
+CORE_WIDTHS = (1e-6, 1e-4, 1e-2)
+CORE_MAX_SHARE = 0.6
+REFINE_RATIO = 4.0
+REFINE_MAX_SHARE = 0.6
+
+
+class _Clock:
+    """Time left of an optional limit, shared by every stage of one solve."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float | None:
+        return None if self.limit is None else self.limit - self.elapsed()
+
+    def expired(self) -> bool:
+        left = self.remaining()
+        return left is not None and left <= 0.01
+
+
+@contextlib.contextmanager
+def _stage(clock: _Clock, lp_bound: float | None, sense: float) -> Iterator[None]:
+    """Progress of one stage on the solve's own clock. A restricted model's bound is not a
+    bound on the whole model, so those stages show the LP bound instead."""
+    progress = PROGRESS.get()
+    if progress is None:
+        yield
+        return
+    offset = clock.elapsed()
+
+    def shifted(seconds: float, best: float | None, bound: float | None) -> None:
+        shown = bound if lp_bound is None else sense * lp_bound
+        progress(offset + seconds, best, shown)
+
+    with reporting(shifted):
+        yield
+
+
+def solve_model(
+    model: PairingModel, name: str, time_limit: float | None, mip_gap: float
+) -> Outcome:
+    """Solve, then (when the objective leaves ties) re-solve among the pairings at least as
+    good as the one found, minimising the secondary objective, so the pairing returned is
+    the same whatever order the solver explored."""
+    info = solver_info(name)
+    if info is None:
+        other = "cbc" if name == "highs" else "highs"
+        raise SolverError(
+            f"solver '{name}' is not available here. Fix: use --solver {other} "
+            "(see `pairopt solvers`)."
+        )
+    clock = _Clock(time_limit)
+    bounds = _lp_pair_bounds(model, clock) if name == "highs" else None
+    first = _solve_primary(model, name, mip_gap, clock, bounds)
+
+    def outcome(raw: RawResult, values: np.ndarray | None, tie: str) -> Outcome:
+        s = model.sense
+        return Outcome(
+            status=raw.status,
+            values=values,
+            objective=None if raw.objective is None else s * raw.objective,
+            bound=None if raw.bound is None else s * raw.bound,
+            seconds=clock.elapsed(),
+            solver=info,
+            tie_break=tie,
+        )
+
+    if first.values is None or first.objective is None:
+        return outcome(first, None, "not needed")
+    if model.secondary is None:
+        return outcome(first, first.values, "skipped")
+    # The tie-break only polishes a proven pairing, so it never gets more time than
+    # TIE_BREAK_BUDGET x the proof (and at least TIE_BREAK_MIN_SECONDS), even without a
+    # time limit; a stopped tie-break keeps its best pairing and says "stopped at limit".
+    budget = max(TIE_BREAK_MIN_SECONDS, TIE_BREAK_BUDGET * clock.elapsed())
+    left = clock.remaining()
+    remaining = budget if left is None else min(budget, left)
+    if remaining <= 0.05:
+        return outcome(first, first.values, "stopped at limit")
+    scale = max(1.0, abs(first.objective))
+    slack = TIE_SLACK * scale
+    cap = first.objective + slack
+    tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
+    if bounds is not None:  # no pair outside this set fits under the cap
+        tied = restrict(model, bounds.keep(cap), tied)
+    with _stage(clock, None, 1.0):
+        second = run_milp(name, tied, remaining, 0.0)
+    if second.values is None:
+        return outcome(first, first.values, "stopped at limit")
+    tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
+    # The MILP picks the pair set; its shares carry the solver's feasibility tolerance,
+    # which could buy secondary gains with primary slack. Exact shares come from LPs over
+    # each pair set at strict tolerances, and the new set is kept only if it is as good.
+    chosen = model.used(second.values)
+    if model.single_donor:  # the pair set fixes every value
+        if float(model.milp.c @ second.values) > first.objective + 2 * slack:
+            return outcome(first, first.values, "rejected")
+        return outcome(first, second.values, tie)
+    exact = _pair_set_lp(name, model, chosen, model.milp.c, None)
+    if exact is None or exact.objective is None:
+        return outcome(first, first.values, "rejected")
+    level = exact.objective
+    if not np.array_equal(chosen, model.used(first.values)):
+        previous = _pair_set_lp(name, model, model.used(first.values), model.milp.c, None)
+        if previous is None or previous.objective is None:
+            return outcome(first, first.values, "rejected")
+        if level > previous.objective + slack:
+            return outcome(first, first.values, "rejected")
+    values = exact.values
+    share_cols = np.ones(model.milp.num_cols, dtype=bool)
+    share_cols[model.x_col] = False
+    if np.any(model.secondary[share_cols]):  # shares within the set are still to break
+        # A primary that only counts pairs is constant here: no cap, so no slack to spend.
+        constant = not np.any(model.milp.c[share_cols])
+        polished = _pair_set_lp(
+            name, model, chosen, model.secondary, None if constant else level + slack
+        )
+        if polished is not None:
+            values = polished.values
+    return outcome(first, values, tie)
+
+
+def _pair_set_lp(
+    name: str, model: PairingModel, used: np.ndarray, costs: np.ndarray, cap: float | None
+) -> RawResult | None:
+    """The best shares for a fixed pair set: minimise `costs`, keeping the objective within
+    `cap` when given; strict tolerances. None when no split is feasible."""
+    milp = model.milp
+    lb, ub = milp.lb.copy(), milp.ub.copy()
+    lb[model.x_col] = ub[model.x_col] = used.astype(float)
+    fixed = replace(milp, lb=lb, ub=ub)
+    if cap is not None:
+        fixed = fixed.with_objective_cap(milp.c, cap, costs)
+    else:
+        fixed = replace(fixed, c=costs)
+    raw = run_milp(name, fixed, None, 0.0, strict=True)
+    return raw if raw.status == Status.OPTIMAL and raw.values is not None else None
+
+
+def _lp_pair_bounds(model: PairingModel, clock: _Clock) -> PairBounds | None:
+    if model.milp.num_cols == 0:
+        return None
+    with _stage(clock, None, 1.0):
+        lp = solve_relaxation(model.milp, clock.remaining())
+    return None if lp is None else pair_bounds(model, lp.row_dual)
+
+
+def _solve_primary(
+    model: PairingModel,
+    name: str,
+    mip_gap: float,
+    clock: _Clock,
+    bounds: PairBounds | None,
+) -> RawResult:
+    """The proven (or best within the limit) pairing of the whole model, in minimisation
+    form, with a bound valid for the whole model."""
+    if bounds is None or len(bounds.gain) == 0 or clock.expired():
+        with _stage(clock, None, 1.0):
+            return run_milp(name, model.milp, clock.remaining(), mip_gap)
+    sense = model.milp.display_sense
+    scale = max(1.0, abs(bounds.bound))
+    incumbent: RawResult | None = None
+    kept = np.ones(len(bounds.gain), dtype=bool)
+    for width in CORE_WIDTHS:
+        core = bounds.gain <= width * scale
+        if core.mean() > CORE_MAX_SHARE or clock.expired():
+            break
+        with _stage(clock, bounds.bound, sense):
+            raw = run_milp(name, restrict(model, core), clock.remaining(), mip_gap)
+        if raw.values is not None and raw.objective is not None:
+            incumbent, kept = raw, core
+            break
+        if raw.status != Status.INFEASIBLE:
+            break  # out of time before a core pairing turned up
+    if incumbent is None or incumbent.objective is None:
+        if clock.expired():
+            return RawResult(Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed())
+        with _stage(clock, None, 1.0):
+            whole = run_milp(name, model.milp, clock.remaining(), mip_gap)
+        return whole
+    need = bounds.keep(incumbent.objective)
+    # While the pairs that could beat the incumbent far outnumber the core, a wider core
+    # (still a fraction of them) is a cheap way to a better incumbent and a smaller proof.
+    while (
+        incumbent.status == Status.OPTIMAL
+        and need.sum() > REFINE_RATIO * kept.sum()
+        and not clock.expired()
+    ):
+        wider = kept | (bounds.gain <= (incumbent.objective - bounds.bound) / REFINE_RATIO)
+        if wider.sum() <= kept.sum() or wider.sum() > REFINE_MAX_SHARE * need.sum():
+            break  # no narrower than the proof itself: go straight to the proof
+        with _stage(clock, bounds.bound, sense):
+            raw = run_milp(
+                name, restrict(model, wider), clock.remaining(), mip_gap, initial=incumbent.values
+            )
+        if raw.values is None or raw.objective is None:
+            break
+        incumbent, kept, need = raw, wider, bounds.keep(raw.objective)
+    if incumbent.status == Status.OPTIMAL and not np.any(need & ~kept):
+        return _whole_model_bound(incumbent, bounds, kept, mip_gap)
+    if clock.expired():
+        return _whole_model_bound(
+            replace(incumbent, status=Status.LIMIT_FEASIBLE), bounds, kept, mip_gap
+        )
+    with _stage(clock, None, 1.0):
+        final = run_milp(
+            name, restrict(model, need), clock.remaining(), mip_gap, initial=incumbent.values
+        )
+    if final.values is None:  # stopped before even taking the start: keep the core pairing
+        final = replace(incumbent, status=Status.LIMIT_FEASIBLE, bound=final.bound)
+    return _whole_model_bound(final, bounds, need, mip_gap)
+
+
+def _whole_model_bound(
+    raw: RawResult, bounds: PairBounds, kept: np.ndarray, mip_gap: float
+) -> RawResult:
+    """The restricted model's result, with a bound for the whole model: the lower of the
+    restricted bound and what any pairing using a dropped pair must cost, never below the
+    LP bound. Optimal only if the whole model's gap is within mip_gap."""
+    restricted = raw.bound if raw.bound is not None else -math.inf
+    dropped = bounds.dropped_bound(kept)
+    bound = max(bounds.bound, min(restricted, dropped))
+    status = raw.status
+    if status == Status.OPTIMAL and dropped < restricted:  # the solver's proof is not all
+        gap = relative_gap(raw.objective, bound)
+        if gap is None or gap > mip_gap + 1e-12:
+            status = Status.LIMIT_FEASIBLE
+    return replace(raw, status=status, bound=bound)

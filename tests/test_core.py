@@ -1,0 +1,126 @@
+"""Reduced-cost pair bounds (core.py) and the core strategy built on them (strategy.py).
+
+The bounds decide which pairs the solver never sees, so they must hold for every pairing,
+whatever dual they come from: a pair whose bound is wrong would silently lose an optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pairing_opt.core import PairBounds, pair_bounds, restrict
+from pairing_opt.diagnose import conflicts
+from pairing_opt.engine import solve
+from pairing_opt.loader import load
+from pairing_opt.model import build_model
+from pairing_opt.solver import RawResult, Status, run_milp, solve_relaxation
+from pairing_opt.strategy import _whole_model_bound
+
+from .conftest import AVAILABLE_SOLVERS, HUBEI
+from .test_property import Case, cases
+
+pytestmark = pytest.mark.skipif("highs" not in AVAILABLE_SOLVERS, reason="needs HiGHS")
+
+
+def _forced_optimum(milp: object, x_col: int) -> float | None:
+    """The best c.v over pairings that use the pair of column x_col (None: none exists)."""
+    lb = milp.lb.copy()  # type: ignore[attr-defined]
+    lb[x_col] = 1.0
+    raw = run_milp("highs", replace(milp, lb=lb), None, 0.0)  # type: ignore[type-var]
+    return raw.objective if raw.status == Status.OPTIMAL else None
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(), noise=st.sampled_from([0.0, 0.0, 0.3, 5.0]), seed=st.integers(0, 99))
+def test_pair_bounds_hold_for_every_pair_and_any_dual(case: Case, noise: float, seed: int) -> None:
+    """For each pair p: every pairing that uses p costs at least bound + gain[p], checked
+    by solving the model with p forced in. With noisy duals the bounds get weaker, never
+    wrong (weak duality holds for any dual vector)."""
+    scenario = case.scenario()
+    if conflicts(scenario):
+        return
+    model = build_model(scenario)
+    if len(model.candidates) == 0:
+        return
+    lp = solve_relaxation(model.milp, None)
+    if lp is None:
+        return
+    rng = np.random.default_rng(seed)
+    y = lp.row_dual + noise * rng.standard_normal(len(lp.row_dual)) * (1.0 + np.abs(lp.row_dual))
+    bounds = pair_bounds(model, y)
+    if bounds is None:
+        return
+    assert bounds.bound <= lp.objective + 1e-6 * max(1.0, abs(lp.objective))
+    for p, column in enumerate(model.x_col):
+        best = _forced_optimum(model.milp, int(column))
+        if best is None:
+            continue
+        tolerance = 1e-6 * max(1.0, abs(best))
+        assert best >= bounds.bound + bounds.gain[p] - tolerance, (p, best, bounds)
+
+
+def test_hubei_restricted_to_kept_pairs_keeps_the_optimum() -> None:
+    """On the shipped scenario, the pairs the bounds keep under the proven optimum are
+    enough: the restricted model has the same optimum, with most pairs dropped."""
+    scenario = load(HUBEI)
+    model = build_model(scenario)
+    lp = solve_relaxation(model.milp, None)
+    assert lp is not None
+    bounds = pair_bounds(model, lp.row_dual)
+    assert bounds is not None
+    whole = run_milp("highs", model.milp, None, 0.0)
+    assert whole.status == Status.OPTIMAL and whole.objective is not None
+    kept = bounds.keep(whole.objective)
+    assert kept.sum() < len(kept)  # the LP proves some pairs useless
+    restricted = run_milp("highs", restrict(model, kept), None, 0.0)
+    assert restricted.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert bounds.dropped_bound(kept) > whole.objective
+
+
+def test_dual_of_wrong_sign_is_clipped_not_trusted() -> None:
+    """A dual pushing a one-sided row the wrong way would make the bound -inf or wrong;
+    it is clipped to zero, so the bound stays finite and valid."""
+    scenario = load(HUBEI)
+    model = build_model(scenario)
+    lp = solve_relaxation(model.milp, None)
+    assert lp is not None
+    y = lp.row_dual.copy()
+    upper_only = np.flatnonzero(~np.isfinite(model.milp.row_lb))
+    y[upper_only[:5]] = 1e6  # a <= row can only carry a dual <= 0 in a minimisation
+    bounds = pair_bounds(model, y)
+    assert bounds is not None
+    assert np.isfinite(bounds.bound) and bounds.bound <= lp.objective + 1e-6 * lp.objective
+
+
+def test_solver_proof_is_not_enough_when_dropped_pairs_could_be_better() -> None:
+    """If a dropped pair could still beat the restricted optimum, the answer is not called
+    optimal, and the bound reported is the lower one."""
+    bounds = PairBounds(bound=90.0, gain=np.array([0.0, 5.0]))
+    raw = RawResult(Status.OPTIMAL, np.zeros(2), 100.0, 100.0, 0.1)
+    kept = np.array([True, False])  # the dropped pair only proves >= 95
+    result = _whole_model_bound(raw, bounds, kept, 0.0)
+    assert result.status == Status.LIMIT_FEASIBLE
+    assert result.bound == 95.0
+    # With the dropped pair provably worse, the solver's proof stands.
+    proven = _whole_model_bound(raw, PairBounds(90.0, np.array([0.0, 20.0])), kept, 0.0)
+    assert proven.status == Status.OPTIMAL and proven.bound == 100.0
+
+
+def test_core_and_whole_model_agree_on_shipped_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LP-guided path and the plain whole-model path return the same verified pairing."""
+    import pairing_opt.strategy as strategy
+
+    scenario = load(HUBEI)
+    guided = solve(scenario)
+    monkeypatch.setattr(strategy, "_lp_pair_bounds", lambda model, clock: None)
+    plain = solve(scenario)
+    assert guided.status == plain.status == Status.OPTIMAL
+    assert guided.objective_value == pytest.approx(plain.objective_value, rel=1e-9)
+    assert [(a.donor, a.recipient) for a in guided.pairing] == [
+        (a.donor, a.recipient) for a in plain.pairing
+    ]
