@@ -33,8 +33,7 @@ from .model import Milp
 SOLVERS = ("highs", "cbc")
 STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
 TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-break stage
-TIE_BREAK_BUDGET = 2.0  # the tie-break may take at most this multiple of the first solve
-TIE_BREAK_MIN_SECONDS = 5.0
+TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a deterministic cap)
 
 
 class Status(StrEnum):
@@ -147,9 +146,12 @@ def _solve_highs(
     mip_gap: float,
     strict: bool = False,
     initial: np.ndarray | None = None,
+    node_limit: int | None = None,
 ) -> RawResult:
     highspy = _import_highspy()
     h = _new_highs(highspy)
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     if mip_gap == 0:
         h.setOptionValue("mip_abs_gap", 1e-9)
@@ -389,7 +391,11 @@ _CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.MULTILINE)
 
 
 def _solve_cbc(
-    milp: Milp, time_limit: float | None, mip_gap: float, strict: bool = False
+    milp: Milp,
+    time_limit: float | None,
+    mip_gap: float,
+    strict: bool = False,
+    node_limit: int | None = None,
 ) -> RawResult:
     try:
         import pulp
@@ -407,7 +413,7 @@ def _solve_cbc(
         # PuLP 3.3 warns about its own API changing in PuLP 4; we pin pulp<4.
         warnings.simplefilter("ignore", DeprecationWarning)
         prob, cols = _cbc_problem(pulp, milp)
-    return _run_cbc(pulp, prob, cols, milp, time_limit, mip_gap, strict)
+    return _run_cbc(pulp, prob, cols, milp, time_limit, mip_gap, strict, node_limit)
 
 
 def _cbc_problem(pulp: Any, milp: Milp) -> tuple[Any, list[Any]]:
@@ -447,6 +453,7 @@ def _run_cbc(
     time_limit: float | None,
     mip_gap: float,
     strict: bool,
+    node_limit: int | None,
 ) -> RawResult:
     with tempfile.TemporaryDirectory(prefix="pairopt-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
@@ -457,6 +464,7 @@ def _run_cbc(
             gapAbs=1e-9 if mip_gap == 0 else None,
             logPath=str(log),
             threads=1,
+            maxNodes=node_limit,
             keepFiles=False,
             options=[f"primalTolerance {STRICT_TOLERANCE}"] if strict else [],
         )
@@ -508,9 +516,11 @@ def run_milp(
     mip_gap: float,
     strict: bool = False,
     initial: np.ndarray | None = None,
+    node_limit: int | None = None,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
-    (CBC ignores it)."""
+    (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
+    stops at the same place on every run."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -519,7 +529,7 @@ def run_milp(
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
     if name == "highs":
-        return _solve_highs(milp, time_limit, mip_gap, strict, initial)
+        return _solve_highs(milp, time_limit, mip_gap, strict, initial, node_limit)
     if name == "cbc":
-        return _solve_cbc(milp, time_limit, mip_gap, strict)
+        return _solve_cbc(milp, time_limit, mip_gap, strict, node_limit)
     raise SolverError(f"unknown solver '{name}'. Fix: use one of {', '.join(SOLVERS)}.")

@@ -31,8 +31,7 @@ from .errors import SolverError
 from .model import PairingModel
 from .solver import (
     PROGRESS,
-    TIE_BREAK_BUDGET,
-    TIE_BREAK_MIN_SECONDS,
+    TIE_BREAK_NODES,
     TIE_SLACK,
     Outcome,
     RawResult,
@@ -122,13 +121,12 @@ def solve_model(
         return outcome(first, None, "not needed")
     if model.secondary is None:
         return outcome(first, first.values, "skipped")
-    # The tie-break only polishes a proven pairing, so it never gets more time than
-    # TIE_BREAK_BUDGET x the proof (and at least TIE_BREAK_MIN_SECONDS), even without a
-    # time limit; a stopped tie-break keeps its best pairing and says "stopped at limit".
-    budget = max(TIE_BREAK_MIN_SECONDS, TIE_BREAK_BUDGET * clock.elapsed())
-    left = clock.remaining()
-    remaining = budget if left is None else min(budget, left)
-    if remaining <= 0.05:
+    # The tie-break only polishes a proven pairing. It is capped in branch-and-bound nodes,
+    # not seconds, so that without a time limit it stops at the same pairing on a busy
+    # machine as on an idle one (a time budget made the output depend on the load); a
+    # stopped tie-break keeps its best pairing and says "stopped at limit".
+    remaining = clock.remaining()
+    if remaining is not None and remaining <= 0.05:
         return outcome(first, first.values, "stopped at limit")
     scale = max(1.0, abs(first.objective))
     slack = TIE_SLACK * scale
@@ -137,7 +135,7 @@ def solve_model(
     if bounds is not None:  # no pair outside this set fits under the cap
         tied = restrict(model, bounds.keep(cap), tied)
     with _stage(clock, None, 1.0):
-        second = run_milp(name, tied, remaining, 0.0)
+        second = run_milp(name, tied, remaining, 0.0, node_limit=TIE_BREAK_NODES)
     if second.values is None:
         return outcome(first, first.values, "stopped at limit")
     tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
@@ -259,11 +257,14 @@ def _solve_primary(
     # 0.9-1.1 s), on the prefecture scenario it made no difference (18.5 s either way).
     with _stage(clock, None, 1.0):
         final = run_milp(name, restrict(model, need), clock.remaining(), mip_gap)
-    best = incumbent.objective
-    if final.values is None or (
-        final.objective is not None and best is not None and final.objective > best
-    ):
-        # stopped at the limit with nothing better: keep the core pairing
+    # A proof stopped at the limit with nothing better than the core pairing keeps that
+    # pairing (a proven optimum over the need set is at least as good: it contains it).
+    worse = (
+        final.objective is not None
+        and incumbent.objective is not None
+        and final.objective > incumbent.objective
+    )
+    if final.values is None or (final.status != Status.OPTIMAL and worse):
         final = replace(incumbent, status=Status.LIMIT_FEASIBLE, bound=final.bound)
     return _whole_model_bound(final, bounds, need, mip_gap)
 

@@ -7,6 +7,7 @@ whatever dual they come from: a pair whose bound is wrong would silently lose an
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,17 @@ def test_core_and_whole_model_agree_on_shipped_scenario(monkeypatch: pytest.Monk
     assert [(a.donor, a.recipient) for a in guided.pairing] == [
         (a.donor, a.recipient) for a in plain.pairing
     ]
+
+
+@pytest.mark.parametrize("name", AVAILABLE_SOLVERS)
+def test_node_limit_stops_short_and_is_not_called_optimal(name: str, tmp_path: Path) -> None:
+    """The tie-break's node cap is a limit like time: a run it stops is never optimal, and
+    it stops at the same place every time (the tie-break's output must not depend on load)."""
+    from .test_cli import hard_gap
+
+    model = build_model(load(hard_gap(tmp_path / "gap")))
+    first = run_milp(name, model.milp, 60.0, 0.0, node_limit=2)
+    again = run_milp(name, model.milp, 60.0, 0.0, node_limit=2)
+    assert first.status in (Status.LIMIT_FEASIBLE, Status.LIMIT_NO_SOLUTION)
+    assert first.seconds < 30.0  # the node cap fired, not the 60 s time limit
+    assert first.objective == again.objective
