@@ -353,7 +353,7 @@ def read_csv_text(
     try:
         header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
     except csv.Error as exc:  # e.g. a lone carriage return inside the header line
-        _fail_malformed(name, str(exc))
+        _fail_malformed(f"{name}, row 1", str(exc))
     seen: set[str] = set()
     for column in (c.strip() for c in header):
         if column and column in seen:
@@ -374,12 +374,12 @@ def read_csv_text(
     return frame, used
 
 
-def _fail_malformed(name: str, message: str) -> NoReturn:
+def _fail_malformed(where: str, message: str) -> NoReturn:
     detail = " ".join(message.split()).rstrip(".")
     if "new-line character" in detail:  # Python's csv module words this for programmers
         detail = "a lone carriage return (line break) inside an unquoted cell"
     _fail(
-        name,
+        where,
         f"not a well-formed CSV table: {detail}.",
         "give every row the same number of comma-separated cells (quote cells that "
         "contain commas or line breaks, and end lines with a newline, not a lone carriage "
