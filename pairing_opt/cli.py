@@ -181,7 +181,7 @@ output_option = click.option(
 )
 
 
-def format_option(*choices: str) -> Callable[[F], F]:
+def format_option(*choices: str, help: str | None = None) -> Callable[[F], F]:
     """--format with the given choices, the first being the default."""
     return click.option(
         "--format",
@@ -189,26 +189,28 @@ def format_option(*choices: str) -> Callable[[F], F]:
         type=click.Choice(list(choices)),
         default=choices[0],
         show_default=True,
+        help=help,
     )
+
+
+def time_limit_option(help: str) -> Callable[[F], F]:
+    """--time-limit in seconds, overriding solver.time_limit."""
+    return click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help=help)
 
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json", "markdown", "xlsx"]),
-    default="table",
-    show_default=True,
+@format_option(
+    "table",
+    "csv",
+    "json",
+    "markdown",
+    "xlsx",
     help="table for people; csv or json for scripts; markdown or xlsx (needs -o) for reports.",
 )
 @output_option
 @solver_option
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds for each solve (overrides solver.time_limit).",
-)
+@time_limit_option("Seconds for each solve (overrides solver.time_limit).")
 @click.option(
     "--mip-gap",
     type=click.FloatRange(min=0, max=1, max_open=True),
@@ -333,11 +335,7 @@ def solve(
 @click.option("--vs-optimal", is_flag=True, help="Also solve the scenario and report the gap.")
 @set_option
 @solver_option
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds for the optimum's solve (overrides solver.time_limit).",
-)
+@time_limit_option("Seconds for the optimum's solve (overrides solver.time_limit).")
 @click.option("--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed.")
 def evaluate(
     scenario: str,
@@ -467,9 +465,7 @@ def compare(
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 @set_option
 def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
     """Load and validate SCENARIO without solving; exit 1 if a conflict is certain.
@@ -599,9 +595,7 @@ def init(folder: str) -> None:
 
 
 @main.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 def solvers(fmt: str) -> None:
     """List the solvers pairopt can use here, with versions; exit 3 if none can run.
 

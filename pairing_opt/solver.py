@@ -116,9 +116,7 @@ def highs_info() -> SolverInfo | None:
         import highspy
     except ImportError:
         return None
-    with _stdout_to_devnull():
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-    return SolverInfo("highs", str(h.version()))
+    return SolverInfo("highs", str(_new_highs(highspy).version()))
 
 
 def _import_highspy() -> Any:

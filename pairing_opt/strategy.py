@@ -70,7 +70,7 @@ class _Clock:
 
 
 @contextlib.contextmanager
-def _stage(clock: _Clock, lp_bound: float | None, sense: float) -> Iterator[None]:
+def _stage(clock: _Clock, lp_bound: float | None = None, sense: float = 1.0) -> Iterator[None]:
     """Progress of one stage on the solve's own clock. A restricted model's bound is not a
     bound on the whole model, so those stages show the LP bound instead."""
     progress = PROGRESS.get()
@@ -134,7 +134,7 @@ def solve_model(
     tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
     if bounds is not None:  # no pair outside this set fits under the cap
         tied = restrict(model, bounds.keep(cap), tied)
-    with _stage(clock, None, 1.0):
+    with _stage(clock):
         second = run_milp(name, tied, remaining, 0.0, node_limit=TIE_BREAK_NODES)
     if second.values is None:
         return outcome(first, first.values, "stopped at limit")
@@ -191,7 +191,7 @@ def _pair_set_lp(
 def _lp_pair_bounds(model: PairingModel, clock: _Clock) -> PairBounds | None:
     if model.milp.num_cols == 0:
         return None
-    with _stage(clock, None, 1.0):
+    with _stage(clock):
         lp = solve_relaxation(model.milp, clock.remaining())
     return None if lp is None else pair_bounds(model, lp.row_dual)
 
@@ -206,7 +206,7 @@ def _solve_primary(
     """The proven (or best within the limit) pairing of the whole model, in minimisation
     form, with a bound valid for the whole model."""
     if bounds is None or model.single_donor or len(bounds.gain) == 0 or clock.expired():
-        with _stage(clock, None, 1.0):
+        with _stage(clock):
             return run_milp(name, model.milp, clock.remaining(), mip_gap)
     sense = model.milp.display_sense
     scale = max(1.0, abs(bounds.bound))
@@ -226,7 +226,7 @@ def _solve_primary(
     if incumbent is None or incumbent.objective is None:
         if clock.expired():
             return RawResult(Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed())
-        with _stage(clock, None, 1.0):
+        with _stage(clock):
             whole = run_milp(name, model.milp, clock.remaining(), mip_gap)
         return whole
     need = bounds.keep(incumbent.objective)
@@ -255,7 +255,7 @@ def _solve_primary(
         )
     # No start solution here: on Hubei it made the proof slower (1.4-1.8 s against
     # 0.9-1.1 s), on the prefecture scenario it made no difference (18.5 s either way).
-    with _stage(clock, None, 1.0):
+    with _stage(clock):
         final = run_milp(name, restrict(model, need), clock.remaining(), mip_gap)
     # A proof stopped at the limit with nothing better than the core pairing keeps that
     # pairing (a proven optimum over the need set is at least as good: it contains it).
