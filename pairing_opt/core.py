@@ -38,6 +38,16 @@ class PairBounds:
         margin = 1e-7 * max(1.0, abs(self.bound), abs(cap))
         return np.asarray(self.gain <= cap - self.bound + margin)
 
+    def nearest(self, recipient: np.ndarray, per: int) -> np.ndarray:
+        """Each recipient's `per` pairs with the smallest gain (`recipient[p]` is pair p's
+        recipient): the pairs an LP-guided heuristic tries first."""
+        order = np.lexsort((self.gain, recipient))
+        grouped = recipient[order]
+        rank = np.arange(len(order)) - np.searchsorted(grouped, grouped)
+        kept = np.zeros(len(self.gain), dtype=bool)
+        kept[order[rank < per]] = True
+        return kept
+
     def dropped_bound(self, kept: np.ndarray) -> float:
         """A lower bound on c.v over every pairing that uses some pair not in `kept`."""
         dropped = self.gain[~kept]

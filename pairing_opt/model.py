@@ -64,6 +64,38 @@ class Milp:
         """A copy that keeps cost.v <= cap and minimises new_c.v (lexicographic tie-break)."""
         return replace(self.with_row(cost, -INF, cap), c=new_c)
 
+    def fixing(self, free: np.ndarray, values: np.ndarray) -> Milp:
+        """The model over the `free` columns alone, every other column held at `values`:
+        their part of each row moves into the row's bounds, and rows left with no free
+        column are dropped (they hold as they do in `values`). Column j of the result is
+        the j-th free column. A small piece of a large model solves in a fraction of the
+        time, which is what a neighbourhood search needs."""
+        held = ~free[self.a_col]
+        activity = np.bincount(
+            self.a_row[held],
+            weights=self.a_val[held] * values[self.a_col[held]],
+            minlength=self.num_rows,
+        )
+        moving = ~held
+        rows = np.unique(self.a_row[moving])
+        row_index = np.full(self.num_rows, -1, dtype=np.int64)
+        row_index[rows] = np.arange(len(rows))
+        cols = np.flatnonzero(free)
+        col_index = np.full(self.num_cols, -1, dtype=np.int64)
+        col_index[cols] = np.arange(len(cols))
+        return Milp(
+            c=self.c[cols],
+            lb=self.lb[cols],
+            ub=self.ub[cols],
+            integer=self.integer[cols],
+            a_row=row_index[self.a_row[moving]],
+            a_col=col_index[self.a_col[moving]],
+            a_val=self.a_val[moving],
+            row_lb=self.row_lb[rows] - activity[rows],
+            row_ub=self.row_ub[rows] - activity[rows],
+            display_sense=self.display_sense,
+        )
+
 
 @dataclass
 class PairingModel:

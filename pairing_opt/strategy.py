@@ -13,7 +13,9 @@ part). Without HiGHS (CBC), or when the LP proves nothing, the whole model is so
 With one donor per recipient (the Generalized Assignment Problem) the first solve is always
 the whole model: there the LP gap is wider, and restricted models measured slower than
 the whole one (gap c10200: 13.7 s through the core, 4.4 s whole), as HiGHS's own root
-reduced-cost fixing already does the job.
+reduced-cost fixing already does the job. Under a time limit, a whole model unproven at
+half the limit (or still at its root node at a fifth) hands the rest of the time to a
+neighbourhood search for a better pairing (lns.py), keeping the solver's bound.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from .core import PairBounds, pair_bounds, restrict
 from .errors import SolverError
+from .lns import improve
 from .model import PairingModel
 from .solver import (
     PROGRESS,
@@ -49,6 +52,11 @@ CORE_WIDTHS = (1e-6, 1e-4, 1e-2)
 CORE_MAX_SHARE = 0.6
 REFINE_RATIO = 4.0
 REFINE_MAX_SHARE = 0.6
+# With one donor per recipient and a time limit, the share of the limit the whole model gets
+# before a neighbourhood search takes over (lns.py), and the share after which it hands over
+# early if its branch-and-bound has not yet left the root node (d801600: 30 s at the root).
+SEARCH_AFTER = 0.5
+ROOT_HANDOVER = 0.2
 
 
 class _Clock:
@@ -205,6 +213,8 @@ def _solve_primary(
 ) -> RawResult:
     """The proven (or best within the limit) pairing of the whole model, in minimisation
     form, with a bound valid for the whole model."""
+    if model.single_donor and name == "highs" and clock.limit is not None:
+        return _solve_then_search(model, mip_gap, clock, bounds)
     if bounds is None or model.single_donor or len(bounds.gain) == 0 or clock.expired():
         with _stage(clock):
             return run_milp(name, model.milp, clock.remaining(), mip_gap)
@@ -267,6 +277,45 @@ def _solve_primary(
     if final.values is None or (final.status != Status.OPTIMAL and worse):
         final = replace(incumbent, status=Status.LIMIT_FEASIBLE, bound=final.bound)
     return _whole_model_bound(final, bounds, need, mip_gap)
+
+
+def _solve_then_search(
+    model: PairingModel, mip_gap: float, clock: _Clock, bounds: PairBounds | None
+) -> RawResult:
+    """One donor per recipient, with a time limit: the whole model for the first part of
+    the limit; if that proves nothing, a neighbourhood search (lns.py) for the rest, from
+    the solver's pairing, with the solver's bound (or the LP's, if higher). A proof that
+    would have needed more than that first part is given up for a better pairing."""
+    assert clock.limit is not None
+    first_part = SEARCH_AFTER * clock.limit - clock.elapsed()
+    root = ROOT_HANDOVER * clock.limit
+    with _stage(clock):
+        whole = run_milp(
+            "highs", model.milp, min(first_part, clock.remaining() or 0.0), mip_gap, root_limit=root
+        )
+    if whole.status in (Status.OPTIMAL, Status.INFEASIBLE) or clock.expired():
+        return whole
+    if bounds is None:
+        bounds = _lp_pair_bounds(model, clock)
+    if bounds is None or clock.expired():
+        return whole
+    bound = max(bounds.bound, whole.bound if whole.bound is not None else -math.inf)
+    progress = PROGRESS.get()
+    shown = model.milp.display_sense
+
+    def report(best: float) -> None:
+        if progress is not None:
+            progress(clock.elapsed(), shown * best, shown * bound)
+
+    deadline = clock.start + clock.limit
+    values = improve(model, bounds, whole.values, deadline, report)
+    if values is None:
+        return replace(whole, bound=bound, seconds=clock.elapsed())
+    objective = float(model.milp.c @ values)
+    gap = relative_gap(objective, bound)
+    proven = gap is not None and gap <= mip_gap + 1e-12
+    status = Status.OPTIMAL if proven else Status.LIMIT_FEASIBLE
+    return RawResult(status, values, objective, bound, clock.elapsed())
 
 
 def _whole_model_bound(
