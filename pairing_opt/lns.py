@@ -44,8 +44,8 @@ def improve(
     progress: Callable[[float], None] | None = None,
 ) -> np.ndarray | None:
     """The best pairing found by `deadline` (a `time.perf_counter()` value), starting from
-    `values` (a feasible solution of model.milp, or None). `progress` hears each better
-    objective (c.v). None only if no pairing turned up at all."""
+    `values` (a feasible solution of model.milp, or None). `progress` hears the best
+    objective (c.v) before each move. None only if no pairing turned up at all."""
     milp = model.milp
     best = None if values is None else _rounded(model, values)
     with reporting(None):  # a piece's own bound says nothing about the whole model
@@ -54,15 +54,15 @@ def improve(
             best = core
         if best is None:
             return None
-        if progress is not None:
-            progress(float(milp.c @ best))
+        if not model.used(best).any():
+            return best  # nothing is paired, so there is nothing to re-pair
         search = _Pieces(model, bounds)
         while time.perf_counter() < deadline - 0.02:
+            if progress is not None:  # also keeps the status line's clock moving
+                progress(float(milp.c @ best))
             found = search.step(best, deadline)
             if found is not None:
                 best = found
-                if progress is not None:
-                    progress(float(milp.c @ best))
     return best
 
 
