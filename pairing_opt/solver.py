@@ -145,7 +145,7 @@ def _solve_highs(
     strict: bool = False,
     initial: np.ndarray | None = None,
     node_limit: int | None = None,
-    root_limit: float | None = None,
+    stop_when: StopWhen | None = None,
 ) -> RawResult:
     highspy = _import_highspy()
     h = _new_highs(highspy)
@@ -166,7 +166,7 @@ def _solve_highs(
         raise SolverError("HiGHS rejected the model (this is a bug in pairopt; please report it).")
     if initial is not None:  # a known pairing: HiGHS prunes against it from the first node
         h.setSolution(len(initial), np.arange(len(initial), dtype=np.int32), initial)
-    _run_interruptibly(h, milp.display_sense, root_limit)
+    _run_interruptibly(h, milp.display_sense, stop_when)
     seconds = time.perf_counter() - start
     status = h.getModelStatus()
     info = h.getInfo()
@@ -264,6 +264,10 @@ def _highs_lp(highspy: Any, milp: Milp, integer: bool) -> Any:
     return lp
 
 
+StopWhen = Callable[[int, float | None, float | None], bool]
+"""Asked about ten times a second during a HiGHS MIP: (nodes explored, best objective,
+bound), in minimisation form; the run stops once it answers True."""
+
 Progress = Callable[[float, float | None, float | None], None]
 """Called about ten times a second during a solve: (seconds, best objective, bound)."""
 
@@ -281,16 +285,15 @@ def reporting(progress: Progress | None) -> Iterator[None]:
         PROGRESS.reset(token)
 
 
-def _run_interruptibly(h: Any, sense: float = 1.0, root_limit: float | None = None) -> None:
+def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = None) -> None:
     """Run HiGHS on its own thread so that Ctrl-C (or SIGTERM, which the CLI turns into
     KeyboardInterrupt) stops the solve at its next callback instead of being ignored until
     it ends. highspy's own handler prints to stdout; this one stays silent. Reports
-    progress (elapsed, best objective, bound) when a reporter is set. With `root_limit`,
-    a MIP still at its root node after that many seconds is stopped (status: interrupted,
-    with whatever it found)."""
+    progress (elapsed, best objective, bound) when a reporter is set. A run for which
+    `stop_when` turns true is stopped (status: interrupted, with whatever it found)."""
     progress = PROGRESS.get()
     latest: dict[str, float] = {}
-    if progress is not None or root_limit is not None:
+    if progress is not None or stop_when is not None:
 
         def record(event: Any) -> None:
             data = event.data_out
@@ -304,20 +307,18 @@ def _run_interruptibly(h: Any, sense: float = 1.0, root_limit: float | None = No
     stopped = False
     try:
         while not h.wait(0.1)[0]:
-            if (
-                root_limit is not None
-                and not stopped
-                and time.perf_counter() - started > root_limit
-                and latest.get("nodes", 0) == 0
-            ):
+            raw_best, raw_bound = latest.get("best"), latest.get("bound")
+            best = raw_best if raw_best is not None and math.isfinite(raw_best) else None
+            bound = raw_bound if raw_bound is not None and math.isfinite(raw_bound) else None
+            nodes = int(latest.get("nodes", 0))
+            if stop_when is not None and not stopped and stop_when(nodes, best, bound):
                 h.cancelSolve()
                 stopped = True
             if progress is not None:
-                best, bound = latest.get("best"), latest.get("bound")
                 progress(
                     time.perf_counter() - started,
-                    sense * best if best is not None and math.isfinite(best) else None,
-                    sense * bound if bound is not None and math.isfinite(bound) else None,
+                    None if best is None else sense * best,
+                    None if bound is None else sense * bound,
                 )
     except KeyboardInterrupt:
         h.cancelSolve()
@@ -528,12 +529,12 @@ def run_milp(
     strict: bool = False,
     initial: np.ndarray | None = None,
     node_limit: int | None = None,
-    root_limit: float | None = None,
+    stop_when: StopWhen | None = None,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
     (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
-    stops at the same place on every run; `root_limit` stops a HiGHS run still at its root
-    node after that many seconds (CBC ignores it)."""
+    stops at the same place on every run; `stop_when` may stop a HiGHS run early, from
+    its progress (CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -542,7 +543,7 @@ def run_milp(
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
     if name == "highs":
-        return _solve_highs(milp, time_limit, mip_gap, strict, initial, node_limit, root_limit)
+        return _solve_highs(milp, time_limit, mip_gap, strict, initial, node_limit, stop_when)
     if name == "cbc":
         return _solve_cbc(milp, time_limit, mip_gap, strict, node_limit)
     raise SolverError(f"unknown solver '{name}'. Fix: use one of {', '.join(SOLVERS)}.")

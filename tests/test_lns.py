@@ -8,6 +8,7 @@ result is called optimal only when a proven bound meets it.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -97,17 +98,20 @@ def _hard(tmp_path: Path, agents: int = 10, jobs: int = 100) -> tuple[object, ob
 
 
 def test_search_improves_a_poor_pairing_and_stays_feasible(tmp_path: Path) -> None:
-    """From the first pairing a 2-node solve finds, two seconds of search give a strictly
-    better one, feasible for the whole model and never below the LP bound."""
+    """From a poor pairing (a costly one: the first a solve maximising cost finds), the
+    search returns a strictly better one, feasible for the whole model and never below
+    the LP bound; progress hears each best objective, never rising."""
     model, bounds = _hard(tmp_path)
-    start = run_milp("highs", model.milp, 60.0, 0.0, node_limit=1)  # type: ignore[attr-defined]
-    assert start.values is not None and start.objective is not None
+    milp = model.milp  # type: ignore[attr-defined]
+    start = run_milp("highs", replace(milp, c=-milp.c), 60.0, 0.0, node_limit=1)
+    assert start.values is not None
+    poor = float(milp.c @ start.values)
     seen: list[float] = []
-    found = improve(model, bounds, start.values, time.perf_counter() + 2.0, seen.append)  # type: ignore[arg-type]
+    found = improve(model, bounds, start.values, time.perf_counter() + 5.0, seen.append)  # type: ignore[arg-type]
     assert found is not None
-    value = float(model.milp.c @ found)  # type: ignore[attr-defined]
-    assert _feasible(model.milp, found)  # type: ignore[attr-defined]
-    assert value < start.objective
+    value = float(milp.c @ found)
+    assert _feasible(milp, found)
+    assert value < poor
     assert value >= bounds.bound - 1e-6  # type: ignore[attr-defined]
     assert seen == sorted(seen, reverse=True) and seen[-1] >= value
 
@@ -118,6 +122,18 @@ def test_search_without_a_start_finds_one(tmp_path: Path) -> None:
     model, bounds = _hard(tmp_path)
     found = improve(model, bounds, None, time.perf_counter() + 1.0)  # type: ignore[arg-type]
     assert found is not None and _feasible(model.milp, found)  # type: ignore[attr-defined]
+
+
+def test_handover_rules() -> None:
+    """Hand over at a fifth of the limit only from the root node; at half, only with a gap
+    above SEARCH_MIN_GAP (or no pairing at all)."""
+    clock = strategy._Clock(100.0)
+    stop = strategy._handover(clock, 100.0)
+    clock.start -= 25.0  # a quarter of the limit has passed
+    assert stop(0, 105.0, 100.0) and not stop(7, 105.0, 100.0)
+    clock.start -= 30.0  # more than half
+    assert stop(7, 105.0, 100.0) and stop(7, None, 100.0)
+    assert not stop(7, 100.05, 100.0)  # gap 0.05%: keep proving
 
 
 def _patched_phases(
@@ -156,10 +172,11 @@ def test_search_result_is_optimal_only_when_a_proven_bound_meets_it(
     assert within.status == Status.OPTIMAL
 
 
-def test_root_limit_stops_a_run_still_at_its_root(tmp_path: Path) -> None:
-    """A run still at its root node after root_limit seconds stops, not called optimal."""
+def test_stop_when_stops_a_run_still_at_its_root(tmp_path: Path) -> None:
+    """A run that stop_when stops (here: at its root node) is not called optimal."""
     model, _ = _hard(tmp_path, agents=40, jobs=400)
-    raw = run_milp("highs", model.milp, 60.0, 0.0, root_limit=0.0)  # type: ignore[attr-defined]
+    at_root = lambda nodes, best, bound: nodes == 0  # noqa: E731
+    raw = run_milp("highs", model.milp, 60.0, 0.0, stop_when=at_root)  # type: ignore[attr-defined]
     assert raw.status in (Status.LIMIT_FEASIBLE, Status.LIMIT_NO_SOLUTION)
     assert raw.seconds < 30.0
 
