@@ -72,6 +72,31 @@ def test_piece_solutions_are_feasible_for_the_whole_model(case: Case, seed: int)
     assert float(milp.c @ combined) == pytest.approx(whole.objective, abs=1e-6 * scale)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases())
+def test_search_keeps_every_rule_on_random_scenarios(case: Case) -> None:
+    """On random one-donor-per-recipient scenarios (fixed, forbidden and count rules,
+    distance limits, every objective), whatever the search returns is feasible for the
+    whole model and no better than its proven optimum."""
+    scenario = case.scenario()
+    if conflicts(scenario):
+        return
+    model = build_model(scenario)
+    if not model.single_donor or len(model.candidates) == 0:
+        return
+    lp = solve_relaxation(model.milp, None)
+    bounds = None if lp is None else pair_bounds(model, lp.row_dual)
+    if bounds is None:
+        return
+    found = improve(model, bounds, None, time.perf_counter() + 0.2)
+    whole = run_milp("highs", model.milp, None, 0.0)
+    if found is None:
+        return
+    assert _feasible(model.milp, found)
+    assert whole.objective is not None
+    assert float(model.milp.c @ found) >= whole.objective - 1e-6 * max(1.0, abs(whole.objective))
+
+
 def test_nearest_keeps_each_recipients_cheapest_pairs() -> None:
     recipient = np.array([0, 0, 0, 1, 1, 2])
     gain = np.array([5.0, 1.0, 3.0, 0.0, 9.0, 7.0])
