@@ -93,7 +93,7 @@ class _Pieces:
         self.model = model
         self.gain = bounds.gain
         self.rng = np.random.default_rng(SEED)
-        self.donors = int(model.candidates.donor.max()) + 1 if len(model.candidates) else 0
+        self.donors = int(model.candidates.donor.max()) + 1  # improve() saw a used pair
         self.size = PIECE_DONORS
         self.others = np.ones(model.milp.num_cols, dtype=bool)  # shares, auxiliaries
         self.others[model.x_col] = False
@@ -104,15 +104,14 @@ class _Pieces:
         used = model.used(best)
         covering = np.full(int(cand.recipient.max()) + 1, -1, dtype=np.int64)
         covering[cand.recipient[used]] = cand.donor[used]
-        chosen = self._related(covering[cand.recipient])
+        now = covering[cand.recipient]  # each pair's recipient's donor now, or -1
         in_piece = np.zeros(self.donors, dtype=bool)
-        in_piece[chosen] = True
-        now = covering[cand.recipient]
+        in_piece[self._related(now)] = True
         pairs = in_piece[cand.donor] & (now >= 0) & in_piece[np.maximum(now, 0)]
-        free = self.others.copy()
-        free[model.x_col[pairs]] = True
         if not pairs.any():
             return None
+        free = self.others.copy()
+        free[model.x_col[pairs]] = True
         left = deadline - time.perf_counter()
         piece = model.milp.fixing(free, best)
         raw = run_milp("highs", piece, min(PIECE_SECONDS, left), 0.0, initial=best[free])

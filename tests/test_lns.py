@@ -153,7 +153,7 @@ def test_handover_rules() -> None:
     """Hand over at a fifth of the limit only from the root node; at half, only with a gap
     above SEARCH_MIN_GAP (or no pairing at all)."""
     clock = strategy._Clock(100.0)
-    stop = strategy._handover(clock, 100.0)
+    stop = strategy._handover(clock)
     clock.start -= 25.0  # a quarter of the limit has passed
     assert stop(0, 105.0, 100.0) and not stop(7, 105.0, 100.0)
     clock.start -= 30.0  # more than half
