@@ -1,0 +1,208 @@
+"""Experiments on the GAP neighbourhood search (pairing_opt/lns.py): run pairopt on chosen
+instances with the search as shipped or with one rejected variant, and trace what the
+search did (handover, core, pieces, improvements).
+
+This is a research tool, not part of pairopt: the variants are patched in at run time
+and are not in the product because they measured no better (benchmarks/README.md,
+"Search variants tried"). Keep it to re-check them, or to try new ones, on the same
+footing: same instances, same limit, same machine.
+
+    python -m benchmarks.search_variants ../shared/benchmarks/gap --groups de --only d \
+        --variant plateau --time-limit 60
+
+Variants:
+  shipped     the search as in lns.py;
+  plateau     a piece's pairing replaces the current one when it is no worse (moves along
+              plateaus); the best pairing seen is kept apart;
+  skip-core   no core when the whole model's pairing is within 3% of the bound (the core
+              took 7-12 s and was worse than that pairing on most mid-size D instances);
+  big-pieces  after 15 pieces in a row without a gain, one piece three donors larger with
+              2 s instead of 0.5 s.
+--seed changes the search's random stream (lns.SEED) for any variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pairing_opt import lns, strategy
+
+from . import machine
+from .gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select
+from .gap_solvers import run_pairopt
+
+VARIANTS = ("shipped", "plateau", "skip-core", "big-pieces")
+FAR = 0.03  # skip-core: the core runs only when the start is further than this from the bound
+STALL = 15  # big-pieces: pieces in a row without a gain before one big piece
+BIG_SECONDS = 2.0
+
+
+@dataclass
+class Trace:
+    handover: float | None = None  # seconds from the instance's start
+    start: float | None = None  # objective handed to the search
+    bound: float | None = None
+    core: tuple[float, float | None] | None = None  # seconds, objective (None: no pairing)
+    pieces: int = 0
+    gains: list[tuple[float, float]] = field(default_factory=list)  # seconds, objective
+    t0: float = 0.0
+
+
+def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]:
+    """Patch the search for one variant and wrap it to record into `traces[0]`; returns
+    the function that puts everything back."""
+    old_seed, improve, core, step = lns.SEED, lns.improve, lns._core, lns._Pieces.step
+    lns.SEED = seed
+
+    def traced_core(model: Any, bounds: Any, deadline: float) -> np.ndarray | None:
+        start = traces[0].start
+        near = start is not None and start - bounds.bound <= FAR * max(1.0, abs(bounds.bound))
+        if variant == "skip-core" and near:
+            traces[0].core = (0.0, None)
+            return None
+        t = time.perf_counter()
+        found = core(model, bounds, deadline)
+        objective = None if found is None else float(model.milp.c @ found)
+        traces[0].core = (time.perf_counter() - t, objective)
+        return found
+
+    def traced_improve(
+        model: Any, bounds: Any, values: Any, deadline: float, progress: Any = None
+    ) -> np.ndarray | None:
+        traces[0].handover = time.perf_counter() - traces[0].t0
+        traces[0].start = None if values is None else float(model.milp.c @ values)
+        traces[0].bound = bounds.bound
+        if variant != "plateau":
+            return improve(model, bounds, values, deadline, progress)
+        return _plateau(model, bounds, values, deadline)
+
+    def traced_step(self: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
+        stalled = getattr(self, "stalled", 0)
+        big = variant == "big-pieces" and stalled >= STALL
+        saved_size, saved_seconds = self.size, lns.PIECE_SECONDS
+        if big:
+            self.size, lns.PIECE_SECONDS = min(self.size + 3, self.donors), BIG_SECONDS
+        try:
+            found = step(self, best, deadline)
+        finally:
+            if big:
+                self.size, lns.PIECE_SECONDS = saved_size, saved_seconds
+        self.stalled = 0 if (found is not None or big) else stalled + 1
+        traces[0].pieces += 1
+        if found is not None:
+            traces[0].gains.append(
+                (time.perf_counter() - traces[0].t0, float(self.model.milp.c @ found))
+            )
+        return found
+
+    # Patched on purpose (see the module docstring); setattr keeps mypy's method checks quiet.
+    setattr(lns, "_core", traced_core)  # noqa: B010
+    setattr(strategy, "improve", traced_improve)  # noqa: B010
+    setattr(lns._Pieces, "step", traced_step)  # noqa: B010
+
+    def restore() -> None:
+        lns.SEED = old_seed
+        setattr(lns, "_core", core)  # noqa: B010
+        setattr(strategy, "improve", improve)  # noqa: B010
+        setattr(lns._Pieces, "step", step)  # noqa: B010
+
+    return restore
+
+
+def _plateau(model: Any, bounds: Any, values: Any, deadline: float) -> np.ndarray | None:
+    """lns.improve with no-worse moves accepted (the `plateau` variant)."""
+    milp = model.milp
+    best = None if values is None else lns._rounded(model, values)
+    core = lns._core(model, bounds, deadline)
+    if core is not None and (best is None or lns._better(milp.c @ core, milp.c @ best)):
+        best = core
+    if best is None or not model.used(best).any():
+        return best
+    search = lns._Pieces(model, bounds)
+    better: Callable[[float, float], bool] = lns._better
+    setattr(lns, "_better", _no_worse)  # noqa: B010
+    try:
+        current = best
+        while time.perf_counter() < deadline - 0.02:
+            found = search.step(current, deadline)
+            if found is None or np.array_equal(found, current):
+                continue
+            current = found
+            if better(milp.c @ found, milp.c @ best):
+                best = found
+    finally:
+        setattr(lns, "_better", better)  # noqa: B010
+    return best
+
+
+def _no_worse(new: float, old: float) -> bool:
+    return bool(new <= old + 1e-9 * max(1.0, abs(old)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.search_variants",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--groups", default="de", help=f"groups: {', '.join(GROUPS)} (de)")
+    parser.add_argument("--names", help="comma-separated instance names; overrides --groups")
+    parser.add_argument("--only", default="", help="keep names starting with this (e.g. d)")
+    parser.add_argument("--variant", choices=VARIANTS, default="shipped")
+    parser.add_argument("--seed", type=int, default=lns.SEED, help="lns.SEED (0)")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    folder: Path = args.folder.resolve()
+    if not (folder / "best_known.csv").exists():
+        parser.error(f"{folder} has no best_known.csv (give the GAP folder as the argument)")
+    names = [n.strip() for n in args.names.split(",")] if args.names else None
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    instances = [i for i in select(folder, groups, names) if i.name.startswith(args.only)]
+    if not instances:
+        parser.error("no instance matches the selection")
+    print(f"machine: {machine.describe()}")
+    print(f"variant {args.variant}, seed {args.seed}, {args.time_limit:g} s each")
+    traces: list[Trace] = [Trace()]
+    restore = _install(args.variant, args.seed, traces)
+    try:
+        gaps = _run(instances, args.time_limit, traces)
+    finally:
+        restore()
+    if gaps:
+        print(f"\n{len(gaps)} instances: sum of gaps {sum(gaps):.3f}, mean {np.mean(gaps):.3f}%")
+    print(f"load average after the run: {machine.load_average()}")
+    return 0
+
+
+def _run(instances: list[GapInstance], time_limit: float, traces: list[Trace]) -> list[float]:
+    gaps = []
+    for inst in instances:
+        traces[0] = trace = Trace(t0=time.perf_counter())
+        run = run_pairopt(inst, time_limit)
+        best = inst.best_known
+        gap = None
+        if run.objective is not None and best:
+            gap = 100 * (run.objective - best) / abs(best)
+            gaps.append(gap)
+        shown = "-" if gap is None else f"{gap:.3f}%"
+        print(f"{inst.name}: {run.status} {run.objective} gap {shown} ({run.seconds:.1f} s)")
+        if trace.handover is not None:
+            print(
+                f"  handover at {trace.handover:.1f} s with {trace.start}; core {trace.core}; "
+                f"{trace.pieces} pieces, {len(trace.gains)} gains, last "
+                f"{trace.gains[-1] if trace.gains else None}"
+            )
+        sys.stdout.flush()
+    return gaps
+
+
+if __name__ == "__main__":
+    sys.exit(main())
