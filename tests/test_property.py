@@ -421,6 +421,26 @@ REGRESSIONS = {
         objective="distance",
         solver="highs",
     ),
+    # CBC 2.10.3's preprocessing proved a wrong optimum: D1 must take R3 (load 10 of 14), then
+    # R1 (load 2, score 2) or R2 (load 3, score 1); CBC called the score-1 pairing optimal.
+    # The tie-break then found the score-2 one, so the verifier saw two different values.
+    # pairopt now runs CBC with "preprocess off".
+    "cbc_preprocessing_wrong_optimum": Case(
+        donors=[_donor("D0", 5), _donor("D1", 14), _donor("D2", 1)],
+        recipients=[_recipient(f"R{i}", need) for i, need in enumerate((0, 2, 3, 10))],
+        pairs=[
+            {"donor": d, "recipient": r, "cost": "0", "score": score}
+            for d in ("D0", "D1", "D2")
+            for r, score in zip(
+                ("R0", "R1", "R2", "R3"),
+                ("0", "2", "1", "0") if d == "D1" else ("0", "0", "0", "0"),
+                strict=True,
+            )
+        ],
+        rules={"donors_per_recipient": 1},
+        objective={"maximize": "score"},
+        solver="cbc",
+    ),
 }
 
 
