@@ -466,6 +466,7 @@ def _run_cbc(
     mip_gap: float,
     strict: bool,
     node_limit: int | None,
+    preprocess: bool = False,
 ) -> RawResult:
     with tempfile.TemporaryDirectory(prefix="pairopt-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
@@ -481,7 +482,7 @@ def _run_cbc(
             # CBC 2.10.3's preprocessing proved a wrong optimum on a 3x4 scenario (regression
             # cbc_preprocessing_wrong_optimum in tests/test_property.py); a proof must be
             # right before it is fast (Hubei: 8.9 s instead of 4.0 s).
-            options=["preprocess off"]
+            options=([] if preprocess else ["preprocess off"])
             + ([f"primalTolerance {STRICT_TOLERANCE}"] if strict else []),
         )
         start = time.perf_counter()
@@ -491,6 +492,13 @@ def _run_cbc(
             _stop_children("cbc")
             raise
         except pulp.PulpSolverError as exc:
+            # Without preprocessing, CBC 2.10.3 can crash (segmentation fault) on a model it
+            # finds infeasible while tightening bounds (regression
+            # cbc_crash_without_preprocessing); its defaults then get the one retry.
+            if not preprocess:
+                left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+                left = None if left is None else max(left, 1e-3)
+                return _run_cbc(pulp, prob, cols, milp, left, mip_gap, strict, node_limit, True)
             raise SolverError(f"CBC failed: {exc}. Fix: use --solver highs.") from exc
         seconds = time.perf_counter() - start
         text = log.read_text(errors="replace") if log.exists() else ""

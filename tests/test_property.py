@@ -441,6 +441,24 @@ REGRESSIONS = {
         objective={"maximize": "score"},
         solver="cbc",
     ),
+    # Without preprocessing CBC 2.10.3 crashed (segmentation fault) on this infeasible model
+    # (R1 and R3 both fit only D1, whose capacity less the reserve, 6.3, is below 6 + 1);
+    # pairopt then retries CBC with its defaults, which prove it infeasible.
+    "cbc_crash_without_preprocessing": Case(
+        donors=[_donor(f"D{i}", c) for i, c in enumerate((1, 7, 0, 0))],
+        recipients=[_recipient(f"R{i}", need) for i, need in enumerate((0, 1, 0, 1, 0, 0))],
+        pairs=[
+            {"donor": d, "recipient": r, "load": load, "cost": "0", "score": "0"}
+            for d, r, load in [
+                *[("D0", r, "2" if r == "R1" else "") for r in ("R0", "R1", "R2", "R4", "R5")],
+                *[("D1", r, "6" if r == "R1" else "") for r in ("R0", "R1", "R2", "R3")],
+                *[(d, f"R{i}", "") for d in ("D2", "D3") for i in range(6)],
+            ]
+        ],
+        rules={"donors_per_recipient": 1, "reserve": 0.1},
+        objective="distance",
+        solver="cbc",
+    ),
 }
 
 
