@@ -12,8 +12,9 @@ footing: same instances, same limit, same machine.
 
 Variants:
   shipped     the search as in lns.py;
-  plateau     a piece's pairing replaces the current one when it is no worse (moves along
-              plateaus); the best pairing seen is kept apart;
+  plateau     a piece's (or the core's) pairing replaces the current one when it is no
+              worse (moves along plateaus): lns._better accepts ties while the search
+              runs (within 1e-9 relative, which integer GAP costs never use);
   skip-core   no core when the whole model's pairing is within 3% of the bound (the core
               took 7-12 s and was worse than that pairing on most mid-size D instances);
   big-pieces  after 15 pieces in a row without a gain, one piece three donors larger with
@@ -82,7 +83,12 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         traces[0].bound = bounds.bound
         if variant != "plateau":
             return improve(model, bounds, values, deadline, progress)
-        return _plateau(model, bounds, values, deadline)
+        better = lns._better
+        setattr(lns, "_better", _no_worse)  # noqa: B010
+        try:
+            return improve(model, bounds, values, deadline, progress)
+        finally:
+            setattr(lns, "_better", better)  # noqa: B010
 
     def traced_step(self: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
         stalled = getattr(self, "stalled", 0)
@@ -115,32 +121,6 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         setattr(lns._Pieces, "step", step)  # noqa: B010
 
     return restore
-
-
-def _plateau(model: Any, bounds: Any, values: Any, deadline: float) -> np.ndarray | None:
-    """lns.improve with no-worse moves accepted (the `plateau` variant)."""
-    milp = model.milp
-    best = None if values is None else lns._rounded(model, values)
-    core = lns._core(model, bounds, deadline)
-    if core is not None and (best is None or lns._better(milp.c @ core, milp.c @ best)):
-        best = core
-    if best is None or not model.used(best).any():
-        return best
-    search = lns._Pieces(model, bounds)
-    better: Callable[[float, float], bool] = lns._better
-    setattr(lns, "_better", _no_worse)  # noqa: B010
-    try:
-        current = best
-        while time.perf_counter() < deadline - 0.02:
-            found = search.step(current, deadline)
-            if found is None or np.array_equal(found, current):
-                continue
-            current = found
-            if better(milp.c @ found, milp.c @ best):
-                best = found
-    finally:
-        setattr(lns, "_better", better)  # noqa: B010
-    return best
 
 
 def _no_worse(new: float, old: float) -> bool:

@@ -496,8 +496,8 @@ def _run_cbc(
             # finds infeasible while tightening bounds (regression
             # cbc_crash_without_preprocessing); its defaults then get the one retry.
             if not preprocess:
-                left = None if time_limit is None else time_limit - (time.perf_counter() - start)
-                left = None if left is None else max(left, 1e-3)
+                spent = time.perf_counter() - start
+                left = None if time_limit is None else max(time_limit - spent, 1e-3)
                 return _run_cbc(pulp, prob, cols, milp, left, mip_gap, strict, node_limit, True)
             raise SolverError(f"CBC failed: {exc}. Fix: use --solver highs.") from exc
         seconds = time.perf_counter() - start
