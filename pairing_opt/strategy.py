@@ -8,7 +8,10 @@ restricted to every pair that can appear in a pairing as good as P, starting fro
 pairs left out are proven unable to improve on it, so an optimum of the restricted model is
 an optimum of the whole one, and the bound reported covers both parts. The tie-break
 re-solve is restricted the same way (only pairs that fit under the objective cap can take
-part). Without HiGHS (CBC), or when the LP proves nothing, the whole model is solved as it is.
+part). With HiGHS and a sum objective, a check comes first: the best pairing with a
+different pair set (a no-good cut); when even that is above the cap, the pair set found is
+the only one and the re-solve is skipped. Without HiGHS (CBC), or when the LP proves
+nothing, the whole model is solved as it is.
 
 With one donor per recipient (the Generalized Assignment Problem) the first solve is always
 the whole model: there the LP gap is wider, and restricted models measured slower than
@@ -103,7 +106,8 @@ def solve_model(
 ) -> Outcome:
     """Solve, then (when the objective leaves ties) re-solve among the pairings at least as
     good as the one found, minimising the secondary objective, so the pairing returned is
-    the same whatever order the solver explored."""
+    the same whatever order the solver explored. A pair set shown to be the only one that
+    good needs no re-solve."""
     info = solver_info(name)
     if info is None:
         other = "cbc" if name == "highs" else "highs"
@@ -142,22 +146,32 @@ def solve_model(
     scale = max(1.0, abs(first.objective))
     slack = TIE_SLACK * scale
     cap = first.objective + slack
-    tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
-    if bounds is not None:  # no pair outside this set fits under the cap
-        tied = restrict(model, bounds.keep(cap), tied)
-    with _stage(clock):
-        second = run_milp(name, tied, remaining, 0.0, node_limit=TIE_BREAK_NODES)
-    if second.values is None:
-        return outcome(first, first.values, "stopped at limit")
-    tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
+    kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
+    # A sum over pairs with real-valued costs rarely ties, and proving that no other pair set
+    # fits under the cap took less time than the capped re-solve it replaces (Hubei 0.68 s
+    # against 0.89 s; benchmarks/README.md). A minimax objective (max_distance, balance) is
+    # set by one pair and nearly always ties, so there the check would only find a tie.
+    minimax = model.objective in ("max_distance", "balance")
+    if name == "highs" and not minimax and _alone_under_cap(model, first.values, cap, kept, clock):
+        picked, tie = first.values, "done"  # the only pair set under the cap: no tie to break
+    else:
+        tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
+        if kept is not None:
+            tied = restrict(model, kept, tied)
+        with _stage(clock):
+            second = run_milp(name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES)
+        if second.values is None:
+            return outcome(first, first.values, "stopped at limit")
+        picked = second.values
+        tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
     # The MILP picks the pair set; its shares carry the solver's feasibility tolerance,
     # which could buy secondary gains with primary slack. Exact shares come from LPs over
     # each pair set at strict tolerances, and the new set is kept only if it is as good.
-    chosen = model.used(second.values)
+    chosen = model.used(picked)
     if model.single_donor:  # the pair set fixes every value
-        if float(model.milp.c @ second.values) > first.objective + 2 * slack:
+        if float(model.milp.c @ picked) > first.objective + 2 * slack:
             return outcome(first, first.values, "rejected")
-        return outcome(first, second.values, tie)
+        return outcome(first, picked, tie)
     exact = _pair_set_lp(name, model, chosen, model.milp.c, None)
     if exact is None or exact.objective is None:
         return outcome(first, first.values, "rejected")
@@ -180,6 +194,29 @@ def solve_model(
         if polished is not None:
             values = polished.values
     return outcome(first, values, tie)
+
+
+def _alone_under_cap(
+    model: PairingModel, values: np.ndarray, cap: float, kept: np.ndarray | None, clock: _Clock
+) -> bool:
+    """True when no pairing with another pair set has c.v <= cap, proven by the best pairing
+    that differs from `values` in at least one pair (a no-good cut). Stops at the first
+    pairing under the cap (a tie, so the tie-break must run) and gives up at the tie-break's
+    node cap; both answer False."""
+    other = model.without(model.used(values)).milp
+    if kept is not None:
+        other = restrict(model, kept, other)
+
+    def tie_found(nodes: int, best: float | None, bound: float | None) -> bool:
+        return best is not None and best <= cap
+
+    with _stage(clock):
+        raw = run_milp(
+            "highs", other, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, stop_when=tie_found
+        )
+    if raw.status == Status.INFEASIBLE:
+        return True
+    return raw.status == Status.OPTIMAL and raw.bound is not None and raw.bound > cap
 
 
 def _pair_set_lp(

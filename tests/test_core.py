@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 from pairing_opt.core import PairBounds, pair_bounds, restrict
 from pairing_opt.diagnose import conflicts
-from pairing_opt.engine import solve
+from pairing_opt.engine import solve, with_options
 from pairing_opt.loader import load
 from pairing_opt.model import build_model
-from pairing_opt.solver import RawResult, Status, run_milp, solve_relaxation
-from pairing_opt.strategy import _whole_model_bound
+from pairing_opt.scenario import Scenario
+from pairing_opt.solver import TIE_SLACK, RawResult, Status, run_milp, solve_relaxation
+from pairing_opt.strategy import _alone_under_cap, _Clock, _whole_model_bound
 
-from .conftest import AVAILABLE_SOLVERS, HUBEI
+from .conftest import AVAILABLE_SOLVERS, HUBEI, scenario_from_columns
 from .test_property import Case, cases
 
 pytestmark = pytest.mark.skipif("highs" not in AVAILABLE_SOLVERS, reason="needs HiGHS")
@@ -139,3 +140,41 @@ def test_node_limit_stops_short_and_is_not_called_optimal(name: str, tmp_path: P
     assert first.status in (Status.LIMIT_FEASIBLE, Status.LIMIT_NO_SOLUTION)
     assert first.seconds < 30.0  # the node cap fired, not the 60 s time limit
     assert first.objective == again.objective
+
+
+def _two_cities(cost: list[int]) -> Scenario:
+    """Provinces A (1 degree east of both cities) and B (5 degrees east), cities X and Y, one
+    province each, capacity for all; minimise a pair-table cost (pairs A-X, A-Y, B-X, B-Y)."""
+    return scenario_from_columns(
+        {"id": ["B", "A"], "cap": [10, 10], "lat": [30, 30], "lon": [115, 111]},
+        {"id": ["X", "Y"], "need": [1, 1], "lat": [30, 30.5], "lon": [110, 110]},
+        {"donor": ["A", "A", "B", "B"], "recipient": ["X", "Y", "X", "Y"], "cost": cost},
+        objective={"minimize": "cost"},
+    )
+
+
+def test_tie_goes_to_the_shorter_pairs(solver: str) -> None:
+    """Every pairing costs the same: the tie-break must pick the shorter pairs, whatever
+    order the solver explored (B is listed first)."""
+    result = solve(with_options(_two_cities([1, 1, 1, 1]), solver=solver))
+    assert result.status == Status.OPTIMAL and result.tie_break == "done"
+    assert {(a.donor, a.recipient) for a in result.pairing} == {("A", "X"), ("A", "Y")}
+
+
+@pytest.mark.parametrize(
+    ("cost", "alone"),
+    [
+        ([1, 1, 1, 1], False),  # every pairing ties
+        ([1, 1, 1, 2], False),  # X ties between A and B; Y must go to A
+        ([1, 2, 2, 1], True),  # A-X + B-Y (2) beats every other pairing (3 or 4)
+        ([1, 1, 2, 2], True),  # A-X + A-Y is the only pairing at 2
+    ],
+)
+def test_only_pair_set_under_the_cap(cost: list[int], alone: bool) -> None:
+    """The check that skips the tie-break re-solve says 'alone' only when no other pair set
+    is as good, so a tie is never decided by the order the solver explored."""
+    model = build_model(_two_cities(cost))
+    first = run_milp("highs", model.milp, None, 0.0)
+    assert first.values is not None and first.objective is not None
+    cap = first.objective + TIE_SLACK * max(1.0, abs(first.objective))
+    assert _alone_under_cap(model, first.values, cap, None, _Clock(None)) is alone
