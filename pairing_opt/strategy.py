@@ -38,6 +38,7 @@ from .lns import improve
 from .model import PairingModel
 from .solver import (
     PROGRESS,
+    REPORTED_PRECISION,
     TIE_BREAK_NODES,
     TIE_SLACK,
     Outcome,
@@ -144,7 +145,11 @@ def solve_model(
     if remaining is not None and remaining <= 0.05:
         return outcome(first, first.values, "stopped at limit")
     scale = max(1.0, abs(first.objective))
-    slack = TIE_SLACK * scale
+    # A cap below the pairing's own value (CBC's rounded values once put it there) would
+    # leave the tie-break nothing to choose from: the slack covers the reported values'
+    # rounding too.
+    rounding = REPORTED_PRECISION[name] * float(np.abs(model.milp.c) @ np.abs(first.values))
+    slack = TIE_SLACK * scale + rounding
     cap = first.objective + slack
     kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
     # A sum over pairs with real-valued costs rarely ties, and proving that no other pair set

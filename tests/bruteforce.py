@@ -421,3 +421,70 @@ def optimum(problem: Problem, objective: Objective, *, exhaustive: bool = False)
             value = _set_value(problem, objective, [p for s in sets for p in s])
             return -value if maximise else value
     return None
+
+
+# --------------------------------------------------------------------------- tie-break
+
+# pairopt breaks ties among pairings within TIE_REL * max(1, |optimum|) of the optimum.
+# A pairing outside that margin but within NEAR_REL could pass a solver's tolerances either
+# way, so such cases are left unjudged.
+TIE_REL = 1e-9
+NEAR_REL = 1e-5
+
+
+def secondary_value(
+    problem: Problem, objective: Objective, pairing: Sequence[tuple[str, str, float]]
+) -> float:
+    """The documented tie-break: prefer short pairs (distance) under weighted_distance,
+    short-travelled need (weighted_distance) under distance, and both otherwise."""
+    distance = objective_value(problem, "distance", pairing)
+    weighted = objective_value(problem, "weighted_distance", pairing)
+    if objective == "weighted_distance":
+        return distance
+    if objective == "distance":
+        return weighted
+    return weighted + distance
+
+
+def tied_secondary(problem: Problem, objective: Objective, best: float) -> float | None:
+    """The least tie-break value over the pairings whose objective ties with the optimum
+    `best` (in the objective's own sense). None when the case is not clear-cut (a pairing
+    just outside the tie margin) or not covered (max_distance or balance with shares, where
+    the tie-break trades shares of both objectives at once)."""
+    maximise = isinstance(objective, tuple) and objective[0] == "max"
+    target = -best if maximise else best  # minimisation form, as the solver sees it
+    scale = max(1.0, abs(best))
+    tie, near = target + TIE_REL * scale, target + NEAR_REL * scale
+    cands = problem.candidates()
+    found: list[float] = []
+    for sets in _pair_sets(problem, cands):
+        pairs = [p for s in sets for p in s]
+        if problem.single:
+            primary = _whole_value(problem, objective, sets)
+            if primary is None:
+                continue
+            primary = -primary if maximise else primary
+            whole = [(p.donor, p.recipient, problem.need[p.recipient]) for p in pairs]
+            secondary = secondary_value(problem, objective, whole)
+        elif objective == "weighted_distance":
+            if _lower_bound(problem, objective, sets) > near:
+                continue
+            value = _share_lp(problem, objective, sets)
+            if value is None:
+                continue
+            primary, secondary = value, sum(p.km for p in pairs)
+        elif objective in ("max_distance", "balance"):
+            return None
+        else:  # distance or a column: the pair set fixes the objective
+            primary = _set_value(problem, objective, pairs)
+            if primary > near:
+                continue
+            weighted = _share_lp(problem, "weighted_distance", sets)
+            if weighted is None:
+                continue
+            secondary = weighted if objective == "distance" else weighted + sum(p.km for p in pairs)
+        if tie < primary <= near:
+            return None
+        if primary <= tie:
+            found.append(secondary)
+    return min(found) if found else None
