@@ -85,9 +85,16 @@ class _Clock:
 
 
 @contextlib.contextmanager
-def _stage(clock: _Clock, lp_bound: float | None = None, sense: float = 1.0) -> Iterator[None]:
+def _stage(
+    clock: _Clock,
+    lp_bound: float | None = None,
+    sense: float = 1.0,
+    proven: tuple[float, float | None] | None = None,
+) -> Iterator[None]:
     """Progress of one stage on the solve's own clock. A restricted model's bound is not a
-    bound on the whole model, so those stages show the LP bound instead."""
+    bound on the whole model, so those stages show the LP bound instead. After the proof,
+    the tie-break stage solves other problems (other pairings, a secondary objective), so
+    it shows the `proven` (best, bound) and only moves the clock."""
     progress = PROGRESS.get()
     if progress is None:
         yield
@@ -95,8 +102,11 @@ def _stage(clock: _Clock, lp_bound: float | None = None, sense: float = 1.0) -> 
     offset = clock.elapsed()
 
     def shifted(seconds: float, best: float | None, bound: float | None) -> None:
-        shown = bound if lp_bound is None else sense * lp_bound
-        progress(offset + seconds, best, shown)
+        if proven is not None:
+            best, bound = proven
+        elif lp_bound is not None:
+            bound = sense * lp_bound
+        progress(offset + seconds, best, bound)
 
     with reporting(shifted):
         yield
@@ -153,22 +163,26 @@ def solve_model(
     cap = first.objective + slack
     kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
     # A sum over pairs with real-valued costs rarely ties, and proving that no other pair set
-    # fits under the cap took less time than the capped re-solve it replaces (Hubei 0.68 s
-    # against 0.89 s; benchmarks/README.md). A minimax objective (max_distance, balance) is
-    # set by one pair and nearly always ties, so there the check would only find a tie.
-    minimax = model.objective in ("max_distance", "balance")
-    if name == "highs" and not minimax and _alone_under_cap(model, first.values, cap, kept, clock):
-        picked, tie = first.values, "done"  # the only pair set under the cap: no tie to break
-    else:
-        tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
-        if kept is not None:
-            tied = restrict(model, kept, tied)
-        with _stage(clock):
+    # fits under the cap usually took less time than the capped re-solve it replaces (Hubei
+    # 0.68 s against 0.89 s; not on every scenario, see benchmarks/README.md). A minimax
+    # objective (max_distance, balance) is set by one pair and nearly always ties, so there
+    # the check would only find a tie.
+    check = name == "highs" and model.objective not in ("max_distance", "balance")
+    shown = model.milp.display_sense
+    proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
+    picked: np.ndarray | None
+    with _stage(clock, proven=proven):
+        if check and _alone_under_cap(model, first.values, cap, kept, clock):
+            picked, tie = first.values, "done"  # the only pair set under the cap: no tie
+        else:
+            tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
+            if kept is not None:
+                tied = restrict(model, kept, tied)
             second = run_milp(name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES)
-        if second.values is None:
-            return outcome(first, first.values, "stopped at limit")
-        picked = second.values
-        tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
+            picked = second.values
+            tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
+    if picked is None:
+        return outcome(first, first.values, "stopped at limit")
     # The MILP picks the pair set; its shares carry the solver's feasibility tolerance,
     # which could buy secondary gains with primary slack. Exact shares come from LPs over
     # each pair set at strict tolerances, and the new set is kept only if it is as good.
@@ -215,10 +229,9 @@ def _alone_under_cap(
     def tie_found(nodes: int, best: float | None, bound: float | None) -> bool:
         return best is not None and best <= cap
 
-    with _stage(clock):
-        raw = run_milp(
-            "highs", other, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, stop_when=tie_found
-        )
+    raw = run_milp(
+        "highs", other, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, stop_when=tie_found
+    )
     if raw.status == Status.INFEASIBLE:
         return True
     return raw.status == Status.OPTIMAL and raw.bound is not None and raw.bound > cap

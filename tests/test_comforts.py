@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from pairing_opt.cli import main
 
-from .conftest import EXAMPLE, SCENARIOS
+from .conftest import EXAMPLE, HUBEI, SCENARIOS
 
 
 def run(*args: str | Path) -> Result:
@@ -142,6 +142,26 @@ def test_progress_reports_elapsed_best_and_bound(tmp_path: Path) -> None:
     best, bound = seen[-1][1], seen[-1][2]
     assert best is not None and bound is not None and bound <= best + 1e-6
     assert result.bound is not None and best >= result.objective_value - 1e-6
+
+
+def test_progress_after_the_proof_shows_the_proven_pairing() -> None:
+    """The tie-break stage solves other problems (pairings other than the optimum, a
+    secondary objective); the status line must not show their values as the solve's best
+    (it once showed 3.01e6 after proving 2.85e6 on Hubei)."""
+    from pairing_opt.engine import solve
+    from pairing_opt.loader import load
+    from pairing_opt.solver import reporting
+
+    seen: list[tuple[float, float | None, float | None]] = []
+    with reporting(lambda t, best, bound: seen.append((t, best, bound))):
+        result = solve(load(HUBEI))
+    assert result.tie_break == "done"
+    optimum = pytest.approx(result.objective_value)
+    proven = [i for i, (_, best, _) in enumerate(seen) if best == optimum]
+    assert proven, seen
+    after = seen[proven[0] :]
+    assert all(best == optimum for _, best, _ in after), after
+    assert seen[-1][2] == pytest.approx(result.bound), seen[-1]
 
 
 def test_every_command_has_help_with_an_example() -> None:
