@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .scenario import Candidates, Scenario
-from .spec import ColumnObjective, Objective
+from .spec import MINIMAX_OBJECTIVES, ColumnObjective, Objective
 
 INF = float("inf")
 
@@ -109,6 +109,11 @@ class PairingModel:
     objective: Objective
     secondary: np.ndarray | None = field(default=None)  # tie-break costs (minimised)
     min_fraction: np.ndarray | None = field(default=None)  # least f_p when x_p = 1
+
+    @property
+    def minimax(self) -> bool:
+        """The objective is set by one pair or donor (max_distance, balance)."""
+        return self.objective in MINIMAX_OBJECTIVES
 
     @property
     def single_donor(self) -> bool:
@@ -250,7 +255,7 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
     f_col = x_col if single else n + np.arange(n, dtype=np.int64)
     n_cols = n if single else 2 * n
     aux = None
-    if objective in ("max_distance", "balance"):
+    if objective in MINIMAX_OBJECTIVES:
         aux = n_cols
         n_cols += 1
 

@@ -11,6 +11,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAMED_OBJECTIVES = ("distance", "weighted_distance", "max_distance", "balance")
+# Set by one pair (max_distance) or one donor (balance): the model carries the value in an
+# extra column, and equally good pairings are the rule.
+MINIMAX_OBJECTIVES = ("max_distance", "balance")
 SOLVER_NAMES = ("highs", "cbc")
 
 

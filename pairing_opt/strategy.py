@@ -167,7 +167,7 @@ def solve_model(
     # 0.68 s against 0.89 s; not on every scenario, see benchmarks/README.md). A minimax
     # objective (max_distance, balance) is set by one pair and nearly always ties, so there
     # the check would only find a tie.
-    check = name == "highs" and model.objective not in ("max_distance", "balance")
+    check = name == "highs" and not model.minimax
     shown = model.milp.display_sense
     proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
     picked: np.ndarray | None
