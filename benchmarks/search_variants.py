@@ -18,7 +18,14 @@ Variants:
   skip-core   no core when the whole model's pairing is within 3% of the bound (the core
               took 7-12 s and was worse than that pairing on most mid-size D instances);
   big-pieces  after 15 pieces in a row without a gain, one piece three donors larger with
-              2 s instead of 0.5 s.
+              2 s instead of 0.5 s;
+  kick        after 15 pieces in a row without a gain, one piece is re-solved with its
+              costs scaled by noise (1 + U(0, KICK_NOISE)) and its pairing is taken even if
+              worse (an iterated local search); the best pairing seen is returned;
+  effort      the whole model, before the handover, runs HiGHS with mip_heuristic_effort
+              0.3 (HiGHS's default is 0.05); the search's own solves keep the default;
+  early       the whole model hands over at a quarter of the limit instead of half
+              (strategy.SEARCH_AFTER 0.25; the gap rule still keeps nearly closed proofs).
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
@@ -28,19 +35,22 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pairing_opt import lns, strategy
+from pairing_opt import lns, solver, strategy
 
 from . import machine
 from .gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select
 from .gap_solvers import run_pairopt
 
-VARIANTS = ("shipped", "plateau", "skip-core", "big-pieces")
+VARIANTS = ("shipped", "plateau", "skip-core", "big-pieces", "effort", "early", "kick")
+EFFORT = 0.3  # effort: mip_heuristic_effort of the whole-model solve
+KICK_NOISE = 0.3  # kick: the largest relative change of a cost in the kicked piece
+EARLY = 0.25  # early: strategy.SEARCH_AFTER
 FAR = 0.03  # skip-core: the core runs only when the start is further than this from the bound
 STALL = 15  # big-pieces: pieces in a row without a gain before one big piece
 BIG_SECONDS = 2.0
@@ -53,6 +63,8 @@ class Trace:
     bound: float | None = None
     core: tuple[float, float | None] | None = None  # seconds, objective (None: no pairing)
     pieces: int = 0
+    kicks: int = 0
+    best: np.ndarray | None = None  # kick: the best pairing seen (the current may be worse)
     gains: list[tuple[float, float]] = field(default_factory=list)  # seconds, objective
     t0: float = 0.0
 
@@ -61,7 +73,10 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
     """Patch the search for one variant and wrap it to record into `traces[0]`; returns
     the function that puts everything back."""
     old_seed, improve, core, step = lns.SEED, lns.improve, lns._core, lns._Pieces.step
+    old_after, new_highs = strategy.SEARCH_AFTER, solver._new_highs
     lns.SEED = seed
+    if variant == "early":
+        strategy.SEARCH_AFTER = EARLY
 
     def traced_core(model: Any, bounds: Any, deadline: float) -> np.ndarray | None:
         start = traces[0].start
@@ -81,6 +96,13 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         traces[0].handover = time.perf_counter() - traces[0].t0
         traces[0].start = None if values is None else float(model.milp.c @ values)
         traces[0].bound = bounds.bound
+        if variant == "kick":
+            found = improve(model, bounds, values, deadline, progress)
+            kept = traces[0].best
+            c = model.milp.c
+            if found is None or (kept is not None and c @ kept < c @ found):
+                return kept
+            return found
         if variant != "plateau":
             return improve(model, bounds, values, deadline, progress)
         better = lns._better
@@ -93,15 +115,29 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
     def traced_step(self: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
         stalled = getattr(self, "stalled", 0)
         big = variant == "big-pieces" and stalled >= STALL
+        kick = variant == "kick" and stalled >= STALL
+        c = self.model.milp.c
+        if variant == "kick" and (traces[0].best is None or c @ best < c @ traces[0].best):
+            traces[0].best = best
         saved_size, saved_seconds = self.size, lns.PIECE_SECONDS
+        milp, better = self.model.milp, lns._better
         if big:
             self.size, lns.PIECE_SECONDS = min(self.size + 3, self.donors), BIG_SECONDS
+        if kick:
+            noise = 1.0 + KICK_NOISE * self.rng.random(len(c))
+            self.model.milp = replace(milp, c=c * noise)
+            setattr(lns, "_better", lambda new, old: True)  # noqa: B010
         try:
             found = step(self, best, deadline)
         finally:
             if big:
                 self.size, lns.PIECE_SECONDS = saved_size, saved_seconds
-        self.stalled = 0 if (found is not None or big) else stalled + 1
+            self.model.milp = milp
+            setattr(lns, "_better", better)  # noqa: B010
+        self.stalled = 0 if (found is not None or big or kick) else stalled + 1
+        if kick:
+            traces[0].kicks += 1
+            return found
         traces[0].pieces += 1
         if found is not None:
             traces[0].gains.append(
@@ -109,6 +145,14 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
             )
         return found
 
+    def effort_highs(highspy: Any) -> Any:
+        h = new_highs(highspy)
+        if traces[0].handover is None:  # still the whole model
+            h.setOptionValue("mip_heuristic_effort", EFFORT)
+        return h
+
+    if variant == "effort":
+        setattr(solver, "_new_highs", effort_highs)  # noqa: B010
     # Patched on purpose (see the module docstring); setattr keeps mypy's method checks quiet.
     setattr(lns, "_core", traced_core)  # noqa: B010
     setattr(strategy, "improve", traced_improve)  # noqa: B010
@@ -116,6 +160,8 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
 
     def restore() -> None:
         lns.SEED = old_seed
+        strategy.SEARCH_AFTER = old_after
+        setattr(solver, "_new_highs", new_highs)  # noqa: B010
         setattr(lns, "_core", core)  # noqa: B010
         setattr(strategy, "improve", improve)  # noqa: B010
         setattr(lns._Pieces, "step", step)  # noqa: B010
@@ -177,7 +223,7 @@ def _run(instances: list[GapInstance], time_limit: float, traces: list[Trace]) -
         if trace.handover is not None:
             print(
                 f"  handover at {trace.handover:.1f} s with {trace.start}; core {trace.core}; "
-                f"{trace.pieces} pieces, {len(trace.gains)} gains, last "
+                f"{trace.pieces} pieces ({trace.kicks} kicks), {len(trace.gains)} gains, last "
                 f"{trace.gains[-1] if trace.gains else None}"
             )
         sys.stdout.flush()

@@ -22,7 +22,7 @@ from benchmarks import (
     search_variants,
     synthetic,
 )
-from pairing_opt import lns, strategy
+from pairing_opt import lns, solver, strategy
 
 GAP_FOLDER = gap_data.DEFAULT_FOLDER.resolve()
 SMALL = ["c515-1", "c515-2"]  # gap1.txt #1 and #2 (5 agents x 15 jobs), maximisation
@@ -155,12 +155,25 @@ def test_cli_latency_commands_exist() -> None:
     assert Path(cmds["PuLP+CBC script"][1]).exists()
 
 
+def _search_state() -> tuple[object, ...]:
+    """Everything search_variants patches while a variant runs."""
+    return (
+        lns.SEED,
+        lns._core,
+        lns._Pieces.step,
+        lns._better,
+        strategy.improve,
+        strategy.SEARCH_AFTER,
+        solver._new_highs,
+    )
+
+
 def test_search_variants_run_and_put_the_search_back(
     gap_instances: list[gap_data.GapInstance], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The research harness for the GAP search runs every variant and leaves pairopt's own
     search untouched afterwards (it patches it while it runs)."""
-    before = (lns.SEED, lns._core, lns._Pieces.step, strategy.improve)
+    before = _search_state()
     for variant in search_variants.VARIANTS:
         code = search_variants.main(
             [str(GAP_FOLDER), "--names", "d05100", "--variant", variant, "--time-limit", "1.5"]
@@ -170,4 +183,4 @@ def test_search_variants_run_and_put_the_search_back(
         assert f"variant {variant}" in out
         assert "d05100:" in out
         assert "handover at" in out  # 1.5 s is too short for a proof: the search ran
-    assert (lns.SEED, lns._core, lns._Pieces.step, strategy.improve) == before
+    assert _search_state() == before
