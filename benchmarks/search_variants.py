@@ -25,7 +25,11 @@ Variants:
   effort      the whole model, before the handover, runs HiGHS with mip_heuristic_effort
               0.3 (HiGHS's default is 0.05); the search's own solves keep the default;
   early       the whole model hands over at a quarter of the limit instead of half
-              (strategy.SEARCH_AFTER 0.25; the gap rule still keeps nearly closed proofs).
+              (strategy.SEARCH_AFTER 0.25; the gap rule still keeps nearly closed proofs);
+  union       after 15 pieces in a row without a gain, one move over the whole model
+              restricted to the current pairing's pairs and each recipient's k pairs the
+              LP finds cheapest (k = 2, 3, 4, ... on successive stalls), started from the
+              current pairing, at most UNION_SECONDS.
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
@@ -42,18 +46,20 @@ from typing import Any
 import numpy as np
 
 from pairing_opt import lns, solver, strategy
+from pairing_opt.core import PairBounds, restrict
 
 from . import machine
 from .gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select
 from .gap_solvers import run_pairopt
 
-VARIANTS = ("shipped", "plateau", "skip-core", "big-pieces", "effort", "early", "kick")
+VARIANTS = ("shipped", "plateau", "skip-core", "big-pieces", "effort", "early", "kick", "union")
 EFFORT = 0.3  # effort: mip_heuristic_effort of the whole-model solve
 KICK_NOISE = 0.3  # kick: the largest relative change of a cost in the kicked piece
 EARLY = 0.25  # early: strategy.SEARCH_AFTER
 FAR = 0.03  # skip-core: the core runs only when the start is further than this from the bound
 STALL = 15  # big-pieces: pieces in a row without a gain before one big piece
 BIG_SECONDS = 2.0
+UNION_SECONDS = 3.0  # union: the longest a union move may run
 
 
 @dataclass
@@ -64,6 +70,7 @@ class Trace:
     core: tuple[float, float | None] | None = None  # seconds, objective (None: no pairing)
     pieces: int = 0
     kicks: int = 0
+    unions: list[tuple[int, float]] = field(default_factory=list)  # union: k, objective
     best: np.ndarray | None = None  # kick: the best pairing seen (the current may be worse)
     gains: list[tuple[float, float]] = field(default_factory=list)  # seconds, objective
     t0: float = 0.0
@@ -117,6 +124,14 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         big = variant == "big-pieces" and stalled >= STALL
         kick = variant == "kick" and stalled >= STALL
         c = self.model.milp.c
+        if variant == "union" and stalled >= STALL:
+            found = _union_move(self, best, deadline, 2 + len(traces[0].unions))
+            self.stalled = 0
+            objective = float(c @ (best if found is None else found))
+            traces[0].unions.append((2 + len(traces[0].unions), objective))
+            if found is not None:
+                traces[0].gains.append((time.perf_counter() - traces[0].t0, objective))
+            return found
         if variant == "kick" and (traces[0].best is None or c @ best < c @ traces[0].best):
             traces[0].best = best
         saved_size, saved_seconds = self.size, lns.PIECE_SECONDS
@@ -167,6 +182,25 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         setattr(lns._Pieces, "step", step)  # noqa: B010
 
     return restore
+
+
+def _union_move(pieces: Any, best: np.ndarray, deadline: float, per: int) -> np.ndarray | None:
+    """union: the whole model over the current pairing's pairs and each recipient's `per`
+    LP-cheapest pairs, from the current pairing; the better pairing, or None."""
+    model = pieces.model
+    near = PairBounds(0.0, pieces.gain).nearest(model.candidates.recipient, per)
+    kept = near | model.used(best)
+    left = deadline - time.perf_counter()
+    if left <= 0.05:
+        return None
+    raw = solver.run_milp(
+        "highs", restrict(model, kept), min(UNION_SECONDS, left), 0.0, initial=best
+    )
+    if raw.values is None:
+        return None
+    found = lns._rounded(model, raw.values)
+    c = model.milp.c
+    return found if lns._better(float(c @ found), float(c @ best)) else None
 
 
 def _no_worse(new: float, old: float) -> bool:
@@ -225,6 +259,7 @@ def _run(instances: list[GapInstance], time_limit: float, traces: list[Trace]) -
                 f"  handover at {trace.handover:.1f} s with {trace.start}; core {trace.core}; "
                 f"{trace.pieces} pieces ({trace.kicks} kicks), {len(trace.gains)} gains, last "
                 f"{trace.gains[-1] if trace.gains else None}"
+                + (f"; unions {trace.unions}" if trace.unions else "")
             )
         sys.stdout.flush()
     return gaps
