@@ -125,10 +125,11 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         kick = variant == "kick" and stalled >= STALL
         c = self.model.milp.c
         if variant == "union" and stalled >= STALL:
-            found = _union_move(self, best, deadline, 2 + len(traces[0].unions))
+            per = 2 + len(traces[0].unions)  # k grows with each stall
+            found = _union_move(self, best, deadline, per)
             self.stalled = 0
             objective = float(c @ (best if found is None else found))
-            traces[0].unions.append((2 + len(traces[0].unions), objective))
+            traces[0].unions.append((per, objective))
             if found is not None:
                 traces[0].gains.append((time.perf_counter() - traces[0].t0, objective))
             return found
