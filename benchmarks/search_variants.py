@@ -29,14 +29,21 @@ Variants:
   union       after 15 pieces in a row without a gain, one move over the whole model
               restricted to the current pairing's pairs and each recipient's k pairs the
               LP finds cheapest (k = 2, 3, 4, ... on successive stalls), started from the
-              current pairing, at most UNION_SECONDS.
+              current pairing, at most UNION_SECONDS;
+  parallel    the whole model runs for the whole limit on a thread of its own (HiGHS
+              releases the GIL while it solves), and the search starts beside it once a
+              fifth of the limit has passed without a proof. They trade pairings: the search
+              takes the whole model's incumbent when it is better, and the whole model is
+              offered the search's (HiGHS's user-solution callback). Uses both cores.
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -52,7 +59,17 @@ from . import machine
 from .gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select
 from .gap_solvers import run_pairopt
 
-VARIANTS = ("shipped", "plateau", "skip-core", "big-pieces", "effort", "early", "kick", "union")
+VARIANTS = (
+    "shipped",
+    "plateau",
+    "skip-core",
+    "big-pieces",
+    "effort",
+    "early",
+    "kick",
+    "union",
+    "parallel",
+)
 EFFORT = 0.3  # effort: mip_heuristic_effort of the whole-model solve
 KICK_NOISE = 0.3  # kick: the largest relative change of a cost in the kicked piece
 EARLY = 0.25  # early: strategy.SEARCH_AFTER
@@ -60,6 +77,8 @@ FAR = 0.03  # skip-core: the core runs only when the start is further than this 
 STALL = 15  # big-pieces: pieces in a row without a gain before one big piece
 BIG_SECONDS = 2.0
 UNION_SECONDS = 3.0  # union: the longest a union move may run
+PARALLEL_START = 0.2  # parallel: share of the limit before the search starts beside the model
+WHOLE_THREAD = "pairopt-whole"  # parallel: the name of the whole model's thread
 
 
 @dataclass
@@ -72,6 +91,11 @@ class Trace:
     kicks: int = 0
     unions: list[tuple[int, float]] = field(default_factory=list)  # union: k, objective
     best: np.ndarray | None = None  # kick: the best pairing seen (the current may be worse)
+    whole: tuple[float, np.ndarray] | None = None  # parallel: the whole model's incumbent
+    search: tuple[float, np.ndarray] | None = None  # parallel: the search's best
+    offered: tuple[float, np.ndarray] | None = None  # parallel: last one given to HiGHS
+    taken: int = 0  # parallel: the whole model's pairings the search took
+    given: int = 0  # parallel: the search's pairings handed to the whole model
     gains: list[tuple[float, float]] = field(default_factory=list)  # seconds, objective
     t0: float = 0.0
 
@@ -133,6 +157,10 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
             if found is not None:
                 traces[0].gains.append((time.perf_counter() - traces[0].t0, objective))
             return found
+        outside = traces[0].whole
+        if variant == "parallel" and outside is not None and outside[0] < float(c @ best) - 0.5:
+            traces[0].taken += 1  # integer GAP costs: better by at least one unit
+            return lns._rounded(self.model, outside[1])
         if variant == "kick" and (traces[0].best is None or c @ best < c @ traces[0].best):
             traces[0].best = best
         saved_size, saved_seconds = self.size, lns.PIECE_SECONDS
@@ -156,6 +184,7 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
             return found
         traces[0].pieces += 1
         if found is not None:
+            traces[0].search = (float(c @ found), found)
             traces[0].gains.append(
                 (time.perf_counter() - traces[0].t0, float(self.model.milp.c @ found))
             )
@@ -167,8 +196,39 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
             h.setOptionValue("mip_heuristic_effort", EFFORT)
         return h
 
+    run_interruptibly, solve_then_search = solver._run_interruptibly, strategy._solve_then_search
+
+    def exchanging_run(h: Any, sense: float = 1.0, stop_when: Any = None) -> None:
+        if threading.current_thread().name != WHOLE_THREAD:
+            run_interruptibly(h, sense, stop_when)
+            return
+
+        # highspy's startSolve holds a lock shared by every Highs object, so the whole
+        # model calls run() directly; the search's pieces keep startSolve.
+        def improving(event: Any) -> None:
+            values = np.array(event.data_out.mip_solution, dtype=float)
+            traces[0].whole = (float(event.data_out.objective_function_value), values)
+
+        def offer(event: Any) -> None:
+            found = traces[0].search
+            fresh = found is not None and found is not traces[0].offered
+            if fresh and found[0] < event.data_out.mip_primal_bound - 0.5:  # type: ignore[index]
+                event.data_in.setSolution(found[1])  # type: ignore[index]
+                traces[0].offered = found
+                traces[0].given += 1
+
+        h.cbMipImprovingSolution += improving
+        h.cbMipUserSolution += offer
+        h.run()
+
+    def parallel(model: Any, mip_gap: float, clock: Any, bounds: Any) -> Any:
+        return _parallel_solve(model, mip_gap, clock, bounds)
+
     if variant == "effort":
         setattr(solver, "_new_highs", effort_highs)  # noqa: B010
+    if variant == "parallel":
+        setattr(solver, "_run_interruptibly", exchanging_run)  # noqa: B010
+        setattr(strategy, "_solve_then_search", parallel)  # noqa: B010
     # Patched on purpose (see the module docstring); setattr keeps mypy's method checks quiet.
     setattr(lns, "_core", traced_core)  # noqa: B010
     setattr(strategy, "improve", traced_improve)  # noqa: B010
@@ -181,8 +241,59 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         setattr(lns, "_core", core)  # noqa: B010
         setattr(strategy, "improve", improve)  # noqa: B010
         setattr(lns._Pieces, "step", step)  # noqa: B010
+        setattr(solver, "_run_interruptibly", run_interruptibly)  # noqa: B010
+        setattr(strategy, "_solve_then_search", solve_then_search)  # noqa: B010
 
     return restore
+
+
+class _Proven(Exception):
+    """parallel: the whole model proved its pairing while the search ran."""
+
+
+def _parallel_solve(
+    model: Any, mip_gap: float, clock: Any, bounds: PairBounds | None
+) -> solver.RawResult:
+    """parallel: strategy._solve_then_search with the whole model beside the search instead of
+    before it. The bound is the whole model's (or the LP's, if higher), as shipped."""
+    box: dict[str, solver.RawResult] = {}
+
+    def whole() -> None:
+        box["raw"] = solver.run_milp("highs", model.milp, clock.remaining(), mip_gap)
+
+    thread = threading.Thread(target=whole, name=WHOLE_THREAD, daemon=True)
+    thread.start()
+    thread.join(max(0.0, PARALLEL_START * clock.limit))
+    if not thread.is_alive():
+        return box["raw"]
+    if bounds is None:
+        bounds = strategy._lp_pair_bounds(model, clock)
+    values = None
+    if bounds is not None:
+
+        def stop_if_proven(best: float) -> None:
+            if not thread.is_alive() and box["raw"].status == solver.Status.OPTIMAL:
+                raise _Proven
+
+        try:
+            improve = vars(strategy)["improve"]  # the traced search, patched in by _install
+            values = improve(model, bounds, None, clock.start + clock.limit, stop_if_proven)
+        except _Proven:
+            values = None
+    thread.join()
+    raw = box["raw"]
+    if raw.status in (solver.Status.OPTIMAL, solver.Status.INFEASIBLE) or bounds is None:
+        return raw
+    bound = max(bounds.bound, raw.bound if raw.bound is not None else -math.inf)
+    found = [v for v in (values, raw.values) if v is not None]
+    if not found:
+        return replace(raw, bound=bound)
+    best = min(found, key=lambda v: float(model.milp.c @ v))
+    objective = float(model.milp.c @ best)
+    gap = solver.relative_gap(objective, bound)
+    proven = gap is not None and gap <= mip_gap + 1e-12
+    status = solver.Status.OPTIMAL if proven else solver.Status.LIMIT_FEASIBLE
+    return solver.RawResult(status, best, objective, bound, clock.elapsed())
 
 
 def _union_move(pieces: Any, best: np.ndarray, deadline: float, per: int) -> np.ndarray | None:
@@ -261,6 +372,11 @@ def _run(instances: list[GapInstance], time_limit: float, traces: list[Trace]) -
                 f"{trace.pieces} pieces ({trace.kicks} kicks), {len(trace.gains)} gains, last "
                 f"{trace.gains[-1] if trace.gains else None}"
                 + (f"; unions {trace.unions}" if trace.unions else "")
+                + (
+                    f"; took {trace.taken} from the whole model, gave it {trace.given}"
+                    if trace.taken or trace.given
+                    else ""
+                )
             )
         sys.stdout.flush()
     return gaps
