@@ -34,7 +34,8 @@ Variants:
               releases the GIL while it solves), and the search starts beside it once a
               fifth of the limit has passed without a proof. They trade pairings: the search
               takes the whole model's incumbent when it is better, and the whole model is
-              offered the search's (HiGHS's user-solution callback). Uses both cores.
+              offered the search's (HiGHS's user-solution callback). Uses both cores;
+              on the 15 D instances no gain, and d05100's proof lost (README).
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
