@@ -212,9 +212,10 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
 
         def offer(event: Any) -> None:
             found = traces[0].search
-            fresh = found is not None and found is not traces[0].offered
-            if fresh and found[0] < event.data_out.mip_primal_bound - 0.5:  # type: ignore[index]
-                event.data_in.setSolution(found[1])  # type: ignore[index]
+            if found is None or found is traces[0].offered:
+                return
+            if found[0] < event.data_out.mip_primal_bound - 0.5:
+                event.data_in.setSolution(found[1])
                 traces[0].offered = found
                 traces[0].given += 1
 
@@ -222,14 +223,11 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         h.cbMipUserSolution += offer
         h.run()
 
-    def parallel(model: Any, mip_gap: float, clock: Any, bounds: Any) -> Any:
-        return _parallel_solve(model, mip_gap, clock, bounds)
-
     if variant == "effort":
         setattr(solver, "_new_highs", effort_highs)  # noqa: B010
     if variant == "parallel":
         setattr(solver, "_run_interruptibly", exchanging_run)  # noqa: B010
-        setattr(strategy, "_solve_then_search", parallel)  # noqa: B010
+        setattr(strategy, "_solve_then_search", _parallel_solve)  # noqa: B010
     # Patched on purpose (see the module docstring); setattr keeps mypy's method checks quiet.
     setattr(lns, "_core", traced_core)  # noqa: B010
     setattr(strategy, "improve", traced_improve)  # noqa: B010
@@ -290,11 +288,7 @@ def _parallel_solve(
     if not found:
         return replace(raw, bound=bound)
     best = min(found, key=lambda v: float(model.milp.c @ v))
-    objective = float(model.milp.c @ best)
-    gap = solver.relative_gap(objective, bound)
-    proven = gap is not None and gap <= mip_gap + 1e-12
-    status = solver.Status.OPTIMAL if proven else solver.Status.LIMIT_FEASIBLE
-    return solver.RawResult(status, best, objective, bound, clock.elapsed())
+    return strategy._search_result(model, best, bound, mip_gap, clock.elapsed())
 
 
 def _union_move(pieces: Any, best: np.ndarray, deadline: float, per: int) -> np.ndarray | None:

@@ -371,11 +371,19 @@ def _solve_then_search(
     values = improve(model, bounds, whole.values, deadline, report)
     if values is None:
         return replace(whole, bound=bound, seconds=clock.elapsed())
+    return _search_result(model, values, bound, mip_gap, clock.elapsed())
+
+
+def _search_result(
+    model: PairingModel, values: np.ndarray, bound: float, mip_gap: float, seconds: float
+) -> RawResult:
+    """A pairing found by the search, with the bound that holds for the whole model: called
+    optimal only if that bound meets it within mip_gap (the search proves nothing)."""
     objective = float(model.milp.c @ values)
     gap = relative_gap(objective, bound)
     proven = gap is not None and gap <= mip_gap + 1e-12
     status = Status.OPTIMAL if proven else Status.LIMIT_FEASIBLE
-    return RawResult(status, values, objective, bound, clock.elapsed())
+    return RawResult(status, values, objective, bound, seconds)
 
 
 def _handover(clock: _Clock) -> StopWhen:
