@@ -150,11 +150,14 @@ def _solve_highs(
     initial: np.ndarray | None = None,
     node_limit: int | None = None,
     stop_when: StopWhen | None = None,
+    cut_pool: int | None = None,
 ) -> RawResult:
     highspy = _import_highspy()
     h = _new_highs(highspy)
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
+    if cut_pool is not None:
+        h.setOptionValue("mip_pool_soft_limit", int(cut_pool))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     if mip_gap == 0:
         h.setOptionValue("mip_abs_gap", 1e-9)
@@ -546,11 +549,13 @@ def run_milp(
     initial: np.ndarray | None = None,
     node_limit: int | None = None,
     stop_when: StopWhen | None = None,
+    cut_pool: int | None = None,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
     (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
     stops at the same place on every run; `stop_when` may stop a HiGHS run early, from
-    its progress (CBC ignores it)."""
+    its progress (CBC ignores it); `cut_pool` is HiGHS's soft limit on the cuts its pool
+    keeps (CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -559,7 +564,9 @@ def run_milp(
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
     if name == "highs":
-        return _solve_highs(milp, time_limit, mip_gap, strict, initial, node_limit, stop_when)
+        return _solve_highs(
+            milp, time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool
+        )
     if name == "cbc":
         return _solve_cbc(milp, time_limit, mip_gap, strict, node_limit)
     raise SolverError(f"unknown solver '{name}'. Fix: use one of {', '.join(SOLVERS)}.")
