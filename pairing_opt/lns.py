@@ -27,7 +27,7 @@ import numpy as np
 
 from .core import PairBounds, restrict
 from .model import PairingModel
-from .solver import Status, reporting, run_milp
+from .solver import GAP_CUT_POOL, Status, reporting, run_milp
 
 CORE_PER_RECIPIENT = (2, 4, 8)  # pairs per recipient in the core, widened while infeasible
 CORE_SHARE = 0.25  # of the search's time, at most, for the core
@@ -78,7 +78,9 @@ def _core(model: PairingModel, bounds: PairBounds, deadline: float) -> np.ndarra
         if left <= 0.05:
             return None
         kept = bounds.nearest(recipient, per) | tiny
-        raw = run_milp("highs", restrict(model, kept), min(budget, left), 0.0)
+        raw = run_milp(
+            "highs", restrict(model, kept), min(budget, left), 0.0, cut_pool=GAP_CUT_POOL
+        )
         if raw.values is not None:
             return _rounded(model, raw.values)
         if raw.status != Status.INFEASIBLE:
@@ -114,7 +116,14 @@ class _Pieces:
         free[model.x_col[pairs]] = True
         left = deadline - time.perf_counter()
         piece = model.milp.fixing(free, best)
-        raw = run_milp("highs", piece, min(PIECE_SECONDS, left), 0.0, initial=best[free])
+        raw = run_milp(
+            "highs",
+            piece,
+            min(PIECE_SECONDS, left),
+            0.0,
+            initial=best[free],
+            cut_pool=GAP_CUT_POOL,
+        )
         if raw.status == Status.OPTIMAL and raw.seconds < 0.2 * PIECE_SECONDS:
             self.size = min(self.size + 1, self.donors)
         elif raw.status != Status.OPTIMAL and left > PIECE_SECONDS:

@@ -37,6 +37,7 @@ from .errors import SolverError
 from .lns import improve
 from .model import PairingModel
 from .solver import (
+    GAP_CUT_POOL,
     PROGRESS,
     REPORTED_PRECISION,
     TIE_BREAK_NODES,
@@ -64,11 +65,6 @@ REFINE_MAX_SHARE = 0.6
 SEARCH_AFTER = 0.5
 ROOT_HANDOVER = 0.2
 SEARCH_MIN_GAP = 1e-3  # at half the limit, a gap this small keeps the whole model going
-# With one donor per recipient, HiGHS's cut pool (10,000 by default) fills with knapsack
-# cuts it then keeps re-checking: on the 78 GAP proof instances, over four seeds, a soft
-# limit of 30 cut the total from 42.5-46.3 s to 32.6-37.6 s, all still proven
-# (benchmarks/README.md). With shares it measured slower (Hubei, 100: 0.98 s against 0.68 s).
-GAP_CUT_POOL = 30
 
 
 class _Clock:

@@ -165,6 +165,8 @@ def _search_state() -> tuple[object, ...]:
         strategy.improve,
         strategy.SEARCH_AFTER,
         solver._new_highs,
+        solver._run_interruptibly,
+        strategy._solve_then_search,
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pairing_opt.solver as solver_module
 import pairing_opt.strategy as strategy
 from pairing_opt.core import PairBounds, pair_bounds
 from pairing_opt.diagnose import conflicts
@@ -23,7 +24,7 @@ from pairing_opt.engine import solve, with_options
 from pairing_opt.lns import improve
 from pairing_opt.loader import load
 from pairing_opt.model import Milp, build_model
-from pairing_opt.solver import RawResult, Status, run_milp, solve_relaxation
+from pairing_opt.solver import GAP_CUT_POOL, RawResult, Status, run_milp, solve_relaxation
 
 from .conftest import AVAILABLE_SOLVERS, EXAMPLE
 from .test_cli import hard_gap
@@ -161,10 +162,8 @@ def test_handover_rules() -> None:
     assert not stop(7, 100.05, 100.0)  # gap 0.05%: keep proving
 
 
-def _pool_limits(monkeypatch: pytest.MonkeyPatch, scenario: object) -> set[int]:
-    """The cut-pool limit of every HiGHS run (LPs included) in one solve of `scenario`."""
-    import pairing_opt.solver as solver_module
-
+def _recorded_highs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every HiGHS object made from now on (LPs included), to read its options after."""
     made: list[object] = []
     new_highs = solver_module._new_highs
 
@@ -173,9 +172,19 @@ def _pool_limits(monkeypatch: pytest.MonkeyPatch, scenario: object) -> set[int]:
         return made[-1]
 
     monkeypatch.setattr(solver_module, "_new_highs", recorded)
+    return made
+
+
+def _pools(made: list[object]) -> set[int]:
+    return {int(h.getOptionValue("mip_pool_soft_limit")[1]) for h in made}  # type: ignore[attr-defined]
+
+
+def _pool_limits(monkeypatch: pytest.MonkeyPatch, scenario: object) -> set[int]:
+    """The cut-pool limit of every HiGHS run in one solve of `scenario`."""
+    made = _recorded_highs(monkeypatch)
     result = solve(scenario)  # type: ignore[arg-type]
     assert result.status == Status.OPTIMAL
-    return {int(h.getOptionValue("mip_pool_soft_limit")[1]) for h in made}  # type: ignore[attr-defined]
+    return _pools(made)
 
 
 def test_one_donor_models_run_highs_with_a_small_cut_pool(
@@ -185,11 +194,23 @@ def test_one_donor_models_run_highs_with_a_small_cut_pool(
     faster over the GAP proof benchmark), with or without a time limit; models with shares
     keep HiGHS's default, which was faster on Hubei."""
     small = load(hard_gap(tmp_path / "gap", 4, 12))  # no time limit
-    assert strategy.GAP_CUT_POOL in _pool_limits(monkeypatch, small)
+    assert GAP_CUT_POOL in _pool_limits(monkeypatch, small)
     limited = with_options(small, time_limit=30.0)  # the path with a search after it
-    assert strategy.GAP_CUT_POOL in _pool_limits(monkeypatch, limited)
+    assert GAP_CUT_POOL in _pool_limits(monkeypatch, limited)
     shares = _pool_limits(monkeypatch, load(EXAMPLE))
-    assert strategy.GAP_CUT_POOL not in shares and len(shares) == 1
+    assert GAP_CUT_POOL not in shares and len(shares) == 1
+
+
+def test_the_search_runs_highs_with_the_small_cut_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search's core and pieces are GAPs too: every one of their solves has the cap
+    (it took the D sum of gaps at 60 s from 3.26-3.41 to about 2.6)."""
+    model, bounds = _hard(tmp_path)
+    made = _recorded_highs(monkeypatch)
+    found = improve(model, bounds, None, time.perf_counter() + 1.0)  # type: ignore[arg-type]
+    assert found is not None and len(made) >= 2  # the core and at least one piece
+    assert _pools(made) == {GAP_CUT_POOL}
 
 
 def _patched_phases(
