@@ -35,7 +35,16 @@ Variants:
               fifth of the limit has passed without a proof. They trade pairings: the search
               takes the whole model's incumbent when it is better, and the whole model is
               offered the search's (HiGHS's user-solution callback). Uses both cores;
-              on the 15 D instances no gain, and d05100's proof lost (README).
+              on the 15 D instances no gain, and d05100's proof lost (README);
+  proximity   after 15 pieces in a row without a gain, a proximity step (Fischetti and
+              Monaci): the whole model with its cost capped one unit below the current
+              pairing's (GAP costs are integers) and the number of changed pairs as the
+              objective, HiGHS stopped at its first pairing, at most PROXIMITY_SECONDS;
+              repeated while it finds one, else retried after 5 more pieces;
+  chains      every other piece is replaced by a move in which every donor frees a few of
+              its recipients at random (1 at first; more while moves solve fast) and those
+              recipients are re-paired among all donors: one exact move holding every
+              ejection chain through them.
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
@@ -70,6 +79,8 @@ VARIANTS = (
     "kick",
     "union",
     "parallel",
+    "proximity",
+    "chains",
 )
 EFFORT = 0.3  # effort: mip_heuristic_effort of the whole-model solve
 KICK_NOISE = 0.3  # kick: the largest relative change of a cost in the kicked piece
@@ -80,6 +91,7 @@ BIG_SECONDS = 2.0
 UNION_SECONDS = 3.0  # union: the longest a union move may run
 PARALLEL_START = 0.2  # parallel: share of the limit before the search starts beside the model
 WHOLE_THREAD = "pairopt-whole"  # parallel: the name of the whole model's thread
+PROXIMITY_SECONDS = 5.0  # proximity: the longest one proximity step may run
 
 
 @dataclass
@@ -157,6 +169,20 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
             traces[0].unions.append((per, objective))
             if found is not None:
                 traces[0].gains.append((time.perf_counter() - traces[0].t0, objective))
+            return found
+        if variant == "proximity" and stalled >= STALL:
+            found = _proximity_move(self, best, deadline)
+            self.stalled = STALL if found is not None else STALL - 5
+            traces[0].unions.append((0, float(c @ (best if found is None else found))))
+            if found is not None:
+                traces[0].gains.append((time.perf_counter() - traces[0].t0, float(c @ found)))
+            return found
+        if variant == "chains" and stalled % 2 == 1:
+            found = _chain_move(self, best, deadline)
+            self.stalled = 0 if found is not None else stalled + 1
+            traces[0].kicks += 1
+            if found is not None:
+                traces[0].gains.append((time.perf_counter() - traces[0].t0, float(c @ found)))
             return found
         outside = traces[0].whole
         if variant == "parallel" and outside is not None and outside[0] < float(c @ best) - 0.5:
@@ -308,6 +334,79 @@ def _union_move(pieces: Any, best: np.ndarray, deadline: float, per: int) -> np.
     found = lns._rounded(model, raw.values)
     c = model.milp.c
     return found if lns._better(float(c @ found), float(c @ best)) else None
+
+
+def _proximity_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
+    """proximity: the pairing nearest to the current one (fewest pairs changed) among those
+    cheaper by at least one unit (GAP costs are integers), HiGHS stopped at its first
+    pairing (Fischetti and Monaci's proximity search); the pairing, or None."""
+    model = pieces.model
+    milp = model.milp
+    left = deadline - time.perf_counter()
+    if left <= 0.05:
+        return None
+    used = model.used(best)
+    distance = np.zeros(milp.num_cols)
+    distance[model.x_col] = np.where(used, -1.0, 1.0)
+    near = milp.with_objective_cap(milp.c, float(milp.c @ best) - 0.5, distance)
+    old = solver._new_highs
+
+    def first_only(highspy: Any) -> Any:
+        h = old(highspy)
+        h.setOptionValue("mip_max_improving_sols", 1)
+        return h
+
+    setattr(solver, "_new_highs", first_only)  # noqa: B010
+    try:
+        raw = solver.run_milp("highs", near, min(PROXIMITY_SECONDS, left), 0.0)
+    finally:
+        setattr(solver, "_new_highs", old)  # noqa: B010
+    if raw.values is None:
+        return None
+    found = lns._rounded(model, raw.values)
+    c = milp.c
+    return found if lns._better(float(c @ found), float(c @ best)) else None
+
+
+def _chain_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
+    """chains: every donor frees a few of its recipients (at random), and those recipients
+    are re-paired among all donors, everything else held: one exact move that holds every
+    ejection chain through those recipients. The number freed per donor grows while the
+    moves solve fast and shrinks when not."""
+    model, cand = pieces.model, pieces.model.candidates
+    rng = pieces.rng
+    per = getattr(pieces, "chain_per", 1)
+    used = model.used(best)
+    n_rec = int(cand.recipient.max()) + 1
+    covering = np.full(n_rec, -1, dtype=np.int64)
+    covering[cand.recipient[used]] = cand.donor[used]
+    freed = np.zeros(n_rec, dtype=bool)
+    order = rng.permutation(n_rec)
+    taken = np.zeros(pieces.donors, dtype=np.int64)
+    for r in order:
+        d = covering[r]
+        if d >= 0 and taken[d] < per:
+            taken[d] += 1
+            freed[r] = True
+    pairs = freed[cand.recipient]
+    left = deadline - time.perf_counter()
+    if left <= 0.05 or not pairs.any():
+        return None
+    free = pieces.others.copy()
+    free[model.x_col[pairs]] = True
+    piece = model.milp.fixing(free, best)
+    raw = solver.run_milp("highs", piece, min(lns.PIECE_SECONDS, left), 0.0, initial=best[free])
+    if raw.status == solver.Status.OPTIMAL and raw.seconds < 0.2 * lns.PIECE_SECONDS:
+        pieces.chain_per = per + 1
+    elif raw.status != solver.Status.OPTIMAL:
+        pieces.chain_per = max(per - 1, 1)
+    if raw.values is None:
+        return None
+    candidate = best.copy()
+    candidate[free] = raw.values
+    candidate = lns._rounded(model, candidate)
+    c = model.milp.c
+    return candidate if lns._better(float(c @ candidate), float(c @ best)) else None
 
 
 def _no_worse(new: float, old: float) -> bool:
