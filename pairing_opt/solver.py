@@ -37,7 +37,7 @@ TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a determ
 # With one donor per recipient, HiGHS's cut pool (10,000 by default) fills with knapsack
 # cuts it then keeps re-checking: on the 78 GAP proof instances, over four seeds, a soft
 # limit of 30 cut the total from 42.5-46.3 s to 32.6-37.6 s, all still proven; in the
-# neighbourhood search's solves too, it took the D sum of gaps from 3.26-3.41 to 2.63
+# neighbourhood search's solves too, it took the D sum of gaps from 3.26-3.41 to 2.63-2.93
 # (benchmarks/README.md). With shares it measured slower (Hubei, 100: 0.98 s against 0.68 s).
 GAP_CUT_POOL = 30
 # How precisely each solver reports values, relative to each value: HiGHS hands back doubles;
