@@ -44,7 +44,9 @@ Variants:
   chains      every other piece is replaced by a move in which every donor frees a few of
               its recipients at random (1 at first; more while moves solve fast) and those
               recipients are re-paired among all donors: one exact move holding every
-              ejection chain through them.
+              ejection chain through them;
+  piece-pool  the search's core and pieces run HiGHS with a cut pool of PIECE_POOL instead
+              of solver.GAP_CUT_POOL (the whole model keeps GAP_CUT_POOL).
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
@@ -81,6 +83,7 @@ VARIANTS = (
     "parallel",
     "proximity",
     "chains",
+    "piece-pool",
 )
 EFFORT = 0.3  # effort: mip_heuristic_effort of the whole-model solve
 KICK_NOISE = 0.3  # kick: the largest relative change of a cost in the kicked piece
@@ -92,6 +95,7 @@ UNION_SECONDS = 3.0  # union: the longest a union move may run
 PARALLEL_START = 0.2  # parallel: share of the limit before the search starts beside the model
 WHOLE_THREAD = "pairopt-whole"  # parallel: the name of the whole model's thread
 PROXIMITY_SECONDS = 5.0  # proximity: the longest one proximity step may run
+PIECE_POOL = 10  # piece-pool: the cut pool of the search's solves
 
 
 @dataclass
@@ -118,7 +122,10 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
     the function that puts everything back."""
     old_seed, improve, core, step = lns.SEED, lns.improve, lns._core, lns._Pieces.step
     old_after, new_highs = strategy.SEARCH_AFTER, solver._new_highs
+    old_pool = getattr(lns, "GAP_CUT_POOL")  # noqa: B009
     lns.SEED = seed
+    if variant == "piece-pool":
+        setattr(lns, "GAP_CUT_POOL", PIECE_POOL)  # noqa: B010
     if variant == "early":
         strategy.SEARCH_AFTER = EARLY
 
@@ -261,6 +268,7 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
 
     def restore() -> None:
         lns.SEED = old_seed
+        setattr(lns, "GAP_CUT_POOL", old_pool)  # noqa: B010
         strategy.SEARCH_AFTER = old_after
         setattr(solver, "_new_highs", new_highs)  # noqa: B010
         setattr(lns, "_core", core)  # noqa: B010

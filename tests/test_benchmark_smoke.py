@@ -159,6 +159,7 @@ def _search_state() -> tuple[object, ...]:
     """Everything search_variants patches while a variant runs."""
     return (
         lns.SEED,
+        lns.GAP_CUT_POOL,
         lns._core,
         lns._Pieces.step,
         lns._better,
