@@ -44,7 +44,7 @@ Variants:
   chains      every other piece is replaced by a move in which every donor frees a few of
               its recipients at random (1 at first; more while moves solve fast) and those
               recipients are re-paired among all donors: one exact move holding every
-              ejection chain through them;
+              ejection chain through them (solved like a piece: lns._Pieces.resolve);
   piece-pool  the search's core and pieces run HiGHS with a cut pool of PIECE_POOL instead
               of solver.GAP_CUT_POOL (the whole model keeps GAP_CUT_POOL).
 --seed changes the search's random stream (lns.SEED) for any variant.
@@ -337,11 +337,7 @@ def _union_move(pieces: Any, best: np.ndarray, deadline: float, per: int) -> np.
     raw = solver.run_milp(
         "highs", restrict(model, kept), min(UNION_SECONDS, left), 0.0, initial=best
     )
-    if raw.values is None:
-        return None
-    found = lns._rounded(model, raw.values)
-    c = model.milp.c
-    return found if lns._better(float(c @ found), float(c @ best)) else None
+    return None if raw.values is None else lns._if_better(model, raw.values, best)
 
 
 def _proximity_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
@@ -369,11 +365,7 @@ def _proximity_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarra
         raw = solver.run_milp("highs", near, min(PROXIMITY_SECONDS, left), 0.0)
     finally:
         setattr(solver, "_new_highs", old)  # noqa: B010
-    if raw.values is None:
-        return None
-    found = lns._rounded(model, raw.values)
-    c = milp.c
-    return found if lns._better(float(c @ found), float(c @ best)) else None
+    return None if raw.values is None else lns._if_better(model, raw.values, best)
 
 
 def _chain_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarray | None:
@@ -381,13 +373,10 @@ def _chain_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarray | 
     are re-paired among all donors, everything else held: one exact move that holds every
     ejection chain through those recipients. The number freed per donor grows while the
     moves solve fast and shrinks when not."""
-    model, cand = pieces.model, pieces.model.candidates
     rng = pieces.rng
     per = getattr(pieces, "chain_per", 1)
-    used = model.used(best)
-    n_rec = int(cand.recipient.max()) + 1
-    covering = np.full(n_rec, -1, dtype=np.int64)
-    covering[cand.recipient[used]] = cand.donor[used]
+    covering = pieces.covering(best)
+    n_rec = len(covering)
     freed = np.zeros(n_rec, dtype=bool)
     order = rng.permutation(n_rec)
     taken = np.zeros(pieces.donors, dtype=np.int64)
@@ -396,25 +385,17 @@ def _chain_move(pieces: Any, best: np.ndarray, deadline: float) -> np.ndarray | 
         if d >= 0 and taken[d] < per:
             taken[d] += 1
             freed[r] = True
-    pairs = freed[cand.recipient]
+    pairs = freed[pieces.model.candidates.recipient]
     left = deadline - time.perf_counter()
     if left <= 0.05 or not pairs.any():
         return None
-    free = pieces.others.copy()
-    free[model.x_col[pairs]] = True
-    piece = model.milp.fixing(free, best)
-    raw = solver.run_milp("highs", piece, min(lns.PIECE_SECONDS, left), 0.0, initial=best[free])
+    found: np.ndarray | None
+    raw, found = pieces.resolve(pairs, best, deadline)
     if raw.status == solver.Status.OPTIMAL and raw.seconds < 0.2 * lns.PIECE_SECONDS:
         pieces.chain_per = per + 1
     elif raw.status != solver.Status.OPTIMAL:
         pieces.chain_per = max(per - 1, 1)
-    if raw.values is None:
-        return None
-    candidate = best.copy()
-    candidate[free] = raw.values
-    candidate = lns._rounded(model, candidate)
-    c = model.milp.c
-    return candidate if lns._better(float(c @ candidate), float(c @ best)) else None
+    return found
 
 
 def _no_worse(new: float, old: float) -> bool:

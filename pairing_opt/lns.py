@@ -27,7 +27,7 @@ import numpy as np
 
 from .core import PairBounds, restrict
 from .model import PairingModel
-from .solver import GAP_CUT_POOL, Status, reporting, run_milp
+from .solver import GAP_CUT_POOL, RawResult, Status, reporting, run_milp
 
 CORE_PER_RECIPIENT = (2, 4, 8)  # pairs per recipient in the core, widened while infeasible
 CORE_SHARE = 0.25  # of the search's time, at most, for the core
@@ -102,39 +102,51 @@ class _Pieces:
 
     def step(self, best: np.ndarray, deadline: float) -> np.ndarray | None:
         """One piece re-solved; the better pairing, or None."""
-        model, cand = self.model, self.model.candidates
-        used = model.used(best)
-        covering = np.full(int(cand.recipient.max()) + 1, -1, dtype=np.int64)
-        covering[cand.recipient[used]] = cand.donor[used]
-        now = covering[cand.recipient]  # each pair's recipient's donor now, or -1
+        cand = self.model.candidates
+        now = self.covering(best)[cand.recipient]  # each pair's recipient's donor now, or -1
         in_piece = np.zeros(self.donors, dtype=bool)
         in_piece[self._related(now)] = True
         pairs = in_piece[cand.donor] & (now >= 0) & in_piece[np.maximum(now, 0)]
         if not pairs.any():
             return None
-        free = self.others.copy()
-        free[model.x_col[pairs]] = True
         left = deadline - time.perf_counter()
-        piece = model.milp.fixing(free, best)
-        raw = run_milp(
-            "highs",
-            piece,
-            min(PIECE_SECONDS, left),
-            0.0,
-            initial=best[free],
-            cut_pool=GAP_CUT_POOL,
-        )
+        raw, found = self.resolve(pairs, best, deadline)
         if raw.status == Status.OPTIMAL and raw.seconds < 0.2 * PIECE_SECONDS:
             self.size = min(self.size + 1, self.donors)
         elif raw.status != Status.OPTIMAL and left > PIECE_SECONDS:
             self.size = max(self.size - 1, 2)
+        return found
+
+    def covering(self, best: np.ndarray) -> np.ndarray:
+        """Each recipient's donor in `best`, or -1."""
+        cand = self.model.candidates
+        used = self.model.used(best)
+        out = np.full(int(cand.recipient.max()) + 1, -1, dtype=np.int64)
+        out[cand.recipient[used]] = cand.donor[used]
+        return out
+
+    def resolve(
+        self, pairs: np.ndarray, best: np.ndarray, deadline: float
+    ) -> tuple[RawResult, np.ndarray | None]:
+        """`pairs` freed, the rest held at `best`, re-solved exactly: the run (its status and
+        time steer the piece size) and the better pairing, or None."""
+        model = self.model
+        free = self.others.copy()
+        free[model.x_col[pairs]] = True
+        piece = model.milp.fixing(free, best)
+        raw = run_milp(
+            "highs",
+            piece,
+            min(PIECE_SECONDS, deadline - time.perf_counter()),
+            0.0,
+            initial=best[free],
+            cut_pool=GAP_CUT_POOL,
+        )
         if raw.values is None:
-            return None
+            return raw, None
         candidate = best.copy()
         candidate[free] = raw.values
-        candidate = _rounded(model, candidate)
-        c = model.milp.c
-        return candidate if _better(c @ candidate, c @ best) else None
+        return raw, _if_better(model, candidate, best)
 
     def _related(self, now: np.ndarray) -> np.ndarray:
         """A random donor and the donors its recipients could move to most cheaply by the
@@ -156,6 +168,13 @@ def _rounded(model: PairingModel, values: np.ndarray) -> np.ndarray:
     integer = model.milp.integer
     out[integer] = np.round(out[integer])
     return out
+
+
+def _if_better(model: PairingModel, values: np.ndarray, best: np.ndarray) -> np.ndarray | None:
+    """`values` rounded, if that beats `best` by the search's rule; else None."""
+    found = _rounded(model, values)
+    c = model.milp.c
+    return found if _better(c @ found, c @ best) else None
 
 
 def _better(new: float, old: float) -> bool:
