@@ -46,7 +46,10 @@ Variants:
               recipients are re-paired among all donors: one exact move holding every
               ejection chain through them (solved like a piece: lns._Pieces.resolve);
   piece-pool  the search's core and pieces run HiGHS with a cut pool of PIECE_POOL instead
-              of solver.GAP_CUT_POOL (the whole model keeps GAP_CUT_POOL).
+              of solver.GAP_CUT_POOL (the whole model keeps GAP_CUT_POOL);
+  piece-time  each piece gets PIECE_TIME seconds instead of lns.PIECE_SECONDS, so pieces
+              stay smaller (they grow only while solved in a fifth of that) and more of
+              them fit in the limit.
 --seed changes the search's random stream (lns.SEED) for any variant.
 """
 
@@ -84,6 +87,7 @@ VARIANTS = (
     "proximity",
     "chains",
     "piece-pool",
+    "piece-time",
 )
 EFFORT = 0.3  # effort: mip_heuristic_effort of the whole-model solve
 KICK_NOISE = 0.3  # kick: the largest relative change of a cost in the kicked piece
@@ -96,6 +100,7 @@ PARALLEL_START = 0.2  # parallel: share of the limit before the search starts be
 WHOLE_THREAD = "pairopt-whole"  # parallel: the name of the whole model's thread
 PROXIMITY_SECONDS = 5.0  # proximity: the longest one proximity step may run
 PIECE_POOL = 10  # piece-pool: the cut pool of the search's solves
+PIECE_TIME = 0.25  # piece-time: seconds per piece
 
 
 @dataclass
@@ -123,9 +128,12 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
     old_seed, improve, core, step = lns.SEED, lns.improve, lns._core, lns._Pieces.step
     old_after, new_highs = strategy.SEARCH_AFTER, solver._new_highs
     old_pool = getattr(lns, "GAP_CUT_POOL")  # noqa: B009
+    old_piece_seconds = lns.PIECE_SECONDS
     lns.SEED = seed
     if variant == "piece-pool":
         setattr(lns, "GAP_CUT_POOL", PIECE_POOL)  # noqa: B010
+    if variant == "piece-time":
+        lns.PIECE_SECONDS = PIECE_TIME
     if variant == "early":
         strategy.SEARCH_AFTER = EARLY
 
@@ -269,6 +277,7 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
     def restore() -> None:
         lns.SEED = old_seed
         setattr(lns, "GAP_CUT_POOL", old_pool)  # noqa: B010
+        lns.PIECE_SECONDS = old_piece_seconds
         strategy.SEARCH_AFTER = old_after
         setattr(solver, "_new_highs", new_highs)  # noqa: B010
         setattr(lns, "_core", core)  # noqa: B010

@@ -160,6 +160,7 @@ def _search_state() -> tuple[object, ...]:
     return (
         lns.SEED,
         lns.GAP_CUT_POOL,
+        lns.PIECE_SECONDS,
         lns._core,
         lns._Pieces.step,
         lns._better,
