@@ -121,6 +121,10 @@ class Trace:
     gains: list[tuple[float, float]] = field(default_factory=list)  # seconds, objective
     t0: float = 0.0
 
+    def gain(self, objective: float) -> None:
+        """Record a better pairing found now."""
+        self.gains.append((time.perf_counter() - self.t0, objective))
+
 
 def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]:
     """Patch the search for one variant and wrap it to record into `traces[0]`; returns
@@ -183,21 +187,21 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
             objective = float(c @ (best if found is None else found))
             traces[0].unions.append((per, objective))
             if found is not None:
-                traces[0].gains.append((time.perf_counter() - traces[0].t0, objective))
+                traces[0].gain(objective)
             return found
         if variant == "proximity" and stalled >= STALL:
             found = _proximity_move(self, best, deadline)
             self.stalled = STALL if found is not None else STALL - 5
             traces[0].unions.append((0, float(c @ (best if found is None else found))))
             if found is not None:
-                traces[0].gains.append((time.perf_counter() - traces[0].t0, float(c @ found)))
+                traces[0].gain(float(c @ found))
             return found
         if variant == "chains" and stalled % 2 == 1:
             found = _chain_move(self, best, deadline)
             self.stalled = 0 if found is not None else stalled + 1
             traces[0].kicks += 1
             if found is not None:
-                traces[0].gains.append((time.perf_counter() - traces[0].t0, float(c @ found)))
+                traces[0].gain(float(c @ found))
             return found
         outside = traces[0].whole
         if variant == "parallel" and outside is not None and outside[0] < float(c @ best) - 0.5:
@@ -227,9 +231,7 @@ def _install(variant: str, seed: int, traces: list[Trace]) -> Callable[[], None]
         traces[0].pieces += 1
         if found is not None:
             traces[0].search = (float(c @ found), found)
-            traces[0].gains.append(
-                (time.perf_counter() - traces[0].t0, float(self.model.milp.c @ found))
-            )
+            traces[0].gain(float(self.model.milp.c @ found))
         return found
 
     def effort_highs(highspy: Any) -> Any:
