@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from pairing_opt.engine import solve
+from pairing_opt.errors import PairoptError
 from pairing_opt.loader import load
 from pairing_opt.model import INF, Milp, PairingModel, build_model
 from pairing_opt.scenario import Scenario
@@ -386,7 +387,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"machine: {machine.describe()}")
     print(f"scenario: {args.scenario}")
-    bounds, optimum = measure(load(args.scenario), args.milp, args.time_limit)
+    try:
+        bounds, optimum = measure(load(args.scenario), args.milp, args.time_limit)
+    except PairoptError as exc:  # the scenario's own problems, as pairopt reports them
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return int(exc.exit_code)
     print(table(bounds, optimum))
     print(f"load average after the run: {machine.load_average()}")
     out = args.csv or RESULTS / f"relaxations_{args.scenario.resolve().parent.name}.csv"

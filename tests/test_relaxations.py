@@ -81,3 +81,14 @@ def test_relaxations_table_on_the_example(
         assert f"\n{r['formulation']} " in out
         assert math.isclose(float(r["milp"]), 187938.52, rel_tol=1e-7)
         assert float(r["lp_bound"]) <= float(r["optimum"])
+
+
+def test_relaxations_reports_a_bad_scenario_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "scenario.yaml"
+    missing.write_text("name: x\ndonors: {file: nowhere.csv, id: id, capacity: c}\n")
+    assert relaxations.main([str(missing), "--csv", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "scenario.yaml" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
