@@ -117,23 +117,18 @@ class Pairs:
 
 def pair_data(scenario: Scenario, model: PairingModel) -> Pairs:
     cand, milp = model.candidates, model.milp
-    single = model.single_donor
-    positive = scenario.need[cand.recipient] > 0
-    cap = scenario.effective_capacity[cand.donor]
-    reach = np.where(
-        cand.load > 0, np.minimum(1.0, cap / np.where(cand.load > 0, cand.load, 1.0)), 1.0
-    )
-    lo = np.ones(len(cand)) if single else np.where(positive, scenario.rules.min_share, 0.0)
+    least = model.min_fraction  # None with one donor per recipient: every share is 1
+    ones = np.ones(len(cand))
     return Pairs(
         donor=cand.donor,
         recipient=cand.recipient,
         fixed=cand.fixed,
         load=cand.load,
         x_cost=milp.c[model.x_col],
-        f_cost=np.zeros(len(cand)) if single else milp.c[model.f_col],
-        lo=lo,
-        hi=np.ones(len(cand)) if single else reach,
-        single=single,
+        f_cost=np.zeros(len(cand)) if least is None else milp.c[model.f_col],
+        lo=ones if least is None else least,
+        hi=ones if least is None else scenario.reach,
+        single=least is None,
     )
 
 

@@ -136,10 +136,7 @@ def conflicts(scenario: Scenario) -> list[str]:
         mask = cand.recipient == r
         if not mask.any():
             continue
-        loads = cand.load[mask]
-        frac = np.where(
-            loads > 0, np.minimum(1.0, cap[cand.donor[mask]] / np.where(loads > 0, loads, 1)), 1.0
-        )
+        frac = scenario.reach[mask]
         k = len(frac) if dpr.max is None else dpr.max
         best = float(np.sort(frac)[::-1][:k].sum())
         if best < 1 - 1e-9:

@@ -283,11 +283,7 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
         # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
         # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
         # donor counts much better (a weak bound here left real scenarios unproven).
-        cap_all = scenario.effective_capacity[cand.donor]
-        reach = np.where(
-            cand.load > 0, np.minimum(1.0, cap_all / np.where(cand.load > 0, cand.load, 1.0)), 1.0
-        )
-        rows.each(f_col, ones, x_col, -reach, 0.0)
+        rows.each(f_col, ones, x_col, -scenario.reach, 0.0)
         if rules.min_share > 0:
             share_pairs = np.flatnonzero(positive[cand.recipient])
             rows.each(

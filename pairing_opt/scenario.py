@@ -138,6 +138,17 @@ class Scenario:
         return float(self.need[r]) if np.isnan(value) else value
 
     @cached_property
+    def reach(self) -> FloatArray:
+        """Per candidate pair, the largest share of the recipient's need the donor's available
+        capacity covers (at most 1; 1 for a pair that spends no capacity)."""
+        cand = self.candidates
+        load = cand.load
+        cap = self.effective_capacity[cand.donor]
+        return np.asarray(
+            np.where(load > 0, np.minimum(1.0, cap / np.where(load > 0, load, 1.0)), 1.0)
+        )
+
+    @cached_property
     def candidates(self) -> Candidates:
         """All pairs the rules allow: in the pair table (if any), not forbidden, not
         excluded, and within max_distance_km. Fixed pairs that fail these stay out; the
