@@ -10,8 +10,11 @@ an optimum of the whole one, and the bound reported covers both parts. The tie-b
 re-solve is restricted the same way (only pairs that fit under the objective cap can take
 part). With HiGHS and a sum objective, a check comes first: the best pairing with a
 different pair set (a no-good cut); when even that is above the cap, the pair set found is
-the only one and the re-solve is skipped. Without HiGHS (CBC), or when the LP proves
-nothing, the whole model is solved as it is.
+the only one and the re-solve is skipped. With an exact proof asked for (mip_gap 0), that
+check is the proof: it runs on the core's pairing P directly, so where P is the optimum
+one MILP proves both that and that no other pair set ties with it (Hubei: 0.8 s against
+1.4 s for proof and check). Without HiGHS (CBC), or when the LP proves nothing, the whole
+model is solved as it is.
 
 With one donor per recipient (the Generalized Assignment Problem) the first solve is always
 the whole model: there the LP gap is wider, and restricted models measured slower than
@@ -59,6 +62,7 @@ CORE_WIDTHS = (1e-6, 1e-4, 1e-2)
 CORE_MAX_SHARE = 0.6
 REFINE_RATIO = 4.0
 REFINE_MAX_SHARE = 0.6
+REFINE_STEP = 100.0  # each wider core reaches at most this many times further in gain
 # With one donor per recipient and a time limit, the share of the limit the whole model gets
 # before a neighbourhood search takes over (lns.py), and the share after which it hands over
 # early if its branch-and-bound has not yet left the root node (d801600: 30 s at the root).
@@ -91,11 +95,16 @@ def _stage(
     lp_bound: float | None = None,
     sense: float = 1.0,
     proven: tuple[float, float | None] | None = None,
+    incumbent: float | None = None,
 ) -> Iterator[None]:
     """Progress of one stage on the solve's own clock. A restricted model's bound is not a
     bound on the whole model, so those stages show the LP bound instead. After the proof,
     the tie-break stage solves other problems (other pairings, a secondary objective), so
-    it shows the `proven` (best, bound) and only moves the clock."""
+    it shows the `proven` (best, bound) from its start and only moves the clock. A stage
+    that looks for the best pairing other than a known one (minimisation-form value
+    `incumbent`) shows the better of the two, and the lower of the known value and the
+    solver's bound (never below the LP bound): pairings left out cost more than the
+    known one."""
     progress = PROGRESS.get()
     if progress is None:
         yield
@@ -105,10 +114,18 @@ def _stage(
     def shifted(seconds: float, best: float | None, bound: float | None) -> None:
         if proven is not None:
             best, bound = proven
+        elif incumbent is not None:
+            found = math.inf if best is None else sense * best
+            rest = -math.inf if bound is None else sense * bound
+            best = sense * min(found, incumbent)
+            floor = -math.inf if lp_bound is None else lp_bound
+            bound = sense * max(floor, min(incumbent, rest))
         elif lp_bound is not None:
             bound = sense * lp_bound
         progress(offset + seconds, best, bound)
 
+    if proven is not None:
+        shifted(0.0, None, None)
     with reporting(shifted):
         yield
 
@@ -130,7 +147,11 @@ def solve_model(
     clock = _Clock(time_limit)
     useful = not model.single_donor or model.secondary is not None
     bounds = _lp_pair_bounds(model, clock) if name == "highs" and useful else None
-    first = _solve_primary(model, name, mip_gap, clock, bounds)
+    # A sum objective with ties to break, HiGHS and an exact proof: the proof itself can
+    # be the uniqueness check (see _prove_by_exclusion).
+    check = name == "highs" and not model.minimax
+    exclusive = check and model.secondary is not None and mip_gap == 0
+    first, settled = _solve_primary(model, name, mip_gap, clock, bounds, exclusive)
 
     def outcome(raw: RawResult, values: np.ndarray | None, tie: str) -> Outcome:
         s = model.sense
@@ -155,25 +176,19 @@ def solve_model(
     remaining = clock.remaining()
     if remaining is not None and remaining <= 0.05:
         return outcome(first, first.values, "stopped at limit")
-    scale = max(1.0, abs(first.objective))
-    # A cap below the pairing's own value (CBC's rounded values once put it there) would
-    # leave the tie-break nothing to choose from: the slack covers the reported values'
-    # rounding too.
-    rounding = REPORTED_PRECISION[name] * float(np.abs(model.milp.c) @ np.abs(first.values))
-    slack = TIE_SLACK * scale + rounding
+    slack = _tie_slack(model, name, first.objective, first.values)
     cap = first.objective + slack
     kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
     # A sum over pairs with real-valued costs rarely ties, and proving that no other pair set
     # fits under the cap usually took less time than the capped re-solve it replaces (Hubei
     # 0.68 s against 0.89 s; not on every scenario, see benchmarks/README.md). A minimax
     # objective (max_distance, balance) is set by one pair and nearly always ties, so there
-    # the check would only find a tie.
-    check = name == "highs" and not model.minimax
+    # the check would only find a tie. A proof by exclusion may already have settled it.
     shown = model.milp.display_sense
     proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
     picked: np.ndarray | None
     with _stage(clock, proven=proven):
-        if check and _alone_under_cap(model, first.values, cap, kept, clock):
+        if check and (settled or _alone_under_cap(model, first.values, cap, kept, clock)):
             picked, tie = first.values, "done"  # the only pair set under the cap: no tie
         else:
             tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
@@ -214,6 +229,14 @@ def solve_model(
         if polished is not None:
             values = polished.values
     return outcome(first, values, tie)
+
+
+def _tie_slack(model: PairingModel, name: str, objective: float, values: np.ndarray) -> float:
+    """How far above the optimum a pairing still ties with it. A cap below the pairing's
+    own value (CBC's rounded values once put it there) would leave the tie-break nothing to
+    choose from: the slack covers the reported values' rounding too."""
+    rounding = REPORTED_PRECISION[name] * float(np.abs(model.milp.c) @ np.abs(values))
+    return TIE_SLACK * max(1.0, abs(objective)) + rounding
 
 
 def _alone_under_cap(
@@ -269,19 +292,22 @@ def _solve_primary(
     mip_gap: float,
     clock: _Clock,
     bounds: PairBounds | None,
-) -> RawResult:
+    exclusive: bool = False,
+) -> tuple[RawResult, bool]:
     """The proven (or best within the limit) pairing of the whole model, in minimisation
-    form, with a bound valid for the whole model."""
+    form, with a bound valid for the whole model; and whether its pair set is already
+    proven the only one within the tie margin (`exclusive`: see _prove_by_exclusion)."""
     if model.single_donor and name == "highs" and clock.limit is not None:
-        return _solve_then_search(model, mip_gap, clock, bounds)
+        return _solve_then_search(model, mip_gap, clock, bounds), False
     if bounds is None or model.single_donor or len(bounds.gain) == 0 or clock.expired():
         pool = GAP_CUT_POOL if model.single_donor else None
         with _stage(clock):
-            return run_milp(name, model.milp, clock.remaining(), mip_gap, cut_pool=pool)
+            return run_milp(name, model.milp, clock.remaining(), mip_gap, cut_pool=pool), False
     sense = model.milp.display_sense
     scale = max(1.0, abs(bounds.bound))
     incumbent: RawResult | None = None
     kept = np.ones(len(bounds.gain), dtype=bool)
+    reach = 0.0  # the widest gain in the core, relative to the bound
     for width in CORE_WIDTHS:
         core = bounds.gain <= width * scale
         if core.mean() > CORE_MAX_SHARE or clock.expired():
@@ -289,16 +315,18 @@ def _solve_primary(
         with _stage(clock, bounds.bound, sense):
             raw = run_milp(name, restrict(model, core), clock.remaining(), mip_gap)
         if raw.values is not None and raw.objective is not None:
-            incumbent, kept = raw, core
+            incumbent, kept, reach = raw, core, width
             break
         if raw.status != Status.INFEASIBLE:
             break  # out of time before a core pairing turned up
     if incumbent is None or incumbent.objective is None:
         if clock.expired():
-            return RawResult(Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed())
+            return RawResult(
+                Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed()
+            ), False
         with _stage(clock):
             whole = run_milp(name, model.milp, clock.remaining(), mip_gap)
-        return whole
+        return whole, False
     need = bounds.keep(incumbent.objective)
     # While the pairs that could beat the incumbent far outnumber the core, a wider core
     # (still a fraction of them) is a cheap way to a better incumbent and a smaller proof.
@@ -307,7 +335,10 @@ def _solve_primary(
         and need.sum() > REFINE_RATIO * kept.sum()
         and not clock.expired()
     ):
-        wider = kept | (bounds.gain <= (incumbent.objective - bounds.bound) / REFINE_RATIO)
+        reach = min(
+            (incumbent.objective - bounds.bound) / (REFINE_RATIO * scale), REFINE_STEP * reach
+        )
+        wider = kept | (bounds.gain <= reach * scale)
         if wider.sum() <= kept.sum() or wider.sum() > REFINE_MAX_SHARE * need.sum():
             break  # no narrower than the proof itself: go straight to the proof
         with _stage(clock, bounds.bound, sense):
@@ -318,11 +349,13 @@ def _solve_primary(
             break
         incumbent, kept, need = raw, wider, bounds.keep(raw.objective)
     if incumbent.status == Status.OPTIMAL and not np.any(need & ~kept):
-        return _whole_model_bound(incumbent, bounds, kept, mip_gap)
+        return _whole_model_bound(incumbent, bounds, kept, mip_gap), False
     if clock.expired():
         return _whole_model_bound(
             replace(incumbent, status=Status.LIMIT_FEASIBLE), bounds, kept, mip_gap
-        )
+        ), False
+    if exclusive and incumbent.status == Status.OPTIMAL:
+        return _prove_by_exclusion(model, incumbent, bounds, clock)
     # No start solution here: on Hubei it made the proof slower (1.4-1.8 s against
     # 0.9-1.1 s), on the prefecture scenario it made no difference (18.5 s either way).
     with _stage(clock):
@@ -336,7 +369,43 @@ def _solve_primary(
     )
     if final.values is None or (final.status != Status.OPTIMAL and worse):
         final = replace(incumbent, status=Status.LIMIT_FEASIBLE, bound=final.bound)
-    return _whole_model_bound(final, bounds, need, mip_gap)
+    return _whole_model_bound(final, bounds, need, mip_gap), False
+
+
+def _prove_by_exclusion(
+    model: PairingModel, incumbent: RawResult, bounds: PairBounds, clock: _Clock
+) -> tuple[RawResult, bool]:
+    """Prove the core's pairing P optimal by solving for the best pairing whose pair set
+    differs from P's (a no-good cut), over the pairs that fit under P's tie cap. Every
+    pairing with P's pair set is in the core, whose optimum P is, so:
+    - when that best other pairing costs more than the cap (or there is none), P is the
+      optimum and its pair set the only one within the tie margin: one MILP does the work
+      of both the proof and the tie-break's uniqueness check;
+    - when it costs less than P, it is the optimum (proven: it beats P and every other pair
+      set), and the tie-break checks it as usual;
+    - in between (a tie), the better of the two is the optimum, and the tie-break runs.
+    Returns the optimum (or the best within the limit) and whether it is settled alone."""
+    assert incumbent.objective is not None and incumbent.values is not None
+    cap = incumbent.objective + _tie_slack(model, "highs", incumbent.objective, incumbent.values)
+    kept = bounds.keep(cap)
+    other = restrict(model, kept, model.without(model.used(incumbent.values)).milp)
+    with _stage(clock, bounds.bound, model.milp.display_sense, incumbent=incumbent.objective):
+        raw = run_milp("highs", other, clock.remaining(), 0.0)
+    proven = raw.status in (Status.OPTIMAL, Status.INFEASIBLE)
+    if raw.status == Status.INFEASIBLE:
+        rest = math.inf
+    else:
+        rest = raw.bound if raw.bound is not None else -math.inf
+    better = raw.objective is not None and raw.objective < incumbent.objective
+    best = raw if better else incumbent
+    result = RawResult(
+        Status.OPTIMAL if proven else Status.LIMIT_FEASIBLE,
+        best.values,
+        best.objective,
+        min(incumbent.objective, rest),
+        raw.seconds,
+    )
+    return _whole_model_bound(result, bounds, kept, 0.0), proven and rest > cap
 
 
 def _solve_then_search(

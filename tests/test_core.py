@@ -21,7 +21,12 @@ from pairing_opt.loader import load
 from pairing_opt.model import build_model
 from pairing_opt.scenario import Scenario
 from pairing_opt.solver import TIE_SLACK, RawResult, Status, run_milp, solve_relaxation
-from pairing_opt.strategy import _alone_under_cap, _Clock, _whole_model_bound
+from pairing_opt.strategy import (
+    _alone_under_cap,
+    _Clock,
+    _prove_by_exclusion,
+    _whole_model_bound,
+)
 
 from .conftest import AVAILABLE_SOLVERS, HUBEI, scenario_from_columns
 from .test_property import Case, cases
@@ -178,3 +183,60 @@ def test_only_pair_set_under_the_cap(cost: list[int], alone: bool) -> None:
     assert first.values is not None and first.objective is not None
     cap = first.objective + TIE_SLACK * max(1.0, abs(first.objective))
     assert _alone_under_cap(model, first.values, cap, None, _Clock(None)) is alone
+
+
+def _pairing_of(model: object, scenario: Scenario, pairs: set[tuple[str, str]]) -> RawResult:
+    """The best shares for the pair set `pairs` (names), as a core solve would return them."""
+    cand = model.candidates  # type: ignore[attr-defined]
+    names = {
+        (scenario.donors[int(d)], scenario.recipients[int(r)])
+        for d, r in zip(cand.donor, cand.recipient, strict=True)
+    }
+    assert pairs <= names
+    chosen = np.array(
+        [
+            (scenario.donors[int(d)], scenario.recipients[int(r)]) in pairs
+            for d, r in zip(cand.donor, cand.recipient, strict=True)
+        ]
+    )
+    milp = restrict(model, chosen)  # type: ignore[arg-type]
+    lb = milp.lb.copy()
+    lb[model.x_col[chosen]] = 1.0  # type: ignore[attr-defined]
+    raw = run_milp("highs", replace(milp, lb=lb), None, 0.0)
+    assert raw.status == Status.OPTIMAL
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("cost", "start", "best", "settled"),
+    [
+        # The start is the only optimum: one solve proves both optimality and uniqueness.
+        ([1, 2, 2, 1], {("A", "X"), ("B", "Y")}, 2.0, True),
+        ([1, 1, 2, 2], {("A", "X"), ("A", "Y")}, 2.0, True),
+        # The start is not optimal: the best other pairing is the optimum, still to check.
+        ([1, 2, 2, 1], {("A", "X"), ("A", "Y")}, 2.0, False),
+        ([1, 2, 2, 1], {("B", "X"), ("A", "Y")}, 2.0, False),
+        # The start ties with another pair set: optimal, but the tie-break must run.
+        ([1, 1, 1, 2], {("A", "X"), ("A", "Y")}, 2.0, False),
+        ([1, 1, 1, 1], {("B", "X"), ("B", "Y")}, 2.0, False),
+    ],
+)
+def test_proof_by_exclusion(
+    cost: list[int], start: set[tuple[str, str]], best: float, settled: bool
+) -> None:
+    """The core's pairing is proven optimal, and its pair set the only one that good, by one
+    solve that excludes it. It must never call a pairing settled when another pair set is as
+    good, nor keep a start that another pairing beats; and the bound it reports must hold."""
+    scenario = _two_cities(cost)
+    model = build_model(scenario)
+    incumbent = _pairing_of(model, scenario, start)
+    weak = PairBounds(0.0, np.zeros(len(model.candidates)))  # every cost here is >= 0
+    result, alone = _prove_by_exclusion(model, incumbent, weak, _Clock(None))
+    assert alone is settled
+    assert result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(best)
+    assert result.bound == pytest.approx(best)
+    assert result.values is not None
+    assert float(model.milp.c @ result.values) == pytest.approx(best)
+    if settled:
+        assert np.array_equal(model.used(result.values), model.used(incumbent.values))
