@@ -38,7 +38,7 @@ import numpy as np
 from .core import PairBounds, pair_bounds, restrict
 from .errors import SolverError
 from .lns import improve
-from .model import PairingModel
+from .model import Milp, PairingModel
 from .solver import (
     GAP_CUT_POOL,
     PROGRESS,
@@ -246,9 +246,7 @@ def _alone_under_cap(
     that differs from `values` in at least one pair (a no-good cut). Stops at the first
     pairing under the cap (a tie, so the tie-break must run) and gives up at the tie-break's
     node cap; both answer False."""
-    other = model.without(model.used(values)).milp
-    if kept is not None:
-        other = restrict(model, kept, other)
+    other = _other_pair_sets(model, values, kept)
 
     def tie_found(nodes: int, best: float | None, bound: float | None) -> bool:
         return best is not None and best <= cap
@@ -259,6 +257,13 @@ def _alone_under_cap(
     if raw.status == Status.INFEASIBLE:
         return True
     return raw.status == Status.OPTIMAL and raw.bound is not None and raw.bound > cap
+
+
+def _other_pair_sets(model: PairingModel, values: np.ndarray, kept: np.ndarray | None) -> Milp:
+    """The model with the pair set of `values` cut off (a no-good cut), over the `kept`
+    pairs only (all when None): its optimum is the best pairing with another pair set."""
+    other = model.without(model.used(values)).milp
+    return other if kept is None else restrict(model, kept, other)
 
 
 def _pair_set_lp(
@@ -388,7 +393,7 @@ def _prove_by_exclusion(
     assert incumbent.objective is not None and incumbent.values is not None
     cap = incumbent.objective + _tie_slack(model, "highs", incumbent.objective, incumbent.values)
     kept = bounds.keep(cap)
-    other = restrict(model, kept, model.without(model.used(incumbent.values)).milp)
+    other = _other_pair_sets(model, incumbent.values, kept)
     with _stage(clock, bounds.bound, model.milp.display_sense, incumbent=incumbent.objective):
         raw = run_milp("highs", other, clock.remaining(), 0.0)
     proven = raw.status in (Status.OPTIMAL, Status.INFEASIBLE)

@@ -18,7 +18,7 @@ from pairing_opt.core import PairBounds, pair_bounds, restrict
 from pairing_opt.diagnose import conflicts
 from pairing_opt.engine import solve, with_options
 from pairing_opt.loader import load
-from pairing_opt.model import build_model
+from pairing_opt.model import PairingModel, build_model
 from pairing_opt.scenario import Scenario
 from pairing_opt.solver import TIE_SLACK, RawResult, Status, run_milp, solve_relaxation
 from pairing_opt.strategy import (
@@ -185,23 +185,18 @@ def test_only_pair_set_under_the_cap(cost: list[int], alone: bool) -> None:
     assert _alone_under_cap(model, first.values, cap, None, _Clock(None)) is alone
 
 
-def _pairing_of(model: object, scenario: Scenario, pairs: set[tuple[str, str]]) -> RawResult:
+def _pairing_of(model: PairingModel, scenario: Scenario, pairs: set[tuple[str, str]]) -> RawResult:
     """The best shares for the pair set `pairs` (names), as a core solve would return them."""
-    cand = model.candidates  # type: ignore[attr-defined]
-    names = {
+    cand = model.candidates
+    names = [
         (scenario.donors[int(d)], scenario.recipients[int(r)])
         for d, r in zip(cand.donor, cand.recipient, strict=True)
-    }
-    assert pairs <= names
-    chosen = np.array(
-        [
-            (scenario.donors[int(d)], scenario.recipients[int(r)]) in pairs
-            for d, r in zip(cand.donor, cand.recipient, strict=True)
-        ]
-    )
-    milp = restrict(model, chosen)  # type: ignore[arg-type]
+    ]
+    assert pairs <= set(names)
+    chosen = np.array([name in pairs for name in names])
+    milp = restrict(model, chosen)
     lb = milp.lb.copy()
-    lb[model.x_col[chosen]] = 1.0  # type: ignore[attr-defined]
+    lb[model.x_col[chosen]] = 1.0
     raw = run_milp("highs", replace(milp, lb=lb), None, 0.0)
     assert raw.status == Status.OPTIMAL
     return raw
