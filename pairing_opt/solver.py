@@ -338,6 +338,11 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
         while not h.wait(0.1)[0]:
             pass
         raise
+    finally:
+        # While user interrupts are on, highspy keeps a bound method of h among h's own
+        # callbacks: a reference cycle, so h and all its solver memory (model, presolve,
+        # factorisation) would outlive this run until Python's cyclic collector ran.
+        h.HandleUserInterrupt = False
 
 
 # --------------------------------------------------------------------------- CBC

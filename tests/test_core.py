@@ -20,7 +20,14 @@ from pairing_opt.engine import solve, with_options
 from pairing_opt.loader import load
 from pairing_opt.model import PairingModel, build_model
 from pairing_opt.scenario import Scenario
-from pairing_opt.solver import TIE_SLACK, RawResult, Status, run_milp, solve_relaxation
+from pairing_opt.solver import (
+    TIE_SLACK,
+    RawResult,
+    Status,
+    reporting,
+    run_milp,
+    solve_relaxation,
+)
 from pairing_opt.strategy import (
     _alone_under_cap,
     _Clock,
@@ -145,6 +152,32 @@ def test_node_limit_stops_short_and_is_not_called_optimal(name: str, tmp_path: P
     assert first.status in (Status.LIMIT_FEASIBLE, Status.LIMIT_NO_SOLUTION)
     assert first.seconds < 30.0  # the node cap fired, not the 60 s time limit
     assert first.objective == again.objective
+
+
+def test_a_highs_run_leaves_no_solver_for_the_cycle_collector() -> None:
+    """Each finished HiGHS run frees its solver (model copies, presolve, factorisation) at
+    once. A solver kept alive by a reference cycle lives until Python's cyclic collector
+    happens to run, and on the county scenario such solvers had raised the peak memory of
+    `pairopt solve` from 436 MiB to 637 MiB."""
+    import gc
+
+    highspy = pytest.importorskip("highspy")
+    model = build_model(load(HUBEI.parent.parent / "example" / "scenario.yaml"))
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        solve_relaxation(model.milp, None)
+        run_milp("highs", model.milp, None, 0.0)
+        with reporting(lambda seconds, best, bound: None):  # the progress callback too
+            run_milp("highs", model.milp, None, 0.0, stop_when=lambda n, best, bound: False)
+        gc.collect()
+        left = sum(type(thing) is highspy.Highs for thing in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == 0
 
 
 def _two_cities(cost: list[int]) -> Scenario:
