@@ -317,7 +317,7 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
     h.HandleUserInterrupt = True
     started = time.perf_counter()
     h.startSolve()
-    stopped = False
+    stopped = finished = False
     try:
         while not h.wait(0.1)[0]:
             raw_best, raw_bound = latest.get("best"), latest.get("bound")
@@ -333,16 +333,20 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
                     None if best is None else sense * best,
                     None if bound is None else sense * bound,
                 )
+        finished = True
     except KeyboardInterrupt:
         h.cancelSolve()
         while not h.wait(0.1)[0]:
             pass
+        finished = True
         raise
     finally:
         # While user interrupts are on, highspy keeps a bound method of h among h's own
         # callbacks: a reference cycle, so h and all its solver memory (model, presolve,
         # factorisation) would outlive this run until Python's cyclic collector ran.
-        h.HandleUserInterrupt = False
+        # Only once the run has ended: its thread reads those callbacks while it runs.
+        if finished:
+            h.HandleUserInterrupt = False
 
 
 # --------------------------------------------------------------------------- CBC
