@@ -21,6 +21,7 @@ from benchmarks import (
     national,
     search_variants,
     synthetic,
+    variants,
 )
 from pairing_opt import lns, solver, strategy
 
@@ -188,3 +189,28 @@ def test_search_variants_run_and_put_the_search_back(
         assert "d05100:" in out
         assert "handover at" in out  # 1.5 s is too short for a proof: the search ran
     assert _search_state() == before
+
+
+def test_variants_run_record_and_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The variants runner on the example's six variants: every row proven with its
+    tie-break done, a digest per pairing, and a comparison of a run with itself that
+    finds every pairing the same."""
+    out = tmp_path / "variants.csv"
+    args = ["--only", "example", "--random", "0", "--small", "0", "--csv", str(out)]
+    assert variants.main(args) == 0
+    rows = variants.read_csv(out)
+    assert [r["variant"] for r in rows] == [
+        " ".join(v) or "as given" for v in variants.SHIPPED_VARIANTS
+    ]
+    assert all(r["status"] == "optimal" and r["tie_break"] == "done" for r in rows)
+    assert all(len(str(r["pairing"])) == 12 for r in rows)
+    assert len({r["pairing"] for r in rows}) > 1  # the variants change the pairing
+    capsys.readouterr()
+    assert variants.main([*args, "--compare", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "6 runs finished in both" in text
+    assert "pairings that differ: 0" in text
+    changed = [dict(r, pairing="0" * 12) if i == 0 else r for i, r in enumerate(rows)]
+    assert "pairings that differ: 1" in variants.compare(changed, rows)
