@@ -12,13 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 
 from .errors import Collector, InputError, Problem
 from .scenario import Scenario, build
 from .spec import NAMED_OBJECTIVES, ScenarioSpec, TableSpec
+from .table import Table, as_table, no_cycle_collection
 
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is surely a mistake
 MAX_TABLE_BYTES = 256 << 20
@@ -249,7 +249,7 @@ def _spec_problems(exc: ValidationError, locate: _LineMap) -> list[Problem]:
     return problems
 
 
-def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[pd.DataFrame, str]:
+def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
     """Read a CSV or XLSX table as strings (no type guessing), with a readable name."""
     path = (base / spec.file) if not Path(spec.file).is_absolute() else Path(spec.file)
     name = spec.file
@@ -296,22 +296,21 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[pd.DataFrame,
         raise InputError(
             [Problem(name, "cannot be read (permission denied).", "check the file's permissions.")]
         ) from exc
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    return frame.reset_index(drop=True), name
+    return frame.renamed([c.strip().lstrip("\ufeff") for c in frame.columns]), name
 
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def _read_csv(path: Path, name: str, encoding: str | None, sep: str) -> pd.DataFrame:
+def _read_csv(path: Path, name: str, encoding: str | None, sep: str) -> Table:
     frame, used = read_csv_text(path.read_bytes(), name, encoding, sep)
-    frame.attrs["guessed_encoding"] = used if encoding is None and used != "utf-8-sig" else None
+    frame.guessed_encoding = used if encoding is None and used != "utf-8-sig" else None
     return frame
 
 
 def read_csv_text(
     data: bytes, name: str, encoding: str | None, sep: str = ","
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[Table, str]:
     """Decode and parse CSV bytes; returns the table and the encoding used."""
     if not data.strip():
         _fail(name, "the file is empty.", "add a header row and data rows.")
@@ -350,12 +349,50 @@ def read_csv_text(
             "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
         )
     text = text.lstrip("\ufeff")
-    try:
-        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
-    except csv.Error as exc:  # e.g. a lone carriage return inside the header line
-        _fail_malformed(f"{name}, row 1", str(exc))
+    return _parse_csv(text, name, sep), used
+
+
+def _parse_csv(text: str, name: str, sep: str) -> Table:
+    """Rows of cells under the first row, blank lines skipped. A row with fewer cells than
+    the header is padded with empty cells (spreadsheets drop trailing empty ones); a row
+    with more cannot be read without guessing which cell is extra, so it is an error.
+    The rows are read in one pass of the C reader and checked afterwards."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    with no_cycle_collection():
+        try:
+            rows = [row for row in reader if row]
+        except csv.Error as exc:  # e.g. a lone carriage return inside an unquoted cell
+            _fail_malformed(f"{name}, line {reader.line_num}", str(exc))
+        if not rows:
+            _fail(name, "the file has no header row.", "add a header row naming the columns.")
+        header = _header(rows[0], name)
+        width = len(header)
+        body = rows[1:]
+        if any(len(row) > width for row in body):
+            _fail_long_row(text, name, sep, width)
+        for i in [i for i, row in enumerate(body) if len(row) < width]:
+            body[i] = body[i] + [""] * (width - len(body[i]))
+        return Table.from_rows(header, body)
+
+
+def _fail_long_row(text: str, name: str, sep: str, width: int) -> NoReturn:
+    """Name the line of the first row with more cells than the header (read again: the
+    fast pass does not keep line numbers)."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    for row in reader:
+        if len(row) > width:
+            _fail_malformed(
+                f"{name}, line {reader.line_num}",
+                f"expected {width} cells as in the header, saw {len(row)}",
+            )
+    raise AssertionError("no long row on the second reading")  # pragma: no cover
+
+
+def _header(row: list[str], name: str) -> list[str]:
+    """Column names, each given once; an empty one is named by its place, as
+    spreadsheets' own readers do ('Unnamed: 2')."""
     seen: set[str] = set()
-    for column in (c.strip() for c in header):
+    for column in (c.strip() for c in row):
         if column and column in seen:
             _fail(
                 f"{name}, row 1, column '{column}'",
@@ -363,15 +400,7 @@ def read_csv_text(
                 "rename or delete one of them, so it is clear which one to read.",
             )
         seen.add(column)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, skip_blank_lines=True
-        )
-    except pd.errors.EmptyDataError:
-        _fail(name, "the file has no header row.", "add a header row naming the columns.")
-    except (pd.errors.ParserError, csv.Error) as exc:
-        _fail_malformed(name, str(exc))
-    return frame, used
+    return [c if c.strip() else f"Unnamed: {i}" for i, c in enumerate(row)]
 
 
 def _fail_malformed(where: str, message: str) -> NoReturn:
@@ -387,8 +416,10 @@ def _fail_malformed(where: str, message: str) -> NoReturn:
     )
 
 
-def _read_xlsx(path: Path, name: str, sheet: str | None) -> pd.DataFrame:
+def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
     try:
+        import pandas as pd  # only for workbooks: CSV tables need none of it
+
         frame = pd.read_excel(
             path,
             sheet_name=sheet if sheet is not None else 0,
@@ -420,8 +451,7 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> pd.DataFrame:
                 )
             ]
         ) from exc
-    assert isinstance(frame, pd.DataFrame)
-    return frame
+    return as_table(frame)
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -493,7 +523,7 @@ def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
 def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -> Scenario:
     base = path.parent
     problems = Collector()
-    frames: dict[str, pd.DataFrame | None] = {"pairs": None}
+    frames: dict[str, Table | None] = {"pairs": None}
     names: dict[str, str] = {}
     tables: dict[str, TableSpec | None] = {
         "donors": spec.donors,
@@ -511,9 +541,9 @@ def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -
     donors, recipients = frames["donors"], frames["recipients"]
     assert donors is not None and recipients is not None
     guessed = [
-        f"{names[role]} (read as {frame.attrs['guessed_encoding'].upper()})"
+        f"{names[role]} (read as {frame.guessed_encoding.upper()})"
         for role, frame in frames.items()
-        if frame is not None and frame.attrs.get("guessed_encoding")
+        if frame is not None and frame.guessed_encoding
     ]
     try:
         return _build(spec, donors, recipients, frames["pairs"], names, lines, path)
@@ -533,9 +563,9 @@ def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -
 
 def _build(
     spec: ScenarioSpec,
-    donors: pd.DataFrame,
-    recipients: pd.DataFrame,
-    pairs: pd.DataFrame | None,
+    donors: Table,
+    recipients: Table,
+    pairs: Table | None,
     names: dict[str, str],
     lines: _LineMap | None,
     path: Path,

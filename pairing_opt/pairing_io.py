@@ -11,12 +11,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from .errors import Collector, InputError, Problem
 from .loader import read_table
 from .scenario import Scenario, suggest
 from .spec import TableSpec
+from .table import Table
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ def read_pairing(path: str | Path, scenario: Scenario | None = None) -> list[Pai
     return parse_pairing(frame, name, scenario)
 
 
-def parse_pairing(frame: pd.DataFrame, name: str, scenario: Scenario | None) -> list[PairingRow]:
+def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> list[PairingRow]:
     problems = Collector()
     missing = [c for c in ("donor", "recipient") if c not in frame.columns]
     if missing:
@@ -47,11 +46,7 @@ def parse_pairing(frame: pd.DataFrame, name: str, scenario: Scenario | None) -> 
                 )
             ]
         )
-    shares = (
-        frame["share"].astype(str).str.strip()
-        if "share" in frame.columns
-        else pd.Series([""] * len(frame))
-    )
+    shares = [v.strip() for v in frame["share"]] if "share" in frame else [""] * len(frame)
     rows: list[PairingRow] = []
     seen: dict[tuple[str, str], int] = {}
     for i, (donor, recipient, share_text) in enumerate(

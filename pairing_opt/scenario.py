@@ -2,7 +2,7 @@
 
 `build` checks the tables against the spec and collects every problem before it
 raises, so a user fixes a file in one pass. It does no I/O: the loader reads the
-files, and tests can pass DataFrames directly.
+files into Tables, and tests can pass pandas DataFrames directly (see table.as_table).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import Collector
 from .geo import great_circle_km
@@ -26,6 +26,7 @@ from .spec import (
     ScenarioSpec,
     SolverSpec,
 )
+from .table import Table, as_table, no_cycle_collection, parse_numbers
 
 DISTANCE_OBJECTIVES = ("distance", "weighted_distance", "max_distance")
 PAIR_ID_COLUMNS = ("donor", "recipient")
@@ -235,7 +236,7 @@ def listing(items: Sequence[str]) -> str:
 class _TableReader:
     """Column checks for one table, reporting file, row and column."""
 
-    def __init__(self, frame: pd.DataFrame, name: str, problems: Collector):
+    def __init__(self, frame: Table, name: str, problems: Collector):
         self.frame = frame
         self.name = name
         self.problems = problems
@@ -255,7 +256,7 @@ class _TableReader:
         return f"{self.name}, row {row + 2}, column '{column}'"
 
     def ids(self, column: str) -> list[str]:
-        values = [str(v).strip() for v in self.frame[column].tolist()]
+        values = [v.strip() for v in self.frame[column]]
         first: dict[str, int] = {}
         for i, value in enumerate(values):
             if not value:
@@ -282,13 +283,12 @@ class _TableReader:
         what: str = "a number",
     ) -> FloatArray:
         """Parse a numeric column; empty cells are NaN (an error when required)."""
-        raw = self.frame[column].astype(str).str.strip()
-        values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
-        array = np.array(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-        empty = (raw == "").to_numpy()
+        raw = [v.strip() for v in self.frame[column]]
+        array = parse_numbers(v.replace(",", "") for v in raw)
+        empty = np.array([v == "" for v in raw], dtype=bool)
         bad_text = np.isnan(array) & ~empty
         for i in np.flatnonzero(bad_text):
-            text = raw.iloc[i]
+            text = raw[i]
             if text.lower() in {"nan", "na", "n/a", "null", "none", "-"}:
                 self.problems.add(
                     self.where(int(i), column),
@@ -331,7 +331,7 @@ class _TableReader:
     def labels(self, column: str | None, key: str, ids: list[str]) -> tuple[str, ...]:
         if column is None or not self.has(column, key):
             return tuple(ids)
-        return tuple(str(v).strip() or ids[i] for i, v in enumerate(self.frame[column].tolist()))
+        return tuple(v.strip() or ids[i] for i, v in enumerate(self.frame[column]))
 
     def coordinates(
         self, lat: str | None, lon: str | None, key: str, locate: Locate
@@ -352,8 +352,8 @@ class _TableReader:
         lats = self.numbers(lat, low=-90, high=90, required=False, what="a latitude in degrees")
         lons = self.numbers(lon, low=-180, high=180, required=False, what="a longitude in degrees")
         # A cell that is text, not empty, was reported by numbers() already.
-        blank_lat = (self.frame[lat].astype(str).str.strip() == "").to_numpy()
-        blank_lon = (self.frame[lon].astype(str).str.strip() == "").to_numpy()
+        blank_lat = np.array([not v.strip() for v in self.frame[lat]], dtype=bool)
+        blank_lon = np.array([not v.strip() for v in self.frame[lon]], dtype=bool)
         half = (np.isnan(lats) != np.isnan(lons)) & (
             (np.isnan(lats) & blank_lat) | (np.isnan(lons) & blank_lon)
         )
@@ -390,9 +390,9 @@ def _side(
 
 def build(
     spec: ScenarioSpec,
-    donors: pd.DataFrame,
-    recipients: pd.DataFrame,
-    pairs: pd.DataFrame | None = None,
+    donors: Table | Any,
+    recipients: Table | Any,
+    pairs: Table | Any | None = None,
     *,
     names: dict[str, str] | None = None,
     locate: Locate = _yaml_where,
@@ -402,6 +402,8 @@ def build(
     listing every problem found."""
     names = names or {}
     problems = Collector()
+    donors, recipients = as_table(donors), as_table(recipients)
+    pairs = None if pairs is None else as_table(pairs)
     dt = _TableReader(donors, names.get("donors", spec.donors.file), problems)
     rt = _TableReader(recipients, names.get("recipients", spec.recipients.file), problems)
 
@@ -445,9 +447,10 @@ def build(
 
     pair_data = None
     if pairs is not None and spec.pairs is not None:
-        pair_data = _build_pairs(
-            pairs, names.get("pairs", spec.pairs.file), donor_index, recipient_index, problems
-        )
+        with no_cycle_collection():  # a tuple per pair: the county has 85,500
+            pair_data = _build_pairs(
+                pairs, names.get("pairs", spec.pairs.file), donor_index, recipient_index, problems
+            )
 
     objective = spec.objective
     if isinstance(objective, ColumnObjective):
@@ -534,7 +537,7 @@ def check_objective_data(
 
 
 def _build_pairs(
-    frame: pd.DataFrame,
+    frame: Table,
     name: str,
     donor_index: dict[str, int],
     recipient_index: dict[str, int],
@@ -543,8 +546,8 @@ def _build_pairs(
     reader = _TableReader(frame, name, problems)
     if not all([reader.has(c, f"pairs ({c})") for c in PAIR_ID_COLUMNS]):
         return None
-    donors = [str(v).strip() for v in frame["donor"].tolist()]
-    recipients = [str(v).strip() for v in frame["recipient"].tolist()]
+    donors = [v.strip() for v in frame["donor"]]
+    recipients = [v.strip() for v in frame["recipient"]]
     d_idx = np.full(len(frame), -1, dtype=np.int64)
     r_idx = np.full(len(frame), -1, dtype=np.int64)
     seen: dict[tuple[str, str], int] = {}
@@ -584,11 +587,9 @@ def _build_pairs(
             columns[column] = reader.numbers(column, required=False, what=what)
             continue
         # Other columns are numeric data only if they parse; text columns (notes) are ignored.
-        raw = frame[column].astype(str).str.strip()
-        parsed = np.array(
-            pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        )
-        if not np.any(np.isnan(parsed) & (raw != "").to_numpy()):
+        raw = [v.strip() for v in frame[column]]
+        parsed = parse_numbers(raw)
+        if not np.any(np.isnan(parsed) & np.array([v != "" for v in raw], dtype=bool)):
             infinite = np.isinf(parsed)
             for k in np.flatnonzero(infinite):
                 problems.add(

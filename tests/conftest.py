@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 import yaml
 
 from pairing_opt.scenario import Scenario, build
 from pairing_opt.solver import SOLVERS, solver_info
 from pairing_opt.spec import ScenarioSpec
+from pairing_opt.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -92,8 +92,8 @@ def scenario_from_columns(
         base["pairs"] = {"file": "p.csv"}
     base.update(spec)
 
-    def frame(table: dict[str, list[Any]]) -> pd.DataFrame:
-        return pd.DataFrame({k: [str(v) for v in vs] for k, vs in table.items()})
+    def frame(table: dict[str, list[Any]]) -> Table:
+        return Table({k: [str(v) for v in vs] for k, vs in table.items()})
 
     return build(
         ScenarioSpec.model_validate(base),

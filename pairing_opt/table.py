@@ -1,0 +1,107 @@
+"""A table as text, the form in which the loader hands the scenario's tables on.
+
+Every cell stays the string it was in the file (no type guessing): the scenario's checks
+parse what they need and report the row and column of each cell they cannot. The CSV path
+needs nothing beyond the standard library, so `pairopt solve` does not pay pandas's import
+(0.25-0.45 s on the benchmark machine, about a third of a whole Hubei run); tests and
+benchmarks that build tables as pandas DataFrames pass them through `as_table`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class Table:
+    """Named columns of string cells, all of one length, in the file's column order."""
+
+    def __init__(
+        self, columns: Mapping[str, Sequence[str]], guessed_encoding: str | None = None
+    ) -> None:
+        self._columns = {str(name): list(cells) for name, cells in columns.items()}
+        lengths = {len(cells) for cells in self._columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+        self._rows = lengths.pop() if lengths else 0
+        # The encoding the loader fell back to when none was given and UTF-8 failed.
+        self.guessed_encoding = guessed_encoding
+
+    @classmethod
+    def from_rows(cls, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+        """Rows of cells under `header` (every row as long as the header)."""
+        return cls({name: [row[i] for row in rows] for i, name in enumerate(header)})
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __contains__(self, column: object) -> bool:
+        return column in self._columns
+
+    def __getitem__(self, column: str) -> list[str]:
+        return self._columns[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def renamed(self, names: Sequence[str]) -> Table:
+        """The same cells under new column names (same order and count)."""
+        if len(names) != len(self._columns):
+            raise ValueError("one name per column")
+        cells = self._columns.values()
+        return Table(dict(zip(names, cells, strict=True)), self.guessed_encoding)
+
+
+def as_table(frame: Any) -> Table:
+    """A Table as it is, or a pandas DataFrame (or any mapping of columns) as a Table of
+    strings: each cell as str() gives it, so a missing value reads as 'nan', as the file
+    would have to spell it."""
+    if isinstance(frame, Table):
+        return frame
+    columns = frame.columns if hasattr(frame, "columns") else list(frame)
+    return Table({str(c): [_text(v) for v in list(frame[c])] for c in columns})
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def parse_number(text: str) -> float:
+    """A cell's number, or NaN when it is not one. Plain ASCII notation only, as
+    spreadsheets write numbers ('12', '-3.5', '1e3', 'inf'): Python's float() would also
+    take '1_000' and digits of other scripts ('١٢'), which pandas's parser, pairopt's
+    reader before this one, rejected."""
+    if not text.isascii() or "_" in text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def parse_numbers(cells: Iterable[str]) -> np.ndarray:
+    """parse_number of each cell, as a float array."""
+    return np.array([parse_number(text) for text in cells], dtype=float)
+
+
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a table's many small lists and
+    strings are made (they hold no cycles): on the county benchmark's 85,500-row pair
+    table it was most of the reading time (0.22-0.34 s with it, 0.09-0.14 s without)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
