@@ -44,6 +44,18 @@ GAP_CUT_POOL = 30
 # CBC 2.10 writes its solution file as "%15.8g" (8 significant digits), so a value may be
 # off by half a unit in the 8th digit, and so may an objective summed from them.
 REPORTED_PRECISION = {"highs": 0.0, "cbc": 5e-8}
+# A proof that starts from a known, nearly optimal pairing (`proof=True` with `initial`).
+# With a strong start, HiGHS's root reduced-cost fixing keeps switching columns off, and
+# each time it restarts: presolve, the root's cut loop and its sub-MIP heuristics (RINS,
+# RENS) all run again, searching for pairings no better than the start. On Hubei's proof by
+# exclusion, started from the best other pairing of the core: 0.21 s with these off,
+# against 0.85 s with no start and 1.9 s with the start alone (benchmarks/README.md, "A
+# proof from a start"). Without a good start the heuristics are what find the optimum.
+PROOF_OPTIONS: dict[str, bool] = {
+    "mip_allow_restart": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+}
 
 
 class Status(StrEnum):
@@ -157,9 +169,13 @@ def _solve_highs(
     node_limit: int | None = None,
     stop_when: StopWhen | None = None,
     cut_pool: int | None = None,
+    proof: bool = False,
 ) -> RawResult:
     highspy = _import_highspy()
     h = _new_highs(highspy)
+    if proof:
+        for option, value in PROOF_OPTIONS.items():
+            h.setOptionValue(option, value)
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
     if cut_pool is not None:
@@ -565,12 +581,14 @@ def run_milp(
     node_limit: int | None = None,
     stop_when: StopWhen | None = None,
     cut_pool: int | None = None,
+    proof: bool = False,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
     (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
     stops at the same place on every run; `stop_when` may stop a HiGHS run early, from
     its progress (CBC ignores it); `cut_pool` is HiGHS's soft limit on the cuts its pool
-    keeps (CBC ignores it)."""
+    keeps (CBC ignores it); `proof` says `initial` is nearly optimal, so HiGHS spends the
+    run on the bound, not on searching for pairings (PROOF_OPTIONS; CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -580,7 +598,7 @@ def run_milp(
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
     if name == "highs":
         return _solve_highs(
-            milp, time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool
+            milp, time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof
         )
     if name == "cbc":
         return _solve_cbc(milp, time_limit, mip_gap, strict, node_limit)

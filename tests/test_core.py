@@ -249,17 +249,22 @@ def _pairing_of(model: PairingModel, scenario: Scenario, pairs: set[tuple[str, s
         ([1, 1, 1, 1], {("B", "X"), ("B", "Y")}, 2.0, False),
     ],
 )
+@pytest.mark.parametrize("wide", [False, True], ids=["core-of-start", "core-of-all"])
 def test_proof_by_exclusion(
-    cost: list[int], start: set[tuple[str, str]], best: float, settled: bool
+    cost: list[int], start: set[tuple[str, str]], best: float, settled: bool, wide: bool
 ) -> None:
     """The core's pairing is proven optimal, and its pair set the only one that good, by one
     solve that excludes it. It must never call a pairing settled when another pair set is as
-    good, nor keep a start that another pairing beats; and the bound it reports must hold."""
+    good, nor keep a start that another pairing beats; and the bound it reports must hold.
+    With the start's own pairs as the core there is no other pairing in it; with every pair
+    in the core, the best other pairing there starts the solve, run as a proof."""
     scenario = _two_cities(cost)
     model = build_model(scenario)
     incumbent = _pairing_of(model, scenario, start)
     weak = PairBounds(0.0, np.zeros(len(model.candidates)))  # every cost here is >= 0
-    result, alone = _prove_by_exclusion(model, incumbent, weak, _Clock(None))
+    assert incumbent.values is not None
+    core = np.ones(len(model.candidates), dtype=bool) if wide else model.used(incumbent.values)
+    result, alone = _prove_by_exclusion(model, incumbent, weak, core, _Clock(None))
     assert alone is settled
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(best)
@@ -268,3 +273,20 @@ def test_proof_by_exclusion(
     assert float(model.milp.c @ result.values) == pytest.approx(best)
     if settled:
         assert np.array_equal(model.used(result.values), model.used(incumbent.values))
+
+
+def test_a_proof_from_a_poor_start_still_finds_the_optimum() -> None:
+    """Run as a proof (restarts and sub-MIP heuristics off), HiGHS must still improve on a
+    start that is far from optimal: the mode changes how it searches, not what it proves."""
+    model = build_model(load(HUBEI))
+    plain = run_milp("highs", model.milp, None, 0.0)
+    assert plain.status == Status.OPTIMAL and plain.objective is not None
+    lp = solve_relaxation(model.milp, None)
+    assert lp is not None
+    bounds = pair_bounds(model, lp.row_dual)
+    assert bounds is not None
+    narrow = run_milp("highs", restrict(model, bounds.gain <= 1e-6 * bounds.bound), None, 0.0)
+    assert narrow.objective is not None and narrow.objective > plain.objective * (1 + 1e-3)
+    proof = run_milp("highs", model.milp, None, 0.0, initial=narrow.values, proof=True)
+    assert proof.status == Status.OPTIMAL
+    assert proof.objective == pytest.approx(plain.objective, rel=1e-9)
