@@ -13,7 +13,8 @@ different pair set (a no-good cut); when even that is above the cap, the pair se
 the only one and the re-solve is skipped. With an exact proof asked for (mip_gap 0), that
 check is the proof: it runs on the core's pairing P directly, so where P is the optimum
 one MILP proves both that and that no other pair set ties with it (Hubei's whole solve:
-0.8-0.9 s, against 1.45 s with a separate proof and check). Without HiGHS (CBC), or when
+0.8-0.9 s, against 1.45 s with a separate proof and check; 0.3-0.4 s since that MILP
+starts, on small models, from the core's best other pairing). Without HiGHS (CBC), or when
 the LP proves nothing, the whole model is solved as it is.
 
 With one donor per recipient (the Generalized Assignment Problem) the first solve is always
