@@ -24,7 +24,12 @@ class Table:
     def __init__(
         self, columns: Mapping[str, Sequence[str]], guessed_encoding: str | None = None
     ) -> None:
-        self._columns = {str(name): list(cells) for name, cells in columns.items()}
+        # Lists are kept as given, not copied: from_rows makes fresh ones, renamed shares
+        # its own (the old table is dropped); a county pair column has 85,500 cells.
+        self._columns = {
+            str(name): cells if isinstance(cells, list) else list(cells)
+            for name, cells in columns.items()
+        }
         lengths = {len(cells) for cells in self._columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns of different lengths: {sorted(lengths)}")
@@ -50,9 +55,6 @@ class Table:
     def __getitem__(self, column: str) -> list[str]:
         return self._columns[column]
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
     def renamed(self, names: Sequence[str]) -> Table:
         """The same cells under new column names (same order and count)."""
         if len(names) != len(self._columns):
@@ -68,11 +70,7 @@ def as_table(frame: Any) -> Table:
     if isinstance(frame, Table):
         return frame
     columns = frame.columns if hasattr(frame, "columns") else list(frame)
-    return Table({str(c): [_text(v) for v in list(frame[c])] for c in columns})
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else str(value)
+    return Table({str(c): [str(v) for v in frame[c]] for c in columns})
 
 
 def parse_number(text: str) -> float:
