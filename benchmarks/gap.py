@@ -6,8 +6,9 @@ same instances, same time limit, side by side.
 FOLDER holds the instance files and best_known.csv (default: ../shared/benchmarks/gap next
 to the repository). Every instance becomes a pairopt scenario in memory (donors = agents,
 recipients = jobs with need 1, a pair table with load and cost) and is solved through
-`pairing_opt.scenario.build` + `pairing_opt.engine.solve`. One row per instance and solver
-goes to the CSV; a summary with totals and pairopt's ratios to each peer is printed.
+`pairing_opt.scenario.scenario.build` + `pairing_opt.engine.pipeline.solve`. One row per
+instance and solver goes to the CSV; a summary with totals and pairopt's ratios to each
+peer is printed.
 Solvers run one after the other, never at the same time.
 """
 

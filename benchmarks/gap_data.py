@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pairing_opt.spec import (
+from pairing_opt.scenario.spec import (
     ColumnObjective,
     DonorTable,
     PairTable,

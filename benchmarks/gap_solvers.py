@@ -7,8 +7,8 @@ answer, with its status mapped honestly to one vocabulary:
   infeasible   proven infeasible;
   error        the solver failed, or its answer did not pass the check.
 
-- pairopt: `pairing_opt.scenario.build` + `pairing_opt.engine.solve` (HiGHS), i.e. pairopt's
-  own loader checks, model, solver driver and independent verifier;
+- pairopt: `pairing_opt.scenario.scenario.build` + `pairing_opt.engine.pipeline.solve`
+  (HiGHS), i.e. pairopt's own loader checks, model, solver driver and independent verifier;
 - pulp-cbc / pulp-highs: a plain hand-written PuLP model solved with `pulp.PULP_CBC_CMD`
   (bundled CBC, 1 thread) or `pulp.HiGHS` (highspy). PuLP 3 reports a time-limited run as
   "Optimal"; `sol_status` (and HiGHS's own model status) tells the truth;
@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from pairing_opt.engine import solve as pairopt_solve
+from pairing_opt.engine.backends import Status
+from pairing_opt.engine.pipeline import solve as pairopt_solve
 from pairing_opt.errors import InfeasibleError, PairoptError
-from pairing_opt.scenario import build
-from pairing_opt.solver import Status
+from pairing_opt.scenario.scenario import build
 
 from .gap_data import GapInstance, check_assignment, scenario_tables
 

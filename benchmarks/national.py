@@ -7,11 +7,11 @@ temporary folder that is removed afterwards; with DIR, every DIR/*/scenario.yaml
 Each scenario runs in a fresh Python process, so that its peak memory (getrusage ru_maxrss,
 the whole process: interpreter, libraries, data, HiGHS) is its own. Stages:
 
-  load    pairing_opt.loader.load: YAML + CSVs -> validated Scenario, candidate pairs;
-  model   pairing_opt.model.build_model: the MILP arrays;
-  solve   pairing_opt.engine.solve, all of it (diagnose, model, HiGHS, tie-break re-solve,
+  load    pairing_opt.io.loader.load: YAML + CSVs -> validated Scenario, candidate pairs;
+  model   pairing_opt.engine.model.build_model: the MILP arrays;
+  solve   pairing_opt.engine.pipeline.solve, all of it (diagnose, model, HiGHS, tie-break re-solve,
           read-back, verify); `solver s` is the part HiGHS reports (both solves);
-  verify  pairing_opt.verify.evaluate on the solution (timed again on its own).
+  verify  pairing_opt.checks.verify.evaluate on the solution (timed again on its own).
 
 load + model + verify is reported per 100,000 candidate pairs.
 """
@@ -77,11 +77,11 @@ def _rss_mb() -> float:
 def measure(path: Path, time_limit: float | None) -> dict[str, Any]:
     """Run the stages in this process and return the figures (see the module docstring)."""
     start = time.perf_counter()
-    from pairing_opt.diagnose import conflicts
-    from pairing_opt.engine import solve, with_options
-    from pairing_opt.loader import load
-    from pairing_opt.model import build_model
-    from pairing_opt.verify import evaluate
+    from pairing_opt.checks.diagnose import conflicts
+    from pairing_opt.checks.verify import evaluate
+    from pairing_opt.engine.model import build_model
+    from pairing_opt.engine.pipeline import solve, with_options
+    from pairing_opt.io.loader import load
 
     rss_imports = _rss_mb()
     t = time.perf_counter()

@@ -3,7 +3,7 @@ bounds of three stronger (extended) formulations of the same problem.
 
     python -m benchmarks.relaxations [SCENARIO] [--milp] [--csv FILE]
 
-- `model`: pairopt's own MILP (pairing_opt.model), relaxed.
+- `model`: pairopt's own MILP (pairing_opt.engine.model), relaxed.
 - `recipient hull`: one binary per recipient and set of donors it may get (a pattern),
   with the shares disaggregated per pattern. Its LP is the convex hull of each recipient's
   choices (Balas), so it removes every gap that comes from one recipient's rules alone
@@ -35,12 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pairing_opt.engine import solve
+from pairing_opt.engine.backends import Status, run_milp, solve_relaxation
+from pairing_opt.engine.model import INF, Milp, PairingModel, build_model
+from pairing_opt.engine.pipeline import solve
 from pairing_opt.errors import PairoptError
-from pairing_opt.loader import load
-from pairing_opt.model import INF, Milp, PairingModel, build_model
-from pairing_opt.scenario import Scenario
-from pairing_opt.solver import Status, run_milp, solve_relaxation
+from pairing_opt.io.loader import load
+from pairing_opt.scenario.scenario import Scenario
 
 from . import machine
 

@@ -67,8 +67,10 @@ from typing import Any
 
 import numpy as np
 
-from pairing_opt import lns, solver, strategy
-from pairing_opt.core import PairBounds, restrict
+from pairing_opt.engine import backends as solver
+from pairing_opt.engine import search as lns
+from pairing_opt.engine import strategy
+from pairing_opt.engine.bounds import PairBounds, restrict
 
 from . import machine
 from .gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select

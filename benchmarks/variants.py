@@ -29,9 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairing_opt import engine, loader
+from pairing_opt.engine import pipeline as engine
+from pairing_opt.engine.backends import Status
 from pairing_opt.errors import InfeasibleError
-from pairing_opt.solver import Status
+from pairing_opt.io import loader
 
 from . import machine, synthetic
 

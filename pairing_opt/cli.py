@@ -98,7 +98,7 @@ def main(debug: bool) -> None:
 def _objective(value: str | None) -> Any:
     if value is None:
         return None
-    from .spec import NAMED_OBJECTIVES, ColumnObjective
+    from .scenario.spec import NAMED_OBJECTIVES, ColumnObjective
 
     if value in NAMED_OBJECTIVES:
         return value
@@ -156,7 +156,7 @@ def _need_file_for_xlsx(fmt: str, output: str | None) -> None:
 
 
 def _load(path: str, overrides: tuple[str, ...] = ()) -> Any:
-    from .loader import load
+    from .io.loader import load
 
     return load(path, list(overrides))
 
@@ -254,9 +254,10 @@ def solve(
       pairopt solve scenario.yaml --objective max_distance --time-limit 30
       pairopt solve scenario.yaml --set rules.max_distance_km=1000 --alternatives 5
     """
-    from .engine import solve_alternatives, with_options
-    from .output import write_text
-    from .report import (
+    from .engine.backends import Status, reporting
+    from .engine.pipeline import solve_alternatives, with_options
+    from .io.atomic import write_text
+    from .report.formats import (
         STATUS_TEXT,
         summary_lines,
         to_csv,
@@ -265,7 +266,6 @@ def solve(
         to_table,
         to_xlsx,
     )
-    from .solver import Status, reporting
 
     data = with_options(
         _load(scenario, overrides),
@@ -359,18 +359,18 @@ def evaluate(
       pairopt evaluate scenarios/hubei-2020/scenario.yaml scenarios/hubei-2020/pairing_2020.csv
       pairopt evaluate scenario.yaml pairing.csv --vs-optimal --format json
     """
-    from .engine import complete_pairing, with_options
-    from .engine import solve as run
+    from .checks.verify import evaluate as check_rules
+    from .engine.pipeline import complete_pairing, with_options
+    from .engine.pipeline import solve as run
     from .errors import InfeasibleError
-    from .output import write_text
-    from .pairing_io import read_pairing
-    from .report import (
+    from .io.atomic import write_text
+    from .io.pairings import read_pairing
+    from .report.formats import (
         evaluation_dict,
         evaluation_markdown,
         evaluation_table,
         evaluation_xlsx,
     )
-    from .verify import evaluate as check_rules
 
     _need_file_for_xlsx(fmt, output)
     data = with_options(_load(scenario, overrides), solver=solver, time_limit=time_limit)
@@ -432,12 +432,12 @@ def compare(
       pairopt compare scenarios/hubei-2020/pairing_2020.csv optimum.csv
       pairopt compare a.csv b.csv --scenario scenarios/hubei-2020/scenario.yaml --format json
     """
-    from .compare import compare as diff
-    from .compare import comparison_to_dict, comparison_to_text
-    from .engine import complete_pairing
-    from .output import write_text
-    from .pairing_io import read_pairing
-    from .report import comparison_markdown, comparison_xlsx
+    from .checks.compare import compare as diff
+    from .engine.pipeline import complete_pairing
+    from .io.atomic import write_text
+    from .io.pairings import read_pairing
+    from .report.comparison import comparison_to_dict, comparison_to_text
+    from .report.formats import comparison_markdown, comparison_xlsx
 
     _need_file_for_xlsx(fmt, output)
     data = _load(scenario, overrides) if scenario is not None else None
@@ -475,7 +475,7 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
       pairopt check scenarios/hubei-2020/scenario.yaml
       pairopt check scenario.yaml --format json
     """
-    from .diagnose import summary
+    from .checks.diagnose import summary
 
     info = summary(_load(scenario, overrides))
     if fmt == "json":
@@ -542,11 +542,11 @@ def plot(
       pairopt plot scenarios/hubei-2020/scenario.yaml -o optimum.png
       pairopt plot scenario.yaml pairing_2020.csv -o pairing_2020.svg
     """
-    from .engine import complete_pairing
-    from .engine import solve as run
-    from .output import write_text
-    from .pairing_io import read_pairing
-    from .plot import draw
+    from .engine.pipeline import complete_pairing
+    from .engine.pipeline import solve as run
+    from .io.atomic import write_text
+    from .io.pairings import read_pairing
+    from .report.plot import draw
 
     data = _load(scenario, overrides)
     if pairing is None:
@@ -573,7 +573,7 @@ def schema() -> None:
     Example:
       pairopt schema > pairopt.schema.json
     """
-    from .spec import json_schema
+    from .scenario.spec import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
@@ -587,7 +587,7 @@ def init(folder: str) -> None:
     Example:
       pairopt init my-scenario && pairopt solve my-scenario/scenario.yaml
     """
-    from .scaffold import init as scaffold
+    from .io.scaffold import init as scaffold
 
     for path in scaffold(folder):
         click.echo(f"wrote {path}", err=True)
@@ -603,7 +603,7 @@ def solvers(fmt: str) -> None:
     Example:
       pairopt solvers
     """
-    from .solver import SOLVERS, solver_info
+    from .engine.backends import SOLVERS, solver_info
 
     rows = []
     for name in SOLVERS:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from pairing_opt.scenario import Scenario, build
-from pairing_opt.solver import SOLVERS, solver_info
-from pairing_opt.spec import ScenarioSpec
-from pairing_opt.table import Table
+from pairing_opt.engine.backends import SOLVERS, solver_info
+from pairing_opt.scenario.scenario import Scenario, build
+from pairing_opt.scenario.spec import ScenarioSpec
+from pairing_opt.scenario.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -16,7 +16,7 @@ CSV for `evaluate`) and an expect.yaml with:
 - optional `stdout_contains`: substrings the report on stdout must contain;
 - optional `generate`: files made in the temporary copy because they cannot be committed
   as static data (see GENERATORS below);
-- optional `monkeypatch`: pairing_opt.loader constants to override for the run;
+- optional `monkeypatch`: pairing_opt.io.loader constants to override for the run;
 - optional `xfail`: the reason pairopt does not meet the expectation yet. Such a case is
   run with pytest.mark.xfail(strict=True), so it fails once pairopt is fixed: then drop
   the key.
@@ -39,8 +39,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from pairing_opt import loader
 from pairing_opt.cli import main
+from pairing_opt.io import loader
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 CASES = sorted(p for p in BAD.iterdir() if (p / "expect.yaml").is_file())
@@ -224,7 +224,7 @@ def test_corpus_is_well_formed() -> None:
         for spec in expect.get("generate", []):
             assert spec["kind"] in GENERATORS, f"{case.name}: unknown generator {spec['kind']}"
         for name in expect.get("monkeypatch", {}):
-            assert hasattr(loader, name), f"{case.name}: pairing_opt.loader has no {name}"
+            assert hasattr(loader, name), f"{case.name}: pairing_opt.io.loader has no {name}"
         if "SCENARIO" in expect["command"]:
             assert (case / "scenario.yaml").is_file(), f"{case.name}: no scenario.yaml"
     assert len(set(numbers)) == len(numbers), "case numbers must be unique"

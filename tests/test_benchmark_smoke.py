@@ -23,7 +23,9 @@ from benchmarks import (
     synthetic,
     variants,
 )
-from pairing_opt import lns, solver, strategy
+from pairing_opt.engine import backends as solver
+from pairing_opt.engine import search as lns
+from pairing_opt.engine import strategy
 
 GAP_FOLDER = gap_data.DEFAULT_FOLDER.resolve()
 SMALL = ["c515-1", "c515-2"]  # gap1.txt #1 and #2 (5 agents x 15 jobs), maximisation

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from pairing_opt import solver as solve_module
-from pairing_opt import strategy
 from pairing_opt.cli import main
+from pairing_opt.engine import backends as solve_module
+from pairing_opt.engine import strategy
 
 from .conftest import EXAMPLE, write_scenario
 
@@ -219,7 +219,7 @@ def test_internal_error_is_one_line_with_debug_hint(monkeypatch: pytest.MonkeyPa
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("pairing_opt.engine.build_model", boom)
+    monkeypatch.setattr("pairing_opt.engine.pipeline.build_model", boom)
     result = run("solve", EXAMPLE)
     assert result.exit_code == 70
     assert "internal error: RuntimeError: kaboom" in result.stderr and "--debug" in result.stderr

@@ -128,9 +128,9 @@ def test_progress_line_on_a_terminal_only_and_never_on_stdout(
 
 
 def test_progress_reports_elapsed_best_and_bound(tmp_path: Path) -> None:
-    from pairing_opt.engine import solve, with_options
-    from pairing_opt.loader import load
-    from pairing_opt.solver import reporting
+    from pairing_opt.engine.backends import reporting
+    from pairing_opt.engine.pipeline import solve, with_options
+    from pairing_opt.io.loader import load
 
     from .test_cli import hard_gap
 
@@ -148,9 +148,9 @@ def test_progress_after_the_proof_shows_the_proven_pairing() -> None:
     """The tie-break stage solves other problems (pairings other than the optimum, a
     secondary objective); the status line must not show their values as the solve's best
     (it once showed 3.01e6 after proving 2.85e6 on Hubei)."""
-    from pairing_opt.engine import solve
-    from pairing_opt.loader import load
-    from pairing_opt.solver import reporting
+    from pairing_opt.engine.backends import reporting
+    from pairing_opt.engine.pipeline import solve
+    from pairing_opt.io.loader import load
 
     seen: list[tuple[float, float | None, float | None]] = []
     with reporting(lambda t, best, bound: seen.append((t, best, bound))):

@@ -7,19 +7,18 @@ from typing import Any
 
 import pytest
 
-from pairing_opt.compare import (
+from pairing_opt.checks.compare import (
     Comparison,
     LoadDifference,
     PairEntry,
     RecipientChange,
     ShareDifference,
     compare,
-    comparison_to_dict,
-    comparison_to_text,
 )
-from pairing_opt.pairing_io import PairingRow
-from pairing_opt.scenario import Scenario
-from pairing_opt.verify import Assignment
+from pairing_opt.checks.verify import Assignment
+from pairing_opt.io.pairings import PairingRow
+from pairing_opt.report.comparison import comparison_to_dict, comparison_to_text
+from pairing_opt.scenario.scenario import Scenario
 
 from .conftest import scenario_from_columns as scenario
 

@@ -14,13 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pairing_opt.core import PairBounds, pair_bounds, restrict
-from pairing_opt.diagnose import conflicts
-from pairing_opt.engine import solve, with_options
-from pairing_opt.loader import load
-from pairing_opt.model import PairingModel, build_model
-from pairing_opt.scenario import Scenario
-from pairing_opt.solver import (
+from pairing_opt.checks.diagnose import conflicts
+from pairing_opt.engine.backends import (
     TIE_SLACK,
     RawResult,
     Status,
@@ -28,12 +23,17 @@ from pairing_opt.solver import (
     run_milp,
     solve_relaxation,
 )
-from pairing_opt.strategy import (
+from pairing_opt.engine.bounds import PairBounds, pair_bounds, restrict
+from pairing_opt.engine.model import PairingModel, build_model
+from pairing_opt.engine.pipeline import solve, with_options
+from pairing_opt.engine.strategy import (
     _alone_under_cap,
     _Clock,
     _prove_by_exclusion,
     _whole_model_bound,
 )
+from pairing_opt.io.loader import load
+from pairing_opt.scenario.scenario import Scenario
 
 from .conftest import AVAILABLE_SOLVERS, HUBEI, scenario_from_columns
 from .test_property import Case, cases
@@ -127,7 +127,7 @@ def test_solver_proof_is_not_enough_when_dropped_pairs_could_be_better() -> None
 
 def test_core_and_whole_model_agree_on_shipped_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     """The LP-guided path and the plain whole-model path return the same verified pairing."""
-    import pairing_opt.strategy as strategy
+    import pairing_opt.engine.strategy as strategy
 
     scenario = load(HUBEI)
     guided = solve(scenario)

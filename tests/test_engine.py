@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pairing_opt.diagnose import conflicts, unservable
-from pairing_opt.engine import solve, with_options
+from pairing_opt.checks.diagnose import conflicts, unservable
+from pairing_opt.checks.verify import Assignment, evaluate
+from pairing_opt.engine.backends import Status, relative_gap
+from pairing_opt.engine.model import build_model
+from pairing_opt.engine.pipeline import solve, with_options
 from pairing_opt.errors import InfeasibleError
-from pairing_opt.model import build_model
-from pairing_opt.scenario import Scenario
-from pairing_opt.solver import Status, relative_gap
-from pairing_opt.spec import ColumnObjective
-from pairing_opt.verify import Assignment, evaluate
+from pairing_opt.scenario.scenario import Scenario
+from pairing_opt.scenario.spec import ColumnObjective
 
 from .conftest import scenario_from_columns as scenario
 
@@ -281,6 +281,6 @@ def test_candidates_ignore_pair_table_order() -> None:
     ],
 )
 def test_number_text(value: float, decimals: int, expected: str) -> None:
-    from pairing_opt.report import text
+    from pairing_opt.report.formats import text
 
     assert text(value, decimals) == expected

@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pairing_opt.solver as solver_module
-import pairing_opt.strategy as strategy
-from pairing_opt.core import PairBounds, pair_bounds
-from pairing_opt.diagnose import conflicts
-from pairing_opt.engine import solve, with_options
-from pairing_opt.lns import improve
-from pairing_opt.loader import load
-from pairing_opt.model import Milp, build_model
-from pairing_opt.solver import GAP_CUT_POOL, RawResult, Status, run_milp, solve_relaxation
+import pairing_opt.engine.backends as solver_module
+import pairing_opt.engine.strategy as strategy
+from pairing_opt.checks.diagnose import conflicts
+from pairing_opt.engine.backends import GAP_CUT_POOL, RawResult, Status, run_milp, solve_relaxation
+from pairing_opt.engine.bounds import PairBounds, pair_bounds
+from pairing_opt.engine.model import Milp, build_model
+from pairing_opt.engine.pipeline import solve, with_options
+from pairing_opt.engine.search import improve
+from pairing_opt.io.loader import load
 
 from .conftest import AVAILABLE_SOLVERS, EXAMPLE
 from .test_cli import hard_gap

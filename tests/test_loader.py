@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pairing_opt.errors import InputError
-from pairing_opt.loader import load
+from pairing_opt.io.loader import load
 
 Make = Callable[..., Path]
 

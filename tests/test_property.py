@@ -28,12 +28,12 @@ from hypothesis import (
 )
 from hypothesis import strategies as st
 
-from pairing_opt.engine import solve, with_options
+from pairing_opt.checks.verify import evaluate
+from pairing_opt.engine.backends import Status
+from pairing_opt.engine.pipeline import solve, with_options
 from pairing_opt.errors import InfeasibleError
-from pairing_opt.scenario import Scenario, build
-from pairing_opt.solver import Status
-from pairing_opt.spec import ColumnObjective, Objective, ScenarioSpec
-from pairing_opt.verify import evaluate
+from pairing_opt.scenario.scenario import Scenario, build
+from pairing_opt.scenario.spec import ColumnObjective, Objective, ScenarioSpec
 
 from .bruteforce import (
     Pair,

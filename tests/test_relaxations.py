@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from benchmarks import relaxations
-from pairing_opt.diagnose import conflicts
-from pairing_opt.model import build_model
-from pairing_opt.solver import Status, run_milp, solve_relaxation
+from pairing_opt.checks.diagnose import conflicts
+from pairing_opt.engine.backends import Status, run_milp, solve_relaxation
+from pairing_opt.engine.model import build_model
 
 from .bruteforce import optimum
 from .test_property import Case, cases

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from pairing_opt.errors import InputError
-from pairing_opt.loader import load, read_csv_text
-from pairing_opt.table import Table, as_table, parse_number
+from pairing_opt.io.loader import load, read_csv_text
+from pairing_opt.scenario.table import Table, as_table, parse_number
 
 from .conftest import HUBEI, ROOT
 

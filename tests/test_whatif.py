@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pairing_opt.cli import main
-from pairing_opt.engine import complete_pairing
-from pairing_opt.loader import load
-from pairing_opt.pairing_io import PairingRow
+from pairing_opt.engine.pipeline import complete_pairing
+from pairing_opt.io.loader import load
+from pairing_opt.io.pairings import PairingRow
 
 from .conftest import EXAMPLE, HUBEI
 

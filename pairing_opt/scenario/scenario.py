@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import Collector
+from ..errors import Collector
 from .geo import great_circle_km
 from .spec import (
     ColumnObjective,

@@ -36,11 +36,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .core import PairBounds, pair_bounds, restrict
-from .errors import SolverError
-from .lns import improve
-from .model import Milp, PairingModel
-from .solver import (
+from ..errors import SolverError
+from .backends import (
     GAP_CUT_POOL,
     PROGRESS,
     REPORTED_PRECISION,
@@ -56,6 +53,9 @@ from .solver import (
     solve_relaxation,
     solver_info,
 )
+from .bounds import PairBounds, pair_bounds, restrict
+from .model import Milp, PairingModel
+from .search import improve
 
 # Widths (relative to the LP bound) of the first core; the next is tried while a core
 # has no feasible pairing, and the whole model once a core would hold most pairs.

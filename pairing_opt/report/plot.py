@@ -10,9 +10,9 @@ import io
 import math
 from typing import Any
 
-from .errors import InputError, Problem, SolverError
-from .scenario import Scenario
-from .verify import Assignment
+from ..checks.verify import Assignment
+from ..errors import InputError, Problem, SolverError
+from ..scenario.scenario import Scenario
 
 CJK_FONTS = (
     "Noto Sans CJK SC",

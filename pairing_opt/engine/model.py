@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .scenario import Candidates, Scenario
-from .spec import MINIMAX_OBJECTIVES, ColumnObjective, Objective
+from ..scenario.scenario import Candidates, Scenario
+from ..scenario.spec import MINIMAX_OBJECTIVES, ColumnObjective, Objective
 
 INF = float("inf")
 

@@ -18,11 +18,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .engine import Completion, SolveResult
-from .scenario import Scenario
-from .solver import Status
-from .spec import objective_name
-from .verify import Assignment, Evaluation
+from ..checks.verify import Assignment, Evaluation
+from ..engine.backends import Status
+from ..engine.pipeline import Completion, SolveResult
+from ..scenario.scenario import Scenario
+from ..scenario.spec import objective_name
 
 PAIRING_COLUMNS = ("donor", "recipient", "share", "distance_km")
 DECIMALS = 6

@@ -15,10 +15,10 @@ from typing import Any, NoReturn
 import yaml
 from pydantic import ValidationError
 
-from .errors import Collector, InputError, Problem
-from .scenario import Scenario, build
-from .spec import NAMED_OBJECTIVES, ScenarioSpec, TableSpec
-from .table import Table, as_table, no_cycle_collection
+from ..errors import Collector, InputError, Problem
+from ..scenario.scenario import Scenario, build
+from ..scenario.spec import NAMED_OBJECTIVES, ScenarioSpec, TableSpec
+from ..scenario.table import Table, as_table, no_cycle_collection
 
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is surely a mistake
 MAX_TABLE_BYTES = 256 << 20

@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Collector, InputError, Problem
+from ..errors import Collector, InputError, Problem
+from ..scenario.scenario import Scenario, suggest
+from ..scenario.spec import TableSpec
+from ..scenario.table import Table
 from .loader import read_table
-from .scenario import Scenario, suggest
-from .spec import TableSpec
-from .table import Table
 
 
 @dataclass(frozen=True)

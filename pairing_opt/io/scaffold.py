@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InputError, Problem
-from .output import write_text
+from ..errors import InputError, Problem
+from .atomic import write_text
 
 SCENARIO = """\
 # A pairopt scenario: edit the tables and rules, then run

@@ -11,8 +11,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .scenario import Scenario
-from .spec import ColumnObjective, Objective
+from ..scenario.scenario import Scenario
+from ..scenario.spec import ColumnObjective, Objective
 
 REL_TOL = 1e-6
 

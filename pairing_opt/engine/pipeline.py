@@ -11,15 +11,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .diagnose import conflicts
-from .errors import InfeasibleError, SolverError
+from ..checks.diagnose import conflicts
+from ..checks.verify import Assignment, Evaluation, evaluate
+from ..errors import InfeasibleError, SolverError
+from ..io.pairings import PairingRow
+from ..scenario.scenario import Scenario, check_objective_data
+from ..scenario.spec import Objective, SolverSpec, objective_name
+from .backends import Outcome, SolverInfo, Status, relative_gap, run_milp
 from .model import Milp, PairingModel, build_model
-from .pairing_io import PairingRow
-from .scenario import Scenario, check_objective_data
-from .solver import Outcome, SolverInfo, Status, relative_gap, run_milp
-from .spec import Objective, SolverSpec, objective_name
 from .strategy import solve_model
-from .verify import Assignment, Evaluation, evaluate
 
 
 @dataclass(frozen=True)

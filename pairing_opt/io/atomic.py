@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 
 def write_text(content: str | bytes, path: str | None) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SolverError
+from ..errors import SolverError
 from .model import Milp
 
 SOLVERS = ("highs", "cbc")

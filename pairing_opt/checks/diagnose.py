@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import Scenario, listing
+from ..scenario.scenario import Scenario, listing
 
 
 def _limit(rule: str, high: int | None) -> str:

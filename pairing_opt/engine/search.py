@@ -25,9 +25,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .core import PairBounds, restrict
+from .backends import GAP_CUT_POOL, RawResult, Status, reporting, run_milp
+from .bounds import PairBounds, restrict
 from .model import PairingModel
-from .solver import GAP_CUT_POOL, RawResult, Status, reporting, run_milp
 
 CORE_PER_RECIPIENT = (2, 4, 8)  # pairs per recipient in the core, widened while infeasible
 CORE_SHARE = 0.25  # of the search's time, at most, for the core

@@ -1,0 +1,3 @@
+"""From a validated scenario to a verified result: the MILP, the solver backends, bounds, the
+strategy and search, the pipeline.
+"""

@@ -1,0 +1,1 @@
+"""Results turned into text, tables, workbooks and images for people and scripts."""
