@@ -7,6 +7,7 @@ Exit codes (README, "Exit codes"): 0 proven optimal; 1 infeasible; 2 bad input o
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import traceback
@@ -26,9 +27,26 @@ OBJECTIVE_HELP = (
 )
 
 
+# The library names scenario keys and API arguments; here the same things are flags.
+_FLAG_TERMS = (
+    (re.compile(r"\bset solver\.name to (\w+)"), r"use --solver \1"),
+    (re.compile(r"\bthe other solver \(solver\.name\)"), "the other solver (--solver)"),
+    (re.compile(r"\boverride (?='?[\w.]+)"), "--set "),
+    (re.compile(r"\bobjective \(argument\)"), "--objective"),
+    (re.compile(r"\bnames='id'"), "--names id"),
+)
+
+
+def in_flags(message: str) -> str:
+    """A library message as a command-line user needs it: scenario keys become flags."""
+    for pattern, flag in _FLAG_TERMS:
+        message = pattern.sub(flag, message)
+    return message
+
+
 def _fail(lines: list[str], code: int) -> None:
-    for line in lines:
-        click.echo(f"pairopt: {line}" if line is lines[0] else line, err=True)
+    for i, line in enumerate(lines):
+        click.echo(("pairopt: " if i == 0 else "") + in_flags(line), err=True)
     sys.exit(code)
 
 
@@ -388,7 +406,7 @@ def evaluate(
                 err=True,
             )
             for line in exc.lines()[1:]:
-                click.echo(line, err=True)
+                click.echo(in_flags(line), err=True)
     content: str | bytes
     if fmt == "json":
         report = evaluation_dict(
@@ -560,7 +578,7 @@ def plot(
         data, chosen, Path(output).suffix.lower().lstrip("."), title=title, names=names
     )
     for warning in warnings:
-        click.echo(f"pairopt: warning: {warning}", err=True)
+        click.echo(f"pairopt: warning: {in_flags(warning)}", err=True)
     write_text(image, output)
     click.echo(f"wrote {output}", err=True)
 

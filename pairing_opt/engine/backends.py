@@ -147,7 +147,7 @@ def _import_highspy() -> Any:
     except ImportError as exc:
         raise SolverError(
             "HiGHS is not installed (package highspy). Fix: pip install highspy, "
-            "or use --solver cbc."
+            "or set solver.name to cbc."
         ) from exc
     return highspy
 
@@ -228,7 +228,7 @@ def _solve_highs(
         )
     raise SolverError(
         f"HiGHS stopped with status '{h.modelStatusToString(status)}'. "
-        "Fix: try --solver cbc, and report this scenario if it persists."
+        "Fix: set solver.name to cbc, and report this scenario if it persists."
     )
 
 
@@ -451,13 +451,13 @@ def _solve_cbc(
         import pulp
     except ImportError as exc:
         raise SolverError(
-            "CBC needs the pulp package. Fix: pip install pulp, or use --solver highs."
+            "CBC needs the pulp package. Fix: pip install pulp, or set solver.name to highs."
         ) from exc
     solver_probe: Any = _cbc(msg=False)
     if not solver_probe.available():
         raise SolverError(
             f"the CBC binary is missing or not executable ({solver_probe.path}). "
-            "Fix: use --solver highs, or reinstall pulp."
+            "Fix: set solver.name to highs, or reinstall pulp."
         )
     with warnings.catch_warnings():
         # PuLP 3.3 warns about its own API changing in PuLP 4; we pin pulp<4.
@@ -537,7 +537,7 @@ def _run_cbc(
                 spent = time.perf_counter() - start
                 left = None if time_limit is None else max(time_limit - spent, 1e-3)
                 return _run_cbc(pulp, prob, cols, milp, left, mip_gap, strict, node_limit, True)
-            raise SolverError(f"CBC failed: {exc}. Fix: use --solver highs.") from exc
+            raise SolverError(f"CBC failed: {exc}. Fix: set solver.name to highs.") from exc
         seconds = time.perf_counter() - start
         text = log.read_text(errors="replace") if log.exists() else ""
     status, sol_status = prob.status, prob.sol_status
@@ -554,8 +554,8 @@ def _run_cbc(
     if status == pulp.LpStatusNotSolved:
         return RawResult(Status.LIMIT_NO_SOLUTION, None, None, None, seconds)
     raise SolverError(
-        f"CBC stopped with status '{pulp.LpStatus[status]}'. Fix: try --solver "
-        "highs, and report this scenario if it persists."
+        f"CBC stopped with status '{pulp.LpStatus[status]}'. Fix: set solver.name "
+        "to highs, and report this scenario if it persists."
     )
 
 

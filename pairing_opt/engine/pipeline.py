@@ -54,7 +54,7 @@ def with_options(
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> Scenario:
-    """The scenario with command-line overrides applied (and re-checked)."""
+    """The scenario with these options in place of its own (re-checked like the file)."""
     options = scenario.solver
     updates = {
         k: v
@@ -67,7 +67,7 @@ def with_options(
     changed = replace(scenario, solver=options)
     if objective is not None and objective != scenario.objective:
         changed = replace(changed, objective=objective)
-        check_objective_data(changed, objective, lambda path: "--objective")
+        check_objective_data(changed, objective, lambda path: "objective (argument)")
     return changed
 
 
@@ -205,7 +205,7 @@ def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome) -> None
         raise SolverError(
             "the solver's pairing failed independent verification: "
             + " ".join(problems)
-            + " Fix: try the other solver (--solver) and report this scenario."
+            + " Fix: try the other solver (solver.name) and report this scenario."
         )
 
 

@@ -149,7 +149,7 @@ def solve_model(
     if info is None:
         other = "cbc" if name == "highs" else "highs"
         raise SolverError(
-            f"solver '{name}' is not available here. Fix: use --solver {other} "
+            f"solver '{name}' is not available here. Fix: set solver.name to {other} "
             "(see `pairopt solvers`)."
         )
     clock = _Clock(time_limit)

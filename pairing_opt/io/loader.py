@@ -34,7 +34,7 @@ class _LineMap:
         self.name = name
         self.lines: dict[Path_, int] = {}
         self.duplicates: list[tuple[Path_, int]] = []
-        self.overridden: set[Path_] = set()  # keys given with --set, not in the file
+        self.overridden: set[Path_] = set()  # keys given as overrides, not in the file
         if root is not None:
             self._walk(root, ())
 
@@ -56,7 +56,7 @@ class _LineMap:
     def __call__(self, path: Path_) -> str:
         for key in self.overridden:
             if tuple(path[: len(key)]) == key:
-                return f"--set {'.'.join(str(p) for p in path)}"
+                return f"override {'.'.join(str(p) for p in path)}"
         probe = tuple(path)
         while probe and probe not in self.lines:
             probe = probe[:-1]
@@ -455,15 +455,15 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply `--set KEY=VALUE` what-ifs to the parsed scenario (VALUE is read as YAML:
+    """Apply `KEY=VALUE` what-if overrides to the parsed scenario (VALUE is read as YAML:
     1000, distance, [Guangdong], {min: 1, max: 2}). Unknown keys list the valid ones."""
     problems = Collector()
     for text in overrides:
-        where = f"--set {text}"
+        where = f"override {text}"
         key, sep, raw = text.partition("=")
         path = [p for p in key.strip().split(".") if p]
         if not sep or not path:
-            problems.add(where, "expected KEY=VALUE.", "e.g. --set rules.max_distance_km=1000")
+            problems.add(where, "expected KEY=VALUE.", "e.g. override rules.max_distance_km=1000")
             continue
         valid = _model_fields(tuple(path[:-1]))
         if path[-1] not in valid:
@@ -481,7 +481,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             problems.add(
                 where,
                 f"the value is not valid YAML ({reason}).",
-                "check brackets and quotes, e.g. --set 'rules.fixed=[{donor: A, recipient: B}]'.",
+                "check brackets and quotes, e.g. override 'rules.fixed=[{donor: A, recipient: B}]'.",
             )
             continue
         node = data
@@ -499,7 +499,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 def load_spec(
     path: Path | str, overrides: list[str] | None = None
 ) -> tuple[ScenarioSpec, _LineMap]:
-    """Read and validate the scenario YAML alone (no tables), with --set overrides."""
+    """Read and validate the scenario YAML alone (no tables), with what-if overrides."""
     path = Path(path)
     text = _read_scenario_text(path)
     data, lines = _parse_yaml(text, str(path))

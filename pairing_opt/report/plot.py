@@ -93,7 +93,7 @@ def draw(
             warnings.append(
                 "no CJK font found, so Chinese labels may show as boxes. Fix: "
                 "install one (Debian: apt-get install fonts-noto-cjk) or use "
-                "--names id."
+                "names='id'."
             )
 
     def label(ident: str, labels: tuple[str, ...], index: dict[str, int]) -> str:
