@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
-from pydantic import ValidationError
 
 from ..errors import Collector, InputError, Problem
 from ..scenario.scenario import Scenario, build
-from ..scenario.spec import NAMED_OBJECTIVES, ScenarioSpec, TableSpec
+from ..scenario.spec import ScenarioSpec, TableSpec
 from ..scenario.table import Table, as_table, no_cycle_collection
+from ..scenario.validation import model_fields, validate_spec
 
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is surely a mistake
 MAX_TABLE_BYTES = 256 << 20
@@ -172,81 +172,6 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
         )
     problems.raise_if_any()
     return data, lines
-
-
-def _model_fields(path: Path_) -> list[str]:
-    """Valid keys at a path in the spec, for 'unknown key' messages."""
-    model: Any = ScenarioSpec
-    for part in path:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        model = next(
-            (
-                a
-                for a in getattr(annotation, "__args__", (annotation,))
-                if hasattr(a, "model_fields")
-            ),
-            annotation,
-        )
-    return list(getattr(model, "model_fields", {}))
-
-
-def _spec_problems(exc: ValidationError, locate: _LineMap) -> list[Problem]:
-    problems: list[Problem] = []
-    objective_done = False
-    for err in exc.errors():
-        loc = tuple(
-            p
-            for p in err["loc"]
-            if isinstance(p, int)
-            or (
-                not str(p)[:1].isupper() and not str(p).startswith(("literal[", "int", "function-"))
-            )
-        )
-        kind = err["type"]
-        if loc[:1] == ("objective",):
-            if objective_done:
-                continue
-            objective_done = True
-            names = ", ".join(NAMED_OBJECTIVES)
-            problems.append(
-                Problem(
-                    locate(("objective",)),
-                    f"not a valid objective ({err['msg']}).",
-                    f"use one of {names}, or {{minimize: COLUMN}} / "
-                    "{maximize: COLUMN} with a pair-table column.",
-                )
-            )
-            continue
-        if kind == "extra_forbidden":
-            valid = ", ".join(_model_fields(loc[:-1]))
-            problems.append(
-                Problem(
-                    locate(loc), f"unknown key '{loc[-1]}'.", f"remove it or use one of: {valid}."
-                )
-            )
-        elif kind == "missing":
-            problems.append(
-                Problem(
-                    locate(loc[:-1]),
-                    f"required key '{loc[-1]}' is missing.",
-                    "add it (see the scenario format in the README).",
-                )
-            )
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(
-                Problem(
-                    locate(loc),
-                    message + ("" if message.endswith(".") else "."),
-                    "correct this value (see the scenario format in the README).",
-                )
-            )
-    return problems
 
 
 def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
@@ -465,7 +390,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         if not sep or not path:
             problems.add(where, "expected KEY=VALUE.", "e.g. override rules.max_distance_km=1000")
             continue
-        valid = _model_fields(tuple(path[:-1]))
+        valid = model_fields(tuple(path[:-1]))
         if path[-1] not in valid:
             known = ", ".join(valid) if valid else "none (this key holds a value, not keys)"
             problems.add(
@@ -481,7 +406,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             problems.add(
                 where,
                 f"the value is not valid YAML ({reason}).",
-                "check brackets and quotes, e.g. override 'rules.fixed=[{donor: A, recipient: B}]'.",
+                "check brackets and quotes, e.g. "
+                "override 'rules.fixed=[{donor: A, recipient: B}]'.",
             )
             continue
         node = data
@@ -506,11 +432,7 @@ def load_spec(
     if overrides:
         data = apply_overrides(data, overrides)
         lines.overridden = {tuple(o.partition("=")[0].strip().split(".")) for o in overrides}
-    try:
-        spec = ScenarioSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(_spec_problems(exc, lines)) from exc
-    return spec, lines
+    return validate_spec(data, lines), lines
 
 
 def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
