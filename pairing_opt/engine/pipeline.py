@@ -10,10 +10,11 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from pydantic import ValidationError
 
 from ..checks.diagnose import conflicts
 from ..checks.verify import Assignment, Evaluation, evaluate
-from ..errors import InfeasibleError, SolverError
+from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario, check_objective_data
 from ..scenario.spec import Objective, SolverSpec, objective_name
@@ -54,16 +55,29 @@ def with_options(
     time_limit: float | None = None,
     mip_gap: float | None = None,
 ) -> Scenario:
-    """The scenario with these options in place of its own (re-checked like the file)."""
-    options = scenario.solver
+    """The scenario with these options in place of its own (re-checked like the file);
+    a bad option is an InputError naming the argument."""
     updates = {
         k: v
         for k, v in (("name", solver), ("time_limit", time_limit), ("mip_gap", mip_gap))
         if v is not None
     }
+    options = scenario.solver
     if updates:
-        options = options.model_copy(update=updates)
-        options = SolverSpec.model_validate(options.model_dump())
+        arguments = {"name": "solver", "time_limit": "time_limit", "mip_gap": "mip_gap"}
+        try:
+            options = SolverSpec.model_validate({**options.model_dump(), **updates})
+        except ValidationError as exc:
+            raise InputError(
+                [
+                    Problem(
+                        f"{arguments.get(str(err['loc'][0]), err['loc'][0])} (argument)",
+                        f"{err['msg']} (given: {err['input']!r}).",
+                        "pass a valid value or leave it out to keep the scenario's own.",
+                    )
+                    for err in exc.errors()
+                ]
+            ) from exc
     changed = replace(scenario, solver=options)
     if objective is not None and objective != scenario.objective:
         changed = replace(changed, objective=objective)

@@ -8,7 +8,7 @@ files into Tables, and tests can pass pandas DataFrames directly (see table.as_t
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -84,6 +84,41 @@ class Scenario:
     objective: Objective
     solver: SolverSpec
     source: str = "<memory>"
+
+    @classmethod
+    def from_frames(
+        cls,
+        donors: Any,
+        recipients: Any,
+        pairs: Any = None,
+        *,
+        rules: Rules | Mapping[str, Any] | None = None,
+        objective: Objective | Mapping[str, str] | str = "weighted_distance",
+        solver: SolverSpec | Mapping[str, Any] | None = None,
+        name: str = "scenario",
+        donor_columns: Mapping[str, str] | None = None,
+        recipient_columns: Mapping[str, str] | None = None,
+    ) -> Scenario:
+        """A scenario from tables in memory (pandas DataFrames or mappings of column name to
+        values), checked as a scenario file is; raises InputError listing every problem.
+
+        Columns are read by spec key (donors: id, capacity, lat, lon, label; recipients:
+        id, need, lat, lon, label), renamed with `donor_columns={"capacity": "staff"}`.
+        `rules`, `objective` and `solver` take what the scenario file's keys take.
+        """
+        from .frames import scenario_from_frames  # frames builds on this module
+
+        return scenario_from_frames(
+            donors,
+            recipients,
+            pairs,
+            rules=rules,
+            objective=objective,
+            solver=solver,
+            name=name,
+            donor_columns=donor_columns,
+            recipient_columns=recipient_columns,
+        )
 
     @cached_property
     def donor_index(self) -> dict[str, int]:

@@ -7,12 +7,12 @@ Shared by the file loader (which locates keys by YAML line) and `Scenario.from_f
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from ..errors import InputError, Problem
-from .spec import NAMED_OBJECTIVES, ScenarioSpec
+from .spec import NAMED_OBJECTIVES, ColumnObjective, Objective, ScenarioSpec
 
 Path_ = tuple[str | int, ...]
 Locate = Callable[[Path_], str]
@@ -101,3 +101,23 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
                 )
             )
     return problems
+
+
+def parse_objective(text: str, where: str = "objective (argument)") -> Objective:
+    """An objective written as text: a named one, or 'minimize:COLUMN' / 'maximize:COLUMN'
+    (a pair-table column), the short form that a command line or a sweep key can carry."""
+    if text in NAMED_OBJECTIVES:
+        return cast(Objective, text)
+    sense, _, column = text.partition(":")
+    if sense in ("minimize", "maximize") and column.strip():
+        return ColumnObjective.model_validate({sense: column.strip()})
+    raise InputError(
+        [
+            Problem(
+                where,
+                f"unknown objective '{text}'.",
+                f"use one of: {' | '.join(NAMED_OBJECTIVES)} | minimize:COLUMN | "
+                "maximize:COLUMN (a pair-table column).",
+            )
+        ]
+    )

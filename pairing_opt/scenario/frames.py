@@ -1,0 +1,133 @@
+"""Scenarios from tables already in memory: pandas DataFrames or mappings of columns.
+
+A notebook user has the data in hand and no files to name, so messages locate problems
+by table and argument ("donors table, row 3 (B), column 'capacity'") instead of by file
+and line. The checks are the file loader's own: `build` and `validate_spec`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import InputError, Problem
+from .scenario import Scenario, build
+from .spec import Objective, Rules, SolverSpec
+from .table import Table
+from .validation import Path_, validate_spec
+
+# The spec keys of each table and, by default, the column each is read from.
+DONOR_KEYS = ("id", "capacity", "lat", "lon", "label")
+RECIPIENT_KEYS = ("id", "need", "lat", "lon", "label")
+REQUIRED = frozenset({"id", "capacity", "need"})
+
+
+def cells(values: Any) -> list[str]:
+    """Values as the text cells a file would hold: a missing value (None, NaN, pandas NA)
+    is an empty cell, so it is reported as empty rather than as the word 'nan'."""
+    out = []
+    for value in values:
+        missing = value is None or type(value).__name__ in ("NAType", "NaTType")
+        if not missing and isinstance(value, float) and math.isnan(value):
+            missing = True
+        out.append("" if missing else str(value))
+    return out
+
+
+def as_cell_table(frame: Any, argument: str) -> Table:
+    """A DataFrame, a mapping of column name to values, or a Table, as a Table of text."""
+    if isinstance(frame, Table):
+        return frame
+    if not (hasattr(frame, "columns") or isinstance(frame, Mapping)):
+        raise InputError(
+            [
+                Problem(
+                    f"argument '{argument}'",
+                    f"expected a table, got {type(frame).__name__}.",
+                    "pass a pandas DataFrame or a mapping of column name to values.",
+                )
+            ]
+        )
+    columns = list(frame.columns) if hasattr(frame, "columns") else list(frame)
+    try:
+        return Table({str(c): cells(frame[c]) for c in columns})
+    except ValueError as exc:  # columns of different lengths
+        raise InputError(
+            [
+                Problem(
+                    f"argument '{argument}'",
+                    f"not a table: {exc}.",
+                    "give every column the same length.",
+                )
+            ]
+        ) from exc
+
+
+def _table_spec(
+    table: Table, role: str, keys: tuple[str, ...], columns: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The table's spec entry: the columns named in `columns`, else a column named like the
+    key where the table has one (id and capacity or need are always named)."""
+    given = dict(columns or {})
+    spec = {"file": f"<{role}>"}  # never read: the table is already here
+    for key in keys:
+        if key in given:
+            spec[key] = given.pop(key)
+        elif key in REQUIRED or key in table.columns:
+            spec[key] = key
+    if given:
+        raise InputError(
+            [
+                Problem(
+                    f"argument '{role[:-1]}_columns'",
+                    f"unknown key(s) {', '.join(sorted(given))}.",
+                    f"use some of: {', '.join(keys)}.",
+                )
+            ]
+        )
+    return spec
+
+
+def _locate(path: Path_) -> str:
+    return "scenario setting " + ".".join(str(p) for p in path)
+
+
+def scenario_from_frames(
+    donors: Any,
+    recipients: Any,
+    pairs: Any = None,
+    *,
+    rules: Rules | Mapping[str, Any] | None = None,
+    objective: Objective | Mapping[str, str] | str = "weighted_distance",
+    solver: SolverSpec | Mapping[str, Any] | None = None,
+    name: str = "scenario",
+    donor_columns: Mapping[str, str] | None = None,
+    recipient_columns: Mapping[str, str] | None = None,
+) -> Scenario:
+    """A validated Scenario from in-memory tables (see `Scenario.from_frames`)."""
+    tables = {"donors": as_cell_table(donors, "donors")}
+    tables["recipients"] = as_cell_table(recipients, "recipients")
+    if pairs is not None:
+        tables["pairs"] = as_cell_table(pairs, "pairs")
+    data: dict[str, Any] = {
+        "name": name,
+        "donors": _table_spec(tables["donors"], "donors", DONOR_KEYS, donor_columns),
+        "recipients": _table_spec(
+            tables["recipients"], "recipients", RECIPIENT_KEYS, recipient_columns
+        ),
+        "rules": rules if rules is not None else {},
+        "objective": objective,
+        "solver": solver if solver is not None else {},
+    }
+    if pairs is not None:
+        data["pairs"] = {"file": "<pairs>"}
+    spec = validate_spec(data, _locate)
+    return build(
+        spec,
+        tables["donors"],
+        tables["recipients"],
+        tables.get("pairs"),
+        names={role: f"{role} table" for role in tables},
+        locate=_locate,
+    )
