@@ -1,8 +1,50 @@
-"""pairopt: optimal, verified pairing of donors to recipients (pairing assistance, 对口支援)."""
+"""pairopt: optimal, verified pairing of donors to recipients (pairing assistance, 对口支援).
 
-from .checks.verify import Assignment, evaluate
-from .engine.pipeline import SolveResult, solve
-from .io.loader import load
+The library is the product; `pairopt` the command is a thin layer over it. See
+docs/python-api.md:
+
+    import pairing_opt as po
+    scenario = po.load("scenarios/hubei-2020/scenario.yaml")
+    result = po.solve(scenario)
+    print(result.status, result.objective, result.bound)
+"""
+
+from .api import (
+    Comparison,
+    Evaluation,
+    Result,
+    check,
+    compare,
+    configure,
+    evaluate,
+    load,
+    pairing_rows,
+    solve,
+    solvers,
+)
+from .checks.verify import Assignment
+from .errors import InfeasibleError, InputError, PairoptError, Problem, SolverError
+from .scenario.scenario import Scenario
 
 __version__ = "0.1.0"
-__all__ = ["Assignment", "SolveResult", "__version__", "evaluate", "load", "solve"]
+__all__ = [
+    "Assignment",
+    "Comparison",
+    "Evaluation",
+    "InfeasibleError",
+    "InputError",
+    "PairoptError",
+    "Problem",
+    "Result",
+    "Scenario",
+    "SolverError",
+    "__version__",
+    "check",
+    "compare",
+    "configure",
+    "evaluate",
+    "load",
+    "pairing_rows",
+    "solve",
+    "solvers",
+]

@@ -1,0 +1,424 @@
+"""The Python API: load or build a scenario, solve it, evaluate and compare pairings.
+
+The command line is a thin layer over these functions, so a notebook gets the same
+answers, the same checks and the same JSON. Bad input raises `InputError` carrying every
+located problem; an infeasible scenario is not an exception but a `Result` whose status is
+"infeasible" with the reasons named.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .checks.compare import Comparison as Differences
+from .checks.compare import compare as differences
+from .checks.diagnose import summary
+from .checks.verify import Assignment, Coverage, DonorLoad, Violation
+from .checks.verify import Evaluation as RuleCheck
+from .checks.verify import evaluate as check_rules
+from .engine.backends import SOLVERS, Progress, Status, reporting, solver_info
+from .engine.pipeline import Completion, SolveResult, complete_pairing, solve_alternatives
+from .engine.pipeline import with_options as _with_options
+from .errors import InfeasibleError, InputError, Problem
+from .io.loader import load as _load
+from .io.pairings import PairingRow, parse_pairing, read_pairing
+from .report.comparison import comparison_to_dict, comparison_to_text
+from .report.formats import STATUS_TEXT, evaluation_dict, pairs_dict, summary_lines, to_dict
+from .scenario.frames import as_cell_table
+from .scenario.scenario import Scenario
+from .scenario.spec import Objective, objective_name
+from .scenario.table import Table
+from .scenario.validation import parse_objective
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PairingSource = Any
+"""A pairing given as a CSV/XLSX path, a `Result`, a DataFrame or mapping of columns
+(donor, recipient, optional share), or a sequence of `Assignment` or (donor, recipient[,
+share]) tuples."""
+
+
+def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
+    """Read and check a scenario file and its tables; `overrides` are what-ifs written
+    KEY=VALUE with VALUE in YAML, e.g. "rules.max_distance_km=1000"."""
+    return _load(Path(path), list(overrides))
+
+
+def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd  # only a notebook asks for frames; the CLI never pays the import
+
+    return pd.DataFrame.from_records(records, columns=list(columns))
+
+
+PAIR_FRAME_COLUMNS = (
+    "donor",
+    "recipient",
+    "share",
+    "fraction_of_need",
+    "distance_km",
+    "donor_label",
+    "recipient_label",
+)
+
+
+@dataclass(frozen=True, repr=False)
+class Result:
+    """What `solve` found and what it proved.
+
+    `status` is "optimal" (proven by the solver within the scenario's mip_gap),
+    "time_limit" (a verified pairing, NOT proven optimal), "no_solution" (stopped before
+    any pairing) or "infeasible" (no pairing satisfies the rules; `reasons` says why).
+    Every pairing in a result has passed the independent verifier.
+    """
+
+    scenario: Scenario
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    pairs: tuple[Assignment, ...]
+    reasons: tuple[str, ...] = ()
+    fix: str = ""
+    solutions: tuple[SolveResult, ...] = field(default=())
+    """The verified solves behind this result, best first (more than one with
+    `alternatives`): what the reports render."""
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.status == Status.OPTIMAL.value
+
+    @property
+    def objective_name(self) -> str:
+        return objective_name(self.scenario.objective)
+
+    @property
+    def alternatives(self) -> list[Result]:
+        """One result per distinct pairing found, best first (`solve(alternatives=K)`)."""
+        return [_from_solution(s) for s in self.solutions]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pairing as a DataFrame, one row per pair, in canonical order."""
+        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_FRAME_COLUMNS)
+
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
+        """The JSON that `pairopt solve --format json` prints (numbered when several
+        alternatives were found); infeasible and no_solution results give their status."""
+        if not self.solutions or self.status == Status.LIMIT_NO_SOLUTION.value:
+            return {
+                "scenario": self.scenario.name,
+                "status": self.status,
+                "proven_optimal": False,
+                "reasons": list(self.reasons),
+                "fix": self.fix,
+            }
+        if len(self.solutions) == 1:
+            return to_dict(self.solutions[0], timings=timings)
+        return {
+            "scenario": self.scenario.name,
+            "alternatives": [
+                {"rank": rank, **to_dict(s, timings=timings)}
+                for rank, s in enumerate(self.solutions, start=1)
+            ],
+        }
+
+    def lines(self) -> list[str]:
+        """The summary people read: status, objective with bound and gap, solver, size."""
+        if self.solutions and self.status != Status.LIMIT_NO_SOLUTION.value:
+            return summary_lines(self.solutions[0])
+        head = STATUS_TEXT.get(Status(self.status), self.status)
+        lines = [f"Status:    {head}", *(f"  - {r}" for r in self.reasons)]
+        return lines + ([self.fix] if self.fix else [])
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        value = "none" if self.objective is None else f"{self.objective:.6g}"
+        return (
+            f"<Result {self.status}: {self.objective_name} = {value}, "
+            f"{len(self.pairs)} pairs, scenario {self.scenario.name!r}>"
+        )
+
+
+def _from_solution(solution: SolveResult, more: Sequence[SolveResult] = ()) -> Result:
+    no_pairing = solution.status == Status.LIMIT_NO_SOLUTION
+    return Result(
+        scenario=solution.scenario,
+        status=solution.status.value,
+        objective=None if no_pairing else solution.objective_value,
+        bound=solution.bound,
+        gap=solution.gap,
+        pairs=tuple(solution.pairing),
+        fix="Fix: raise time_limit, or relax the rules." if no_pairing else "",
+        solutions=(solution, *more),
+    )
+
+
+def configure(
+    scenario: Scenario,
+    *,
+    objective: Objective | str | None = None,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> Scenario:
+    """The scenario with these options in place of its own, checked as the file's are
+    (an objective may be written 'minimize:COLUMN'); None keeps the scenario's own."""
+    chosen = parse_objective(objective) if isinstance(objective, str) else objective
+    return _with_options(
+        scenario, objective=chosen, solver=solver, time_limit=time_limit, mip_gap=mip_gap
+    )
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    objective: Objective | str | None = None,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    alternatives: int = 1,
+    progress: Progress | None = None,
+) -> Result:
+    """The optimal pairing with its proof, verified against every rule.
+
+    `objective`, `solver`, `time_limit` and `mip_gap` replace the scenario's own for this
+    solve. `alternatives=K` asks for the K best distinct pairings (each a proven optimum
+    with the earlier ones cut off); `progress(seconds, best, bound)` is called during long
+    HiGHS solves.
+    """
+    if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 1:
+        raise InputError(
+            [Problem("alternatives (argument)", f"{alternatives!r} is not a whole number >= 1.")]
+        )
+    configured = configure(
+        scenario, objective=objective, solver=solver, time_limit=time_limit, mip_gap=mip_gap
+    )
+    try:
+        with reporting(progress):
+            solutions = solve_alternatives(configured, alternatives)
+    except InfeasibleError as exc:
+        return Result(
+            scenario=configured,
+            status=Status.INFEASIBLE.value,
+            objective=None,
+            bound=None,
+            gap=None,
+            pairs=(),
+            reasons=tuple(exc.reasons),
+            fix=exc.hint,
+        )
+    return _from_solution(solutions[0], solutions[1:])
+
+
+# --------------------------------------------------------------------------- pairings
+
+
+def _tuples_table(items: Iterable[Any]) -> Table:
+    donors, recipients, shares = [], [], []
+    for item in items:
+        if isinstance(item, Assignment):
+            item = (item.donor, item.recipient, item.share)
+        if not isinstance(item, tuple | list) or len(item) not in (2, 3):
+            raise InputError(
+                [
+                    Problem(
+                        "pairing (argument)",
+                        f"{item!r} is not a pair.",
+                        "give Assignment objects or (donor, recipient[, share]) tuples.",
+                    )
+                ]
+            )
+        donors.append(str(item[0]))
+        recipients.append(str(item[1]))
+        shares.append("" if len(item) == 2 or item[2] is None else repr(float(item[2])))
+    return Table({"donor": donors, "recipient": recipients, "share": shares})
+
+
+def pairing_rows(
+    source: PairingSource, scenario: Scenario | None = None
+) -> tuple[list[PairingRow], str]:
+    """A pairing from any of the forms `PairingSource` lists, checked as a pairing file is
+    (and against the scenario's ids when one is given), with a name for reports."""
+    if isinstance(source, str | os.PathLike):
+        return read_pairing(Path(source), scenario), str(source)
+    if isinstance(source, Result):
+        return parse_pairing(_tuples_table(source.pairs), "pairing", scenario), "solve result"
+    if hasattr(source, "columns") or isinstance(source, Mapping):
+        table = as_cell_table(source, "pairing")
+        return parse_pairing(table, "pairing table", scenario), "pairing table"
+    return parse_pairing(_tuples_table(source), "pairing", scenario), "pairing"
+
+
+@dataclass(frozen=True, repr=False)
+class Evaluation:
+    """How a given pairing fares under a scenario: every rule it breaks (who, which rule,
+    by how much), every objective's value, donor loads and recipient coverage, and, when an
+    optimum is given, the difference from it."""
+
+    scenario: Scenario
+    source: str
+    completion: Completion
+    check: RuleCheck
+    optimum: Result | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the pairing satisfies every rule."""
+        return self.check.ok
+
+    @property
+    def violations(self) -> list[Violation]:
+        return self.check.violations
+
+    @property
+    def donors(self) -> list[DonorLoad]:
+        return self.check.donors
+
+    @property
+    def recipients(self) -> list[Coverage]:
+        return self.check.recipients
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Every objective's value for this pairing, by name."""
+        return self.check.values
+
+    @property
+    def objective(self) -> float:
+        """The value of the scenario's own objective."""
+        return self.check.value(self.scenario.objective)
+
+    @property
+    def pairs(self) -> tuple[Assignment, ...]:
+        return tuple(self.completion.pairing)
+
+    @property
+    def shares_computed(self) -> bool:
+        """True when pairopt filled in shares the pairing left empty."""
+        return self.completion.computed
+
+    def value(self, objective: Objective) -> float:
+        return self.check.value(objective)
+
+    def against(self, optimum: Result | None) -> Evaluation:
+        """The same evaluation, reported against this optimum (see `solve`)."""
+        return replace(self, optimum=optimum)
+
+    def _optimum(self) -> SolveResult | None:
+        return self.optimum.solutions[0] if self.optimum and self.optimum.solutions else None
+
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
+        """The JSON that `pairopt evaluate --format json` prints."""
+        return evaluation_dict(
+            self.scenario,
+            self.completion,
+            self.check,
+            self.source,
+            self._optimum(),
+            timings=timings,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pairing (with computed shares) as a DataFrame."""
+        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_FRAME_COLUMNS)
+
+    def __str__(self) -> str:
+        verdict = "satisfies every rule" if self.ok else f"breaks {len(self.violations)} rule(s)"
+        lines = [
+            f"{self.source} {verdict}; {objective_name(self.scenario.objective)} = "
+            f"{self.objective:.6g}"
+        ]
+        lines += [f"  - [{v.rule}] {v.message}" for v in self.violations]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Evaluation of {self.source}: {'ok' if self.ok else 'broken rules'} "
+            f"({len(self.violations)}), {len(self.pairs)} pairs>"
+        )
+
+
+def evaluate(
+    scenario: Scenario, pairing: PairingSource, *, optimum: Result | None = None
+) -> Evaluation:
+    """Score a pairing that may break rules (that is the point): shares it leaves empty
+    get the split that breaks capacity and coverage least, then has the least weighted
+    distance. Pass `optimum=solve(scenario)` to report the difference from the optimum."""
+    rows, source = pairing_rows(pairing, scenario)
+    completion = complete_pairing(scenario, rows)
+    return Evaluation(
+        scenario, source, completion, check_rules(scenario, completion.pairing), optimum
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class Comparison:
+    """Two pairings side by side, like diff: pairs only in A, only in B, recipients whose
+    donors changed, share differences; with a scenario, objective and load differences."""
+
+    differences: Differences
+
+    @property
+    def same(self) -> bool:
+        return self.differences.same
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON that `pairopt compare --format json` prints."""
+        return comparison_to_dict(self.differences)
+
+    def __str__(self) -> str:
+        return comparison_to_text(self.differences)
+
+    def __repr__(self) -> str:
+        d = self.differences
+        state = (
+            "same"
+            if d.same
+            else (f"{len(d.only_in_a)} pairs only in A, {len(d.only_in_b)} only in B")
+        )
+        return f"<Comparison {d.names[0]} vs {d.names[1]}: {state}>"
+
+
+def compare(
+    a: PairingSource,
+    b: PairingSource,
+    scenario: Scenario | None = None,
+    *,
+    names: tuple[str, str] | None = None,
+) -> Comparison:
+    """Compare pairing B with pairing A; with a scenario, also their objectives, broken
+    rules and donor loads (empty shares are computed as `evaluate` does)."""
+    rows_a, name_a = pairing_rows(a, scenario)
+    rows_b, name_b = pairing_rows(b, scenario)
+    done_a = done_b = None
+    if scenario is not None:
+        done_a = complete_pairing(scenario, rows_a).pairing
+        done_b = complete_pairing(scenario, rows_b).pairing
+    label = names or ((name_a, name_b) if name_a != name_b else ("A", "B"))
+    return Comparison(differences(rows_a, rows_b, scenario, done_a, done_b, names=label))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check(scenario: Scenario) -> dict[str, object]:
+    """What can be told without solving: sizes, totals, and every conflict that makes the
+    rules impossible to satisfy (an empty `conflicts` list does not prove feasibility)."""
+    return summary(scenario)
+
+
+def solvers() -> list[dict[str, Any]]:
+    """The solvers pairopt drives and whether each can run here, with its version."""
+    rows = []
+    for name in SOLVERS:
+        info = solver_info(name)
+        rows.append(
+            {"name": name, "available": info is not None, "version": info.version if info else None}
+        )
+    return rows
