@@ -281,6 +281,6 @@ def test_candidates_ignore_pair_table_order() -> None:
     ],
 )
 def test_number_text(value: float, decimals: int, expected: str) -> None:
-    from pairing_opt.report.formats import text
+    from pairing_opt.report.common import text
 
     assert text(value, decimals) == expected

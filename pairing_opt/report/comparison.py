@@ -1,15 +1,24 @@
-"""A comparison of two pairings as JSON-ready data and as text (like diff)."""
+"""What `pairopt compare` prints: a comparison of two pairings as JSON-ready data, as text
+(like diff), as markdown and as an xlsx workbook."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..checks.compare import Comparison, PairEntry, ValueDifference
-from .formats import number, text
+from .common import md_table, number, text, workbook
+
+if TYPE_CHECKING:
+    from ..checks.compare import Comparison, PairEntry, ValueDifference
+
+Section = tuple[str, list[str], list[list[Any]]]  # title, header, rows
 
 
 def _value_dict(v: ValueDifference) -> dict[str, Any]:
     return {"a": number(v.a), "b": number(v.b), "difference": number(v.difference)}
+
+
+def _entries_dict(entries: tuple[PairEntry, ...]) -> list[dict[str, Any]]:
+    return [{"donor": p.donor, "recipient": p.recipient, "share": number(p.share)} for p in entries]
 
 
 def comparison_to_dict(c: Comparison) -> dict[str, Any]:
@@ -25,14 +34,8 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
             "share_differences": len(c.share_differences),
             "load_differences": None if c.load_differences is None else len(c.load_differences),
         },
-        "only_in_a": [
-            {"donor": p.donor, "recipient": p.recipient, "share": number(p.share)}
-            for p in c.only_in_a
-        ],
-        "only_in_b": [
-            {"donor": p.donor, "recipient": p.recipient, "share": number(p.share)}
-            for p in c.only_in_b
-        ],
+        "only_in_a": _entries_dict(c.only_in_a),
+        "only_in_b": _entries_dict(c.only_in_b),
         "changed_recipients": [
             {"recipient": x.recipient, "donors_a": list(x.donors_a), "donors_b": list(x.donors_b)}
             for x in c.changed_recipients
@@ -47,6 +50,13 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
             }
             for s in c.share_differences
         ],
+        **_scenario_dict(c),
+    }
+
+
+def _scenario_dict(c: Comparison) -> dict[str, Any]:
+    """The keys that need a scenario: objectives, broken rules, donor loads."""
+    return {
         "scenario": c.scenario,
         "objective": (
             None if c.objective is None else {"name": c.objective.name, **_value_dict(c.objective)}
@@ -71,6 +81,9 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- text
+
+
 def _num(value: float | None) -> str:
     return text(value) or "n/a"
 
@@ -80,64 +93,185 @@ def _signed(value: float) -> str:
     return "+" + _num(value) if rounded is not None and rounded > 0 else _num(value)
 
 
+def _numbers(names: tuple[str, str], a: float, b: float, difference: float) -> str:
+    name_a, name_b = names
+    return f"{name_a}={_num(a)}, {name_b}={_num(b)}, {name_b}-{name_a}={_signed(difference)}"
+
+
+def _donors(names: tuple[str, ...]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def _entry(p: PairEntry) -> str:
+    share = "" if p.share is None else f" (share {_num(p.share)})"
+    return f"  {p.donor} -> {p.recipient}{share}"
+
+
 def comparison_to_text(c: Comparison) -> str:
     """Plain text for people: non-empty sections, then a one-line verdict."""
+    lines = [] if c.scenario is None else [f"Scenario: {c.scenario}"]
+    lines += _pair_lines(c)
+    lines += _scenario_lines(c)
+    lines.append(_verdict(c))
+    return "\n".join(lines) + "\n"
+
+
+def _pair_lines(c: Comparison) -> list[str]:
+    """The pairs on one side only, the recipients whose donors changed, the shares that differ."""
     name_a, name_b = c.names
     lines: list[str] = []
-
-    def numbers(a: float, b: float, difference: float) -> str:
-        return f"{name_a}={_num(a)}, {name_b}={_num(b)}, {name_b}-{name_a}={_signed(difference)}"
-
-    def pair(p: PairEntry) -> str:
-        share = "" if p.share is None else f" (share {_num(p.share)})"
-        return f"  {p.donor} -> {p.recipient}{share}"
-
-    def donors(names: tuple[str, ...]) -> str:
-        return ", ".join(names) if names else "none"
-
-    if c.scenario is not None:
-        lines.append(f"Scenario: {c.scenario}")
     for title, entries in ((name_a, c.only_in_a), (name_b, c.only_in_b)):
         if entries:
             lines.append(f"Only in {title} ({len(entries)}):")
-            lines.extend(pair(p) for p in entries)
+            lines.extend(_entry(p) for p in entries)
     if c.changed_recipients:
         lines.append(f"Changed recipients ({len(c.changed_recipients)}):")
         lines.extend(
-            f"  {x.recipient}: {donors(x.donors_a)} in {name_a}; {donors(x.donors_b)} in {name_b}"
+            f"  {x.recipient}: {_donors(x.donors_a)} in {name_a}; {_donors(x.donors_b)} in {name_b}"
             for x in c.changed_recipients
         )
     if c.share_differences:
         lines.append(f"Share differences ({len(c.share_differences)}):")
         lines.extend(
-            f"  {s.donor} -> {s.recipient}: {numbers(s.share_a, s.share_b, s.difference)}"
+            f"  {s.donor} -> {s.recipient}: {_numbers(c.names, s.share_a, s.share_b, s.difference)}"
             for s in c.share_differences
         )
+    return lines
+
+
+def _scenario_lines(c: Comparison) -> list[str]:
+    """Objectives, broken rules and donor loads; only present with a scenario."""
+    lines: list[str] = []
     if c.objective is not None:
         o = c.objective
-        lines.append(f"Objective ({o.name}): {numbers(o.a, o.b, o.difference)}")
+        lines.append(f"Objective ({o.name}): {_numbers(c.names, o.a, o.b, o.difference)}")
     if c.values is not None:
         lines.append("All objectives:")
-        lines.extend(f"  {v.name}: {numbers(v.a, v.b, v.difference)}" for v in c.values)
+        lines.extend(f"  {v.name}: {_numbers(c.names, v.a, v.b, v.difference)}" for v in c.values)
     if c.violations is not None:
-        lines.append(f"Broken rules: {name_a}={c.violations[0]}, {name_b}={c.violations[1]}")
+        (name_a, name_b), (broken_a, broken_b) = c.names, c.violations
+        lines.append(f"Broken rules: {name_a}={broken_a}, {name_b}={broken_b}")
     if c.load_differences:
         lines.append(f"Load differences ({len(c.load_differences)}):")
         lines.extend(
-            f"  {x.donor}: {numbers(x.load_a, x.load_b, x.difference)}" for x in c.load_differences
+            f"  {x.donor}: {_numbers(c.names, x.load_a, x.load_b, x.difference)}"
+            for x in c.load_differences
         )
-    lines.append(_verdict(c))
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _counts(a: str, b: str, only_a: int, only_b: int, changed: int) -> str:
+    """How two different pairings differ, in the words the text and markdown verdicts share."""
+    return f"{only_a} pairs only in {a}, {only_b} only in {b}, {changed} recipients changed"
 
 
 def _verdict(c: Comparison) -> str:
     if c.same:
         return "same"
-    name_a, name_b = c.names
-    verdict = (
-        f"differ: {len(c.only_in_a)} pairs only in {name_a}, {len(c.only_in_b)} only in "
-        f"{name_b}, {len(c.changed_recipients)} recipients changed"
-    )
+    counts = _counts(*c.names, len(c.only_in_a), len(c.only_in_b), len(c.changed_recipients))
+    verdict = f"differ: {counts}"
     if c.share_differences:
         verdict += f", {len(c.share_differences)} shares differ"
     return verdict
+
+
+# --------------------------------------------------------------------------- markdown, xlsx
+
+
+def _sections(data: dict[str, Any]) -> list[Section]:
+    """The comparison as (title, header, rows) tables, shared by markdown and xlsx; the
+    scenario's objectives and loads only when it was compared under one."""
+    a, b = data["names"]["a"], data["names"]["b"]
+    sections: list[Section] = [
+        (
+            f"Only in {name}",
+            ["donor", "recipient", "share"],
+            [[p["donor"], p["recipient"], p["share"]] for p in data[key]],
+        )
+        for name, key in ((a, "only_in_a"), (b, "only_in_b"))
+    ]
+    sections.append(
+        (
+            "Changed recipients",
+            ["recipient", f"donors in {a}", f"donors in {b}"],
+            [
+                [c["recipient"], ", ".join(c["donors_a"]), ", ".join(c["donors_b"])]
+                for c in data["changed_recipients"]
+            ],
+        )
+    )
+    sections.append(
+        (
+            "Share differences",
+            ["donor", "recipient", a, b, "difference"],
+            [
+                [s["donor"], s["recipient"], s["share_a"], s["share_b"], s["difference"]]
+                for s in data["share_differences"]
+            ],
+        )
+    )
+    return sections + _scenario_sections(data)
+
+
+def _scenario_sections(data: dict[str, Any]) -> list[Section]:
+    a, b = data["names"]["a"], data["names"]["b"]
+    sections: list[Section] = []
+    if data.get("values"):
+        rows = [[k, v["a"], v["b"], v["difference"]] for k, v in data["values"].items()]
+        sections.append(("Objectives", ["objective", a, b, "difference"], rows))
+    if data.get("load_differences"):
+        rows = [
+            [d["donor"], d["load_a"], d["load_b"], d["difference"]]
+            for d in data["load_differences"]
+        ]
+        sections.append(("Load differences", ["donor", a, b, "difference"], rows))
+    return sections
+
+
+def comparison_markdown(data: dict[str, Any]) -> str:
+    """From comparison_to_dict: the verdict as a list, then each non-empty table."""
+    a, b = data["names"]["a"], data["names"]["b"]
+    counts = data["counts"]
+    verdict = (
+        "the same"
+        if data["same"]
+        else "different: "
+        + _counts(a, b, counts["only_in_a"], counts["only_in_b"], counts["changed_recipients"])
+    )
+    lines = [f"## {a} vs {b}", "", f"- Pairings are {verdict}"]
+    if data.get("objective"):
+        o = data["objective"]
+        lines.append(
+            f"- Objective ({o['name']}): {a} = {o['a']}, {b} = {o['b']}, "
+            f"difference {o['difference']}"
+        )
+    if data.get("violations"):
+        lines.append(
+            f"- Broken rules: {a} = {data['violations']['a']}, {b} = {data['violations']['b']}"
+        )
+    for title, header, rows in _sections(data):
+        if rows:
+            # numbers are right-aligned; the first row tells which columns hold numbers
+            numeric = [isinstance(v, (int, float)) for v in rows[0]]
+            columns = list(zip(header, numeric, strict=True))
+            cells = [["" if v is None else str(v) for v in r] for r in rows]
+            lines += ["", f"### {title}", "", *md_table(columns, cells)]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_xlsx(data: dict[str, Any]) -> bytes:
+    """From comparison_to_dict: a Summary sheet, then a sheet per table."""
+    summary: list[list[Any]] = [
+        ["field", "value"],
+        ["A", data["names"]["a"]],
+        ["B", data["names"]["b"]],
+        ["same", data["same"]],
+    ]
+    summary += [[f"count: {k}", v] for k, v in data["counts"].items()]
+    if data.get("objective"):
+        summary += [[f"objective {k}", v] for k, v in data["objective"].items()]
+    sheets = {"Summary": summary}
+    for title, header, rows in _sections(data):
+        # sheet names are limited to 31 characters and may not hold a slash
+        sheets[title[:31].replace("/", "_")] = [header, *rows]
+    return workbook(sheets)

@@ -1,0 +1,172 @@
+"""What `pairopt solve` prints: the pairings found, as a table, CSV, JSON, markdown or xlsx."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from ..engine.pipeline import SolveResult
+from .common import (
+    KM_DECIMALS,
+    PAIRING_COLUMNS,
+    STATUS_TEXT,
+    cell,
+    console,
+    donor_label,
+    dumps,
+    loads_dict,
+    loads_table,
+    number,
+    pair_km,
+    pairing_markdown,
+    pairing_sheets,
+    pairs_dict,
+    pairs_table,
+    recipient_label,
+    text,
+    workbook,
+)
+
+
+def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool = False) -> str:
+    """The pairing CSV: donor,recipient,share,distance_km (the format `evaluate` reads);
+    `labels` appends donor_label,recipient_label (the scenario's display names), and
+    `numbered` puts an `alternative` column first that numbers the pairings from 1."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    scenario = results[0].scenario
+    header = list(PAIRING_COLUMNS) + (["donor_label", "recipient_label"] if labels else [])
+    writer.writerow((["alternative"] if numbered else []) + header)
+    for rank, result in enumerate(results, start=1):
+        for a in result.pairing:
+            row = [
+                cell(a.donor),
+                cell(a.recipient),
+                text(a.share),
+                text(pair_km(scenario, a), KM_DECIMALS),
+            ]
+            if labels:
+                row += [
+                    cell(donor_label(scenario, a.donor)),
+                    cell(recipient_label(scenario, a.recipient)),
+                ]
+            writer.writerow(([str(rank)] if numbered else []) + row)
+    return buffer.getvalue()
+
+
+def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
+    """One result, JSON-ready; without `timings` the output is the same on every run."""
+    solver: dict[str, Any] = {
+        "name": result.solver.name,
+        "version": result.solver.version,
+        "time_limit": result.options.time_limit,
+        "mip_gap": result.options.mip_gap,
+        "tie_break": result.tie_break,
+    }
+    if timings:
+        solver["seconds"] = number(result.seconds, 3)
+    return {
+        "scenario": result.scenario.name,
+        "status": result.status.value,
+        "proven_optimal": result.proven_optimal,
+        "objective": {
+            "name": result.objective_label,
+            "value": number(result.objective_value),
+            "bound": number(result.bound),
+            "gap": number(result.gap, 10),
+        },
+        "solver": solver,
+        "verified": result.evaluation.ok,
+        "pairs": pairs_dict(result.scenario, result.pairing),
+        **loads_dict(result.evaluation),
+    }
+
+
+def to_json(results: list[SolveResult], *, timings: bool = True, numbered: bool = False) -> str:
+    """One result as an object; with `numbered`, {"alternatives": [...]} ranked from 1."""
+    if not numbered:
+        return dumps(to_dict(results[0], timings=timings))
+    return dumps(
+        {
+            "scenario": results[0].scenario.name,
+            "alternatives": [
+                {"rank": rank, **to_dict(r, timings=timings)}
+                for rank, r in enumerate(results, start=1)
+            ],
+        }
+    )
+
+
+def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
+    """Status, objective, solver and pairing size, one `Field:    value` line each."""
+    gap = "" if result.gap is None else f", gap {result.gap:.4%}"
+    bound = "" if result.bound is None else f", bound {text(result.bound, 4)}"
+    value = text(result.objective_value, 4) or "none"
+    solver = f"{result.solver.name} {result.solver.version}"
+    if timings:
+        solver += f", {result.seconds:.2f} s"
+    used = sum(1 for x in result.evaluation.donors if x.recipients > 0)
+    return [
+        f"Status:    {STATUS_TEXT[result.status]}",
+        f"Objective: {result.objective_label} = {value}{bound}{gap}",
+        f"Solver:    {solver}",
+        f"Pairing:   {len(result.pairing)} pairs; {used} of {len(result.scenario.donors)} donors "
+        f"used; {len(result.scenario.recipients)} recipients; verified against every rule",
+    ]
+
+
+def summary_fields(result: SolveResult, *, timings: bool = True) -> list[tuple[str, str]]:
+    """summary_lines as (field, value) pairs, for the markdown list and the xlsx sheet."""
+    return [
+        (field.strip(), value.strip())
+        for field, value in (line.split(":", 1) for line in summary_lines(result, timings=timings))
+    ]
+
+
+def _title(result: SolveResult, rank: int, count: int, single: str) -> str:
+    """The heading of one pairing: `single` for a lone result, else its rank."""
+    name = result.scenario.name
+    return f"{name}{single}" if count == 1 else f"{name}: alternative {rank} of {count}"
+
+
+def to_table(
+    results: list[SolveResult], *, color: bool = False, width: int = 100, timings: bool = True
+) -> str:
+    """The human view: for each pairing its pairs, donor loads and a summary."""
+    buffer = io.StringIO()
+    out = console(buffer, color, width)
+    for rank, result in enumerate(results, start=1):
+        title = _title(result, rank, len(results), ": pairing")
+        out.print(pairs_table(result.scenario, result.pairing, title))
+        out.print(loads_table(result.scenario, result.evaluation))
+        for line in summary_lines(result, timings=timings):
+            out.print(line, markup=False)
+        if rank < len(results):
+            out.print()
+    return buffer.getvalue()
+
+
+def to_markdown(results: list[SolveResult], *, timings: bool = True) -> str:
+    """A report to paste into a document: summary, pairing, loads and coverage."""
+    lines: list[str] = []
+    for rank, result in enumerate(results, start=1):
+        lines += [f"## {_title(result, rank, len(results), '')}", ""]
+        lines += [f"- {field}: {value}" for field, value in summary_fields(result, timings=timings)]
+        lines += ["", *pairing_markdown(result.scenario, result.pairing, result.evaluation), ""]
+    return "\n".join(lines)
+
+
+def to_xlsx(results: list[SolveResult], *, timings: bool = True) -> bytes:
+    """The first pairing as a workbook; a workbook of several would be hard to read."""
+    result = results[0]
+    summary: list[list[Any]] = [["field", "value"]]
+    summary += [[field, value] for field, value in summary_fields(result, timings=timings)]
+    summary += [
+        ["objective value", number(result.objective_value)],
+        ["bound", number(result.bound)],
+        ["gap", number(result.gap, 10)],
+    ]
+    if len(results) > 1:
+        summary.append(["note", f"alternative 1 of {len(results)}; use CSV or JSON for all"])
+    return workbook(pairing_sheets(result.scenario, result.pairing, result.evaluation, summary))
