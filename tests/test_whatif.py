@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pairing_opt.cli import main
-from pairing_opt.engine.pipeline import complete_pairing
+from pairing_opt.engine.shares import complete_pairing
 from pairing_opt.io.loader import load
 from pairing_opt.io.pairings import PairingRow
 

@@ -15,11 +15,10 @@ from pydantic import ValidationError
 from ..checks.diagnose import conflicts
 from ..checks.verify import Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
-from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario, check_objective_data
 from ..scenario.spec import Objective, SolverSpec, objective_name
-from .backends import Outcome, SolverInfo, Status, relative_gap, run_milp
-from .model import Milp, PairingModel, build_model
+from .backends import Outcome, SolverInfo, Status, relative_gap
+from .model import PairingModel, build_model
 from .strategy import solve_model
 
 
@@ -221,102 +220,3 @@ def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome) -> None
             + " ".join(problems)
             + " Fix: try the other solver (solver.name) and report this scenario."
         )
-
-
-# --------------------------------------------------------------------------- evaluate
-
-
-@dataclass(frozen=True)
-class Completion:
-    """A pairing with every share known, and whether pairopt had to compute any."""
-
-    pairing: list[Assignment]
-    computed: bool
-
-
-def complete_pairing(scenario: Scenario, rows: list[PairingRow]) -> Completion:
-    """Fill in shares a pairing file leaves empty.
-
-    Given shares are kept. The empty ones get the split that breaks the rules least: first
-    the least total capacity overload plus uncovered or over-covered need, then (when
-    distances are known) the least weighted distance. A pairing that cannot meet the rules
-    under any split is reported with its smallest possible violations.
-    """
-    if all(r.share is not None for r in rows):
-        return Completion(
-            [Assignment(r.donor, r.recipient, float(r.share or 0.0)) for r in rows], computed=False
-        )
-    n, n_d, n_r = len(rows), len(scenario.donors), len(scenario.recipients)
-    d = np.array([scenario.donor_index[r.donor] for r in rows], dtype=np.int64)
-    r = np.array([scenario.recipient_index[x.recipient] for x in rows], dtype=np.int64)
-    need = scenario.need[r]
-    load = np.array([scenario.load(int(i), int(j)) for i, j in zip(d, r, strict=True)])
-    km = np.array([scenario.distance_km(int(i), int(j)) for i, j in zip(d, r, strict=True)])
-    # Columns: f (n fractions), overload per donor (n_d), under and over per recipient (2 n_r).
-    n_cols = n + n_d + 2 * n_r
-    lb, ub = np.zeros(n_cols), np.full(n_cols, np.inf)
-    ub[:n] = 1.0
-    for i, row in enumerate(rows):
-        if row.share is not None:
-            value = row.share / need[i] if need[i] > 0 else 0.0
-            lb[i] = ub[i] = value
-        elif need[i] > 0:
-            lb[i] = min(scenario.rules.min_share, 1.0)
-    cols = np.arange(n)
-    a_row = [r, d + n_r]
-    a_col = [cols, cols]
-    a_val = [np.ones(n), load]
-    covered = np.flatnonzero(np.bincount(r, minlength=n_r) > 0)
-    # coverage: sum f + under - over = 1 for every recipient with a need and a donor
-    a_row += [covered, covered]
-    a_col += [n + n_d + covered, n + n_d + n_r + covered]
-    a_val += [np.ones(len(covered)), -np.ones(len(covered))]
-    # capacity: sum load f - overload <= available
-    a_row.append(np.arange(n_d) + n_r)
-    a_col.append(n + np.arange(n_d))
-    a_val.append(-np.ones(n_d))
-    row_lb = np.concatenate([np.full(n_r, -np.inf), np.full(n_d, -np.inf)])
-    row_ub = np.concatenate([np.full(n_r, np.inf), scenario.effective_capacity])
-    positive = covered[scenario.need[covered] > 0]
-    row_lb[positive] = row_ub[positive] = 1.0
-    c = np.zeros(n_cols)
-    c[n : n + n_d] = 1.0
-    c[n + n_d :] = np.concatenate([scenario.need, scenario.need])
-    milp = Milp(
-        c=c,
-        lb=lb,
-        ub=ub,
-        integer=np.zeros(n_cols, dtype=bool),
-        a_row=np.concatenate(a_row),
-        a_col=np.concatenate(a_col),
-        a_val=np.concatenate(a_val),
-        row_lb=row_lb,
-        row_ub=row_ub,
-    )
-    name = scenario.solver.name
-    first = run_milp(name, milp, scenario.solver.time_limit, 0.0)
-    if first.values is None or first.objective is None:
-        raise SolverError(
-            "could not compute the shares of the pairing (the share LP did not "
-            "solve). Fix: give the shares in the pairing file's share column."
-        )
-    values = first.values
-    if not np.isnan(km).any():
-        second_c = np.zeros(n_cols)
-        second_c[:n] = km * need
-        capped = milp.with_objective_cap(
-            c, first.objective + 1e-9 * max(1.0, first.objective), second_c
-        )
-        second = run_milp(name, capped, scenario.solver.time_limit, 0.0, strict=True)
-        if second.values is not None:
-            values = second.values
-    fractions = np.clip(values[:n], 0.0, 1.0)
-    pairing = [
-        Assignment(
-            row.donor,
-            row.recipient,
-            float(row.share) if row.share is not None else float(fractions[i] * need[i]),
-        )
-        for i, row in enumerate(rows)
-    ]
-    return Completion(pairing, computed=True)
