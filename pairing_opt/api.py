@@ -20,14 +20,18 @@ from .checks.diagnose import summary
 from .checks.verify import Assignment, Coverage, DonorLoad, Violation
 from .checks.verify import Evaluation as RuleCheck
 from .checks.verify import evaluate as check_rules
-from .engine.backends import SOLVERS, Progress, Status, reporting, solver_info
-from .engine.pipeline import Completion, SolveResult, complete_pairing, solve_alternatives
+from .engine import backends
+from .engine.backends import SOLVERS, Progress, Status, reporting
+from .engine.pipeline import SolveResult, solve_alternatives
 from .engine.pipeline import with_options as _with_options
+from .engine.shares import Completion, complete_pairing
 from .errors import InfeasibleError, InputError, Problem
 from .io.loader import load as _load
 from .io.pairings import PairingRow, parse_pairing, read_pairing
+from .report.common import STATUS_TEXT, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
-from .report.formats import STATUS_TEXT, evaluation_dict, pairs_dict, summary_lines, to_dict
+from .report.evaluation import evaluation_dict
+from .report.solution import summary_lines, to_dict
 from .scenario.frames import as_cell_table
 from .scenario.scenario import Scenario
 from .scenario.spec import Objective, objective_name
@@ -138,7 +142,7 @@ class Result:
         return "\n".join(self.lines())
 
     def __repr__(self) -> str:
-        value = "none" if self.objective is None else f"{self.objective:.6g}"
+        value = "none" if self.objective is None else f"{self.objective:.10g}"
         return (
             f"<Result {self.status}: {self.objective_name} = {value}, "
             f"{len(self.pairs)} pairs, scenario {self.scenario.name!r}>"
@@ -417,7 +421,7 @@ def solvers() -> list[dict[str, Any]]:
     """The solvers pairopt drives and whether each can run here, with its version."""
     rows = []
     for name in SOLVERS:
-        info = solver_info(name)
+        info = backends.solver_info(name)  # looked up on the module: tests can stand one in
         rows.append(
             {"name": name, "available": info is not None, "version": info.version if info else None}
         )

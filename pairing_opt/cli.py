@@ -12,18 +12,24 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from . import __version__
-from .errors import ExitCode, InputError, PairoptError, Problem
+from .errors import ExitCode, InfeasibleError, InputError, PairoptError, Problem
+from .report.render import (
+    FORMATS,
+    CheckReport,
+    ComparisonReport,
+    EvaluationReport,
+    SolveReport,
+)
+from .scenario.spec import NAMED_OBJECTIVES, SOLVER_NAMES
 
 OBJECTIVE_HELP = (
-    "distance | weighted_distance | max_distance | balance | minimize:COLUMN | "
-    "maximize:COLUMN (a pair-table column)."
+    " | ".join(NAMED_OBJECTIVES) + " | minimize:COLUMN | maximize:COLUMN (a pair-table column)."
 )
 
 
@@ -33,6 +39,9 @@ _FLAG_TERMS = (
     (re.compile(r"\bthe other solver \(solver\.name\)"), "the other solver (--solver)"),
     (re.compile(r"\boverride (?='?[\w.]+)"), "--set "),
     (re.compile(r"\bobjective \(argument\)"), "--objective"),
+    (re.compile(r"\bsolver \(argument\)"), "--solver"),
+    (re.compile(r"\btime_limit \(argument\)"), "--time-limit"),
+    (re.compile(r"\bmip_gap \(argument\)"), "--mip-gap"),
     (re.compile(r"\bnames='id'"), "--names id"),
 )
 
@@ -113,21 +122,6 @@ def main(debug: bool) -> None:
     """
 
 
-def _objective(value: str | None) -> Any:
-    if value is None:
-        return None
-    from .scenario.spec import NAMED_OBJECTIVES, ColumnObjective
-
-    if value in NAMED_OBJECTIVES:
-        return value
-    sense, _, column = value.partition(":")
-    if sense in ("minimize", "maximize") and column.strip():
-        return ColumnObjective.model_validate({sense: column.strip()})
-    raise InputError(
-        [Problem("--objective", f"unknown objective '{value}'.", f"use one of: {OBJECTIVE_HELP}")]
-    )
-
-
 def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
@@ -174,9 +168,22 @@ def _need_file_for_xlsx(fmt: str, output: str | None) -> None:
 
 
 def _load(path: str, overrides: tuple[str, ...] = ()) -> Any:
-    from .io.loader import load
+    from .api import load
 
-    return load(path, list(overrides))
+    return load(path, overrides)
+
+
+def _emit(report: object, fmt: str, output: str | None, *, timings: bool = True) -> None:
+    """Render the report and write it to stdout or, atomically, to the -o file."""
+    from .io.atomic import write_text
+    from .report.render import render
+
+    color = fmt == "table" and output is None and sys.stdout.isatty()
+    write_text(render(report, fmt, color=color, timings=timings), output)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 SET_HELP = (
@@ -189,7 +196,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Options shared by several commands, defined once.
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 solver_option = click.option(
-    "--solver", type=click.Choice(["highs", "cbc"]), help="Override solver.name."
+    "--solver", type=click.Choice(list(SOLVER_NAMES)), help="Override solver.name."
 )
 output_option = click.option(
     "-o",
@@ -197,10 +204,15 @@ output_option = click.option(
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write the output to this file (atomically) instead of stdout.",
 )
+no_timings_option = click.option(
+    "--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed."
+)
+scenario_argument = click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
 
 
-def format_option(*choices: str, help: str | None = None) -> Callable[[F], F]:
-    """--format with the given choices, the first being the default."""
+def format_option(report: type, help: str | None = None) -> Callable[[F], F]:
+    """--format with the choices the report offers (report.render.FORMATS), default first."""
+    choices = FORMATS[report]
     return click.option(
         "--format",
         "fmt",
@@ -217,13 +229,9 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
+@scenario_argument
 @format_option(
-    "table",
-    "csv",
-    "json",
-    "markdown",
-    "xlsx",
+    SolveReport,
     help="table for people; csv or json for scripts; markdown or xlsx (needs -o) for reports.",
 )
 @output_option
@@ -247,21 +255,18 @@ def time_limit_option(help: str) -> Callable[[F], F]:
     is_flag=True,
     help="CSV: append donor_label,recipient_label (the scenario's display names).",
 )
-@click.option("--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed.")
+@no_timings_option
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def solve(
     scenario: str,
     fmt: str,
     output: str | None,
-    solver: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    objective: str | None,
-    overrides: tuple[str, ...],
     alternatives: int | None,
     labels: bool,
     no_timings: bool,
     quiet: bool,
+    overrides: tuple[str, ...],
+    **options: Any,
 ) -> None:
     """Find the optimal pairing for SCENARIO (a YAML file) and prove how good it is.
 
@@ -272,89 +277,74 @@ def solve(
       pairopt solve scenario.yaml --objective max_distance --time-limit 30
       pairopt solve scenario.yaml --set rules.max_distance_km=1000 --alternatives 5
     """
-    from .engine.backends import Status, reporting
-    from .engine.pipeline import solve_alternatives, with_options
-    from .io.atomic import write_text
-    from .report.formats import (
-        STATUS_TEXT,
-        summary_lines,
-        to_csv,
-        to_json,
-        to_markdown,
-        to_table,
-        to_xlsx,
-    )
 
-    data = with_options(
-        _load(scenario, overrides),
-        objective=_objective(objective),
-        solver=solver,
-        time_limit=time_limit,
-        mip_gap=mip_gap,
-    )
+    data = _load(scenario, overrides)
     _need_file_for_xlsx(fmt, output)
-    wanted = alternatives or 1
+    result = _solve(data, quiet, alternatives=alternatives or 1, **options)
+    numbered, timings = alternatives is not None, not no_timings
+    _emit(SolveReport(list(result.solutions), numbered, labels), fmt, output, timings=timings)
+    if not quiet and (fmt != "table" or output is not None):
+        _print_summaries(result, numbered, timings)
+    _end_of_solve(result, alternatives or 1)
+
+
+def _solve(data: Any, quiet: bool, **options: Any) -> Any:
+    """Solve with a live status line on a terminal; stop with the documented exit code
+    when there is no pairing to print."""
+    from .api import solve
+    from .report.common import STATUS_TEXT
+
     status = None if quiet or not _stderr_is_terminal() else StatusLine()
     try:
-        with reporting(status):
-            results = solve_alternatives(data, wanted)
+        result = solve(data, progress=status, **options)
     finally:
         if status is not None:
             status.clear()
-    numbered = alternatives is not None
-    timings = not no_timings
-    if results[0].status == Status.LIMIT_NO_SOLUTION:
-        _fail(
-            [
-                STATUS_TEXT[results[0].status] + ".",
-                "Fix: raise --time-limit, or relax the rules; no output was written.",
-            ],
-            int(ExitCode.LIMIT_REACHED),
+    if result.status == "infeasible":
+        raise InfeasibleError(list(result.reasons), result.fix)
+    if result.status == "no_solution":
+        text = STATUS_TEXT[result.solutions[0].status]
+        fix = "Fix: raise --time-limit, or relax the rules; no output was written."
+        _fail([text + ".", fix], int(ExitCode.LIMIT_REACHED))
+    return result
+
+
+def _print_summaries(result: Any, numbered: bool, timings: bool) -> None:
+    from .report.solution import summary_lines
+
+    for rank, solution in enumerate(result.solutions, start=1):
+        if numbered:
+            _say(f"Alternative {rank} of {len(result.solutions)}:")
+        for line in summary_lines(solution, timings=timings):
+            _say(line)
+
+
+def _end_of_solve(result: Any, wanted: int) -> None:
+    """Say when fewer pairings were found than asked, and exit 4 unless all are proven."""
+    found = len(result.solutions)
+    if found < wanted:
+        _say(
+            f"pairopt: only {found} distinct pairing(s) found: no further pairing "
+            "satisfies the rules, or a solve stopped at its limit."
         )
-    content: str | bytes
-    if fmt == "csv":
-        content = to_csv(results, numbered=numbered, labels=labels)
-    elif fmt == "json":
-        content = to_json(results, timings=timings, numbered=numbered)
-    elif fmt == "markdown":
-        content = to_markdown(results, timings=timings)
-    elif fmt == "xlsx":
-        content = to_xlsx(results, timings=timings)
-    else:
-        to_terminal = output is None and sys.stdout.isatty()
-        content = to_table(results, color=to_terminal, timings=timings)
-    write_text(content, output)
-    if not quiet and (fmt != "table" or output is not None):
-        for rank, result in enumerate(results, start=1):
-            if numbered:
-                click.echo(f"Alternative {rank} of {len(results)}:", err=True)
-            for line in summary_lines(result, timings=timings):
-                click.echo(line, err=True)
-    if len(results) < wanted:
-        click.echo(
-            f"pairopt: only {len(results)} distinct pairing(s) found: no further pairing "
-            "satisfies the rules, or a solve stopped at its limit.",
-            err=True,
-        )
-    if any(r.status != Status.OPTIMAL for r in results):
-        click.echo(
+    if any(not s.proven_optimal for s in result.solutions):
+        _say(
             "pairopt: warning: a pairing is NOT proven optimal (stopped at the time "
-            "limit); see the gap above. Fix: raise --time-limit or --mip-gap.",
-            err=True,
+            "limit); see the gap above. Fix: raise --time-limit or --mip-gap."
         )
         sys.exit(int(ExitCode.LIMIT_REACHED))
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
+@scenario_argument
 @click.argument("pairing", type=click.Path(dir_okay=True, readable=False))
-@format_option("table", "json", "markdown", "xlsx")
+@format_option(EvaluationReport)
 @output_option
 @click.option("--vs-optimal", is_flag=True, help="Also solve the scenario and report the gap.")
 @set_option
 @solver_option
 @time_limit_option("Seconds for the optimum's solve (overrides solver.time_limit).")
-@click.option("--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed.")
+@no_timings_option
 def evaluate(
     scenario: str,
     pairing: str,
@@ -362,9 +352,8 @@ def evaluate(
     output: str | None,
     vs_optimal: bool,
     overrides: tuple[str, ...],
-    solver: str | None,
-    time_limit: float | None,
     no_timings: bool,
+    **options: Any,
 ) -> None:
     """Score PAIRING (a pairing CSV) against SCENARIO: every rule it breaks, its objective,
     loads and coverage. Exit 0 if it satisfies every rule, 1 if it breaks any.
@@ -377,55 +366,33 @@ def evaluate(
       pairopt evaluate scenarios/hubei-2020/scenario.yaml scenarios/hubei-2020/pairing_2020.csv
       pairopt evaluate scenario.yaml pairing.csv --vs-optimal --format json
     """
-    from .checks.verify import evaluate as check_rules
-    from .engine.pipeline import complete_pairing, with_options
-    from .engine.pipeline import solve as run
-    from .errors import InfeasibleError
-    from .io.atomic import write_text
-    from .io.pairings import read_pairing
-    from .report.formats import (
-        evaluation_dict,
-        evaluation_markdown,
-        evaluation_table,
-        evaluation_xlsx,
-    )
+    from .api import configure
+    from .api import evaluate as score
 
     _need_file_for_xlsx(fmt, output)
-    data = with_options(_load(scenario, overrides), solver=solver, time_limit=time_limit)
-    rows = read_pairing(pairing, data)
-    completion = complete_pairing(data, rows)
-    evaluation = check_rules(data, completion.pairing)
-    optimum = None
+    data = configure(_load(scenario, overrides), **options)
+    found = score(data, pairing)
     if vs_optimal:
-        try:
-            optimum = run(data)
-        except InfeasibleError as exc:
-            click.echo(
-                "pairopt: the scenario itself is infeasible, so there is no optimum to "
-                "compare with:",
-                err=True,
-            )
-            for line in exc.lines()[1:]:
-                click.echo(in_flags(line), err=True)
-    content: str | bytes
-    if fmt == "json":
-        report = evaluation_dict(
-            data, completion, evaluation, pairing, optimum, timings=not no_timings
-        )
-        content = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "markdown":
-        content = evaluation_markdown(data, completion, evaluation, pairing, optimum)
-    elif fmt == "xlsx":
-        content = evaluation_xlsx(data, completion, evaluation, pairing, optimum)
-    else:
-        to_terminal = output is None and sys.stdout.isatty()
-        content = evaluation_table(
-            data, completion, evaluation, pairing, optimum, color=to_terminal
-        )
-    write_text(content, output)
-    if not evaluation.ok:
-        click.echo(f"pairopt: {pairing} breaks {len(evaluation.violations)} rule(s).", err=True)
+        found = found.against(_optimum(data))
+    optimum = found.optimum.solutions[0] if found.optimum is not None else None
+    parts = (data, found.completion, found.check, pairing, optimum)
+    _emit(EvaluationReport(*parts), fmt, output, timings=not no_timings)
+    if not found.ok:
+        _say(f"pairopt: {pairing} breaks {len(found.violations)} rule(s).")
         sys.exit(int(ExitCode.INFEASIBLE))
+
+
+def _optimum(data: Any) -> Any:
+    """The optimum to compare with, or None (said on stderr) when the scenario has none."""
+    from .api import solve
+
+    result = solve(data)
+    if result.status != "infeasible":
+        return result
+    _say("pairopt: the scenario itself is infeasible, so there is no optimum to compare with:")
+    for line in InfeasibleError(list(result.reasons), result.fix).lines()[1:]:
+        _say(in_flags(line))
+    return None
 
 
 @main.command()
@@ -436,7 +403,7 @@ def evaluate(
     type=click.Path(dir_okay=True, readable=False),
     help="Also compare objective values and donor loads under this scenario.",
 )
-@format_option("table", "json", "markdown", "xlsx")
+@format_option(ComparisonReport)
 @output_option
 @set_option
 def compare(
@@ -450,40 +417,21 @@ def compare(
       pairopt compare scenarios/hubei-2020/pairing_2020.csv optimum.csv
       pairopt compare a.csv b.csv --scenario scenarios/hubei-2020/scenario.yaml --format json
     """
-    from .checks.compare import compare as diff
-    from .engine.pipeline import complete_pairing
-    from .io.atomic import write_text
-    from .io.pairings import read_pairing
-    from .report.comparison import comparison_to_dict, comparison_to_text
-    from .report.formats import comparison_markdown, comparison_xlsx
+    from .api import compare as differ
 
     _need_file_for_xlsx(fmt, output)
     data = _load(scenario, overrides) if scenario is not None else None
     if overrides and data is None:
         raise InputError([Problem("--set", "needs --scenario.", "add --scenario SCENARIO.")])
-    rows_a, rows_b = read_pairing(a, data), read_pairing(b, data)
-    done_a = done_b = None
-    if data is not None:
-        done_a = complete_pairing(data, rows_a).pairing
-        done_b = complete_pairing(data, rows_b).pairing
-    result = diff(rows_a, rows_b, data, done_a, done_b, names=(a, b))
-    content: str | bytes
-    if fmt == "json":
-        content = json.dumps(comparison_to_dict(result), ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "markdown":
-        content = comparison_markdown(comparison_to_dict(result))
-    elif fmt == "xlsx":
-        content = comparison_xlsx(comparison_to_dict(result))
-    else:
-        content = f"A = {a}\nB = {b}\n" + comparison_to_text(replace(result, names=("A", "B")))
-    write_text(content, output)
+    result = differ(a, b, data, names=(a, b))
+    _emit(ComparisonReport(result.differences, (a, b)), fmt, output)
     if not result.same:
         sys.exit(int(ExitCode.INFEASIBLE))
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
-@format_option("text", "json")
+@scenario_argument
+@format_option(CheckReport)
 @set_option
 def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
     """Load and validate SCENARIO without solving; exit 1 if a conflict is certain.
@@ -493,45 +441,22 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
       pairopt check scenarios/hubei-2020/scenario.yaml
       pairopt check scenario.yaml --format json
     """
-    from .checks.diagnose import summary
+    from .api import check as diagnose
 
-    info = summary(_load(scenario, overrides))
-    if fmt == "json":
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
-    else:
-        share = info["need_share_of_available"]
-        click.echo(f"scenario:           {info['scenario']}")
-        click.echo(f"donors:             {info['donors']} ({info['excluded_donors']} excluded)")
-        click.echo(f"recipients:         {info['recipients']}")
-        click.echo(f"pairs allowed:      {info['allowed_pairs']} of {info['candidate_pairs']}")
-        click.echo(
-            f"total capacity:     {info['total_capacity']:g} "
-            f"(available after reserve: {info['available_capacity']:g})"
-        )
-        click.echo(
-            f"total need:         {info['total_need']:g}"
-            + (f" ({share:.1%} of available)" if isinstance(share, float) else "")
-        )
-        conflicts = info["conflicts"]
-        assert isinstance(conflicts, list)
-        if conflicts:
-            click.echo(f"conflicts:          {len(conflicts)} (no pairing can satisfy the rules)")
-            for line in conflicts:
-                click.echo(f"  - {line}")
-        else:
-            click.echo("conflicts:          none found (the solver decides the rest)")
-    if info["conflicts"]:
-        count = len(info["conflicts"]) if isinstance(info["conflicts"], list) else 0
-        click.echo(
+    info = diagnose(_load(scenario, overrides))
+    _emit(CheckReport(info), fmt, None)
+    conflicts = info["conflicts"]
+    if conflicts:
+        count = len(conflicts) if isinstance(conflicts, list) else 0
+        _say(
             f"pairopt: {scenario}: {count} conflict(s); no pairing can satisfy the rules "
-            "(listed above).",
-            err=True,
+            "(listed above)."
         )
         sys.exit(int(ExitCode.INFEASIBLE))
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True, readable=False))
+@scenario_argument
 @click.argument("pairing", required=False, type=click.Path(dir_okay=True, readable=False))
 @click.option(
     "-o",
@@ -560,27 +485,32 @@ def plot(
       pairopt plot scenarios/hubei-2020/scenario.yaml -o optimum.png
       pairopt plot scenario.yaml pairing_2020.csv -o pairing_2020.svg
     """
-    from .engine.pipeline import complete_pairing
-    from .engine.pipeline import solve as run
     from .io.atomic import write_text
-    from .io.pairings import read_pairing
     from .report.plot import draw
 
     data = _load(scenario, overrides)
-    if pairing is None:
-        result = run(data)
-        proof = "proven optimal" if result.proven_optimal else "NOT proven optimal"
-        chosen, title = result.pairing, f"{data.name}: solved pairing ({proof})"
-    else:
-        chosen = complete_pairing(data, read_pairing(pairing, data)).pairing
-        title = f"{data.name}: {Path(pairing).name}"
+    chosen, title = _plotted_pairing(data, pairing)
     image, warnings = draw(
         data, chosen, Path(output).suffix.lower().lstrip("."), title=title, names=names
     )
     for warning in warnings:
-        click.echo(f"pairopt: warning: {in_flags(warning)}", err=True)
+        _say(f"pairopt: warning: {in_flags(warning)}")
     write_text(image, output)
-    click.echo(f"wrote {output}", err=True)
+    _say(f"wrote {output}")
+
+
+def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str]:
+    """The pairing to draw and its title: the file's (shares completed) or the optimum."""
+    from .api import evaluate as score
+    from .api import solve
+
+    if pairing is not None:
+        return list(score(data, pairing).pairs), f"{data.name}: {Path(pairing).name}"
+    result = solve(data)
+    if result.status == "infeasible":
+        raise InfeasibleError(list(result.reasons), result.fix)
+    proof = "proven optimal" if result.proven_optimal else "NOT proven optimal"
+    return list(result.pairs), f"{data.name}: solved pairing ({proof})"
 
 
 @main.command()
@@ -608,12 +538,14 @@ def init(folder: str) -> None:
     from .io.scaffold import init as scaffold
 
     for path in scaffold(folder):
-        click.echo(f"wrote {path}", err=True)
-    click.echo(f"next: pairopt solve {Path(folder) / 'scenario.yaml'}", err=True)
+        _say(f"wrote {path}")
+    _say(f"next: pairopt solve {Path(folder) / 'scenario.yaml'}")
 
 
 @main.command()
-@format_option("text", "json")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def solvers(fmt: str) -> None:
     """List the solvers pairopt can use here, with versions; exit 3 if none can run.
 
@@ -621,20 +553,14 @@ def solvers(fmt: str) -> None:
     Example:
       pairopt solvers
     """
-    from .engine.backends import SOLVERS, solver_info
+    from .api import solvers as available
 
-    rows = []
-    for name in SOLVERS:
-        info = solver_info(name)
-        rows.append(
-            {"name": name, "available": info is not None, "version": info.version if info else None}
-        )
+    rows = available()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
-    else:
-        for row in rows:
-            state = f"available, version {row['version']}" if row["available"] else "not available"
-            click.echo(f"{row['name']:<6} {state}")
+    for row in rows if fmt == "text" else []:
+        state = f"available, version {row['version']}" if row["available"] else "not available"
+        click.echo(f"{row['name']:<6} {state}")
     if not any(row["available"] for row in rows):
         sys.exit(int(ExitCode.SOLVER_FAILED))
 

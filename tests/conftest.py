@@ -10,9 +10,7 @@ import pytest
 import yaml
 
 from pairing_opt.engine.backends import SOLVERS, solver_info
-from pairing_opt.scenario.scenario import Scenario, build
-from pairing_opt.scenario.spec import ScenarioSpec
-from pairing_opt.scenario.table import Table
+from pairing_opt.scenario.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -80,24 +78,11 @@ def scenario_from_columns(
 ) -> Scenario:
     """A scenario built in memory from column lists (no files); coordinates are used when
     the donors have a 'lat' column; pair-table columns beyond donor/recipient are data."""
-    base: dict[str, Any] = {
-        "name": "tiny",
-        "donors": {"file": "d.csv", "id": "id", "capacity": "cap"},
-        "recipients": {"file": "r.csv", "id": "id", "need": "need"},
-    }
-    if "lat" in donors:
-        base["donors"].update(lat="lat", lon="lon")
-        base["recipients"].update(lat="lat", lon="lon")
-    if pairs is not None:
-        base["pairs"] = {"file": "p.csv"}
-    base.update(spec)
-
-    def frame(table: dict[str, list[Any]]) -> Table:
-        return Table({k: [str(v) for v in vs] for k, vs in table.items()})
-
-    return build(
-        ScenarioSpec.model_validate(base),
-        frame(donors),
-        frame(recipients),
-        frame(pairs) if pairs is not None else None,
+    return Scenario.from_frames(
+        donors,
+        recipients,
+        pairs,
+        donor_columns={"capacity": "cap"},
+        name=spec.pop("name", "tiny"),
+        **spec,
     )

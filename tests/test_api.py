@@ -1,0 +1,167 @@
+"""The Python API as a notebook uses it: the same answers, checks and JSON as the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import pairing_opt as po
+from pairing_opt.cli import main
+
+from .conftest import EXAMPLE
+
+DONORS = {
+    "id": ["A", "B", "C"],
+    "capacity": [10, 8, 5],
+    "lat": [30, 31, 35],
+    "lon": [110, 115, 120],
+}
+RECIPIENTS = {
+    "id": ["X", "Y", "Z"],
+    "need": [6, 7, 4],
+    "lat": [30.5, 32, 34],
+    "lon": [112, 116, 119],
+}
+
+
+def test_result_to_dict_is_the_json_the_cli_prints() -> None:
+    result = po.solve(po.load(EXAMPLE))
+    cli = CliRunner().invoke(main, ["solve", str(EXAMPLE), "--format", "json", "--no-timings"])
+    assert cli.exit_code == 0
+    assert json.loads(cli.stdout) == result.to_dict(timings=False)
+
+
+def test_alternatives_to_dict_matches_the_cli_numbering() -> None:
+    result = po.solve(po.load(EXAMPLE), alternatives=2)
+    cli = CliRunner().invoke(
+        main, ["solve", str(EXAMPLE), "--format", "json", "--no-timings", "--alternatives", "2"]
+    )
+    assert json.loads(cli.stdout) == result.to_dict(timings=False)
+    assert [a.objective for a in result.alternatives] == sorted(
+        a.objective for a in result.alternatives
+    )
+
+
+def test_from_frames_equals_the_same_tables_as_files(scenario_dir) -> None:  # type: ignore[no-untyped-def]
+    rules = {"donors_per_recipient": 1}
+    from_files = po.solve(po.load(scenario_dir(rules=rules)))
+    frames = po.Scenario.from_frames(
+        pd.DataFrame(DONORS).rename(columns={"capacity": "cap"}),
+        RECIPIENTS,
+        donor_columns={"capacity": "cap"},
+        rules=rules,
+        solver={"name": "highs"},
+    )
+    in_memory = po.solve(frames)
+    assert in_memory.pairs == from_files.pairs
+    assert in_memory.objective == pytest.approx(from_files.objective, rel=1e-12)
+
+
+def test_from_frames_reports_every_problem_by_table_and_setting() -> None:
+    donors = dict(DONORS, capacity=[10, None, "lots"])
+    with pytest.raises(po.InputError) as caught:
+        po.Scenario.from_frames(
+            donors, RECIPIENTS, rules={"fixed": [{"donor": "Q", "recipient": "X"}]}
+        )
+    text = str(caught.value)
+    assert len(caught.value.problems) == 3
+    assert "donors table, row 3, column 'capacity': the cell is empty" in text
+    assert "donors table, row 4, column 'capacity'" in text and "lots" in text
+    assert "scenario setting rules.fixed.0.donor: unknown donor 'Q'" in text
+
+
+def test_from_frames_rejects_what_is_not_a_table_or_a_column_key() -> None:
+    with pytest.raises(po.InputError, match=r"argument 'donors'.*expected a table"):
+        po.Scenario.from_frames([1, 2, 3], RECIPIENTS)
+    with pytest.raises(po.InputError, match=r"argument 'donor_columns'.*capcity"):
+        po.Scenario.from_frames(DONORS, RECIPIENTS, donor_columns={"capcity": "x"})
+    with pytest.raises(po.InputError, match=r"scenario setting rules\.reserve"):
+        po.Scenario.from_frames(DONORS, RECIPIENTS, rules={"reserve": 2})
+
+
+def test_infeasible_is_a_result_with_reasons_not_an_exception() -> None:
+    scenario = po.Scenario.from_frames(DONORS, RECIPIENTS, rules={"max_distance_km": 10})
+    result = po.solve(scenario)
+    assert result.status == "infeasible" and not result.proven_optimal
+    assert result.pairs == () and result.objective is None
+    assert any("max_distance_km 10" in r for r in result.reasons)
+    assert "infeasible" in str(result) and result.to_dict()["status"] == "infeasible"
+
+
+def test_bad_options_are_input_errors_naming_the_argument() -> None:
+    scenario = po.Scenario.from_frames(DONORS, RECIPIENTS)
+    with pytest.raises(po.InputError, match=r"solver \(argument\).*'gurobi9'"):
+        po.solve(scenario, solver="gurobi9")
+    with pytest.raises(po.InputError, match=r"time_limit \(argument\)"):
+        po.solve(scenario, time_limit=-1)
+    with pytest.raises(po.InputError, match=r"objective \(argument\).*'fastest'"):
+        po.solve(scenario, objective="fastest")
+    with pytest.raises(po.InputError, match=r"alternatives \(argument\)"):
+        po.solve(scenario, alternatives=0)
+    # Library messages speak of arguments and keys, never of command-line flags.
+    with pytest.raises(po.InputError) as caught:
+        po.solve(scenario, mip_gap=2)
+    assert "--" not in str(caught.value)
+
+
+def test_evaluate_accepts_every_pairing_form_alike() -> None:
+    scenario = po.Scenario.from_frames(DONORS, RECIPIENTS, rules={"donors_per_recipient": 1})
+    best = po.solve(scenario)
+    as_tuples = [(a.donor, a.recipient, a.share) for a in best.pairs]
+    frame = pd.DataFrame(as_tuples, columns=["donor", "recipient", "share"])
+    forms = [best, as_tuples, frame, {c: list(frame[c]) for c in frame.columns}, list(best.pairs)]
+    values = [po.evaluate(scenario, form).objective for form in forms]
+    assert all(v == pytest.approx(best.objective, rel=1e-9) for v in values)
+    assert all(po.evaluate(scenario, form).ok for form in forms)
+
+
+def test_evaluate_computes_missing_shares_and_reports_against_the_optimum() -> None:
+    scenario = po.Scenario.from_frames(DONORS, RECIPIENTS, rules={"donors_per_recipient": 1})
+    best = po.solve(scenario)
+    worse = po.evaluate(scenario, [("C", "X"), ("A", "Y"), ("B", "Z")], optimum=best)
+    assert worse.shares_computed
+    assert worse.objective >= best.objective
+    report = worse.to_dict(timings=False)
+    assert report["optimum"]["difference"] == pytest.approx(
+        worse.objective - best.objective, rel=1e-6
+    )
+
+
+def test_evaluate_rejects_unknown_ids_with_the_problem_located() -> None:
+    scenario = po.Scenario.from_frames(DONORS, RECIPIENTS)
+    with pytest.raises(po.InputError, match="unknown donor 'Q'"):
+        po.evaluate(scenario, [("Q", "X")])
+    with pytest.raises(po.InputError, match="not a pair"):
+        po.evaluate(scenario, ["A"])
+
+
+def test_compare_names_differences_and_equal_pairings_are_same() -> None:
+    scenario = po.load(EXAMPLE)
+    best = po.solve(scenario)
+    assert po.compare(best, best, scenario).same
+    other = po.solve(scenario, alternatives=2).alternatives[1]
+    diff = po.compare(best, other, scenario, names=("first", "second"))
+    assert not diff.same
+    data = diff.to_dict()
+    assert data["names"] == {"a": "first", "b": "second"}
+    assert data["only_in_a"] or data["only_in_b"] or data["share_differences"]
+    assert str(diff).startswith("Scenario:")
+
+
+def test_results_read_well_in_a_notebook() -> None:
+    result = po.solve(po.load(EXAMPLE))
+    assert repr(result).startswith("<Result optimal: weighted_distance = ")
+    assert str(result).splitlines()[0].startswith("Status:    optimal")
+    frame = result.to_frame()
+    assert len(frame) == len(result.pairs)
+    assert math.isclose(frame["share"].sum(), sum(a.share for a in result.pairs), rel_tol=1e-6)
+
+
+def test_check_and_solvers() -> None:
+    info = po.check(po.load(EXAMPLE))
+    assert info["conflicts"] == [] and info["recipients"] == 6
+    assert {s["name"] for s in po.solvers()} == {"highs", "cbc"}
