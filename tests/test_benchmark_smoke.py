@@ -1,6 +1,9 @@
 """Smoke test of the benchmark harness in benchmarks/: the same code paths on tiny inputs, so
 the harness cannot rot. The GAP part needs ../shared/benchmarks/gap (skipped without it);
-the CP-SAT part needs ortools (`pip install -e '.[bench]'`, skipped without it)."""
+the CP-SAT part needs ortools (`pip install -e '.[bench]'`, skipped without it).
+
+The benchmarks use pairopt's public names only; the research tools that patch its
+internals (research/) have their tests in research/tests, outside the default suite."""
 
 from __future__ import annotations
 
@@ -19,13 +22,9 @@ from benchmarks import (
     gap_data,
     gap_solvers,
     national,
-    search_variants,
     synthetic,
     variants,
 )
-from pairing_opt.engine import backends as solver
-from pairing_opt.engine import search as lns
-from pairing_opt.engine import strategy
 
 GAP_FOLDER = gap_data.DEFAULT_FOLDER.resolve()
 SMALL = ["c515-1", "c515-2"]  # gap1.txt #1 and #2 (5 agents x 15 jobs), maximisation
@@ -156,41 +155,6 @@ def test_cli_latency_commands_exist() -> None:
     assert set(cmds) == {"pairopt solve", "PuLP+CBC script", "bare imports"}
     assert (cli_latency.ROOT / cli_latency.HUBEI).exists()
     assert Path(cmds["PuLP+CBC script"][1]).exists()
-
-
-def _search_state() -> tuple[object, ...]:
-    """Everything search_variants patches while a variant runs."""
-    return (
-        lns.SEED,
-        lns.GAP_CUT_POOL,
-        lns.PIECE_SECONDS,
-        lns._core,
-        lns._Pieces.step,
-        lns._better,
-        strategy.improve,
-        strategy.SEARCH_AFTER,
-        solver._new_highs,
-        solver._run_interruptibly,
-        strategy._solve_then_search,
-    )
-
-
-def test_search_variants_run_and_put_the_search_back(
-    gap_instances: list[gap_data.GapInstance], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The research harness for the GAP search runs every variant and leaves pairopt's own
-    search untouched afterwards (it patches it while it runs)."""
-    before = _search_state()
-    for variant in search_variants.VARIANTS:
-        code = search_variants.main(
-            [str(GAP_FOLDER), "--names", "d05100", "--variant", variant, "--time-limit", "1.5"]
-        )
-        assert code == 0
-        out = capsys.readouterr().out
-        assert f"variant {variant}" in out
-        assert "d05100:" in out
-        assert "handover at" in out  # 1.5 s is too short for a proof: the search ran
-    assert _search_state() == before
 
 
 def test_variants_run_record_and_compare(

@@ -5,13 +5,14 @@ pairopt and by `tests/bruteforce.py`, which enumerates every pair set and solves
 remaining share LP with scipy. Infeasible scenarios must raise InfeasibleError; feasible
 ones must come back OPTIMAL, verified, and with the brute-force optimal value.
 
-The slow variant (10,000 examples) runs only with PAIROPT_SLOW=1.
+The example budgets come from the hypothesis profile (tests/__init__.py): 300 examples by
+default. The slow variant (five times the profile's budget: 10,000 examples with the `slow`
+profile) runs only with PAIROPT_SLOW=1.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -35,6 +36,7 @@ from pairing_opt.errors import InfeasibleError
 from pairing_opt.scenario.scenario import Scenario, build
 from pairing_opt.scenario.spec import ColumnObjective, Objective, ScenarioSpec
 
+from . import SLOW, examples
 from .bruteforce import (
     Pair,
     Problem,
@@ -53,8 +55,7 @@ COLUMN_OBJECTIVES = (
     {"minimize": "score"},
     {"maximize": "score"},
 )
-DEFAULT_EXAMPLES = 1500
-SLOW_EXAMPLES = 10_000
+SLOW_SHARE = 5  # the slow variant draws five times the profile's budget
 
 
 # --------------------------------------------------------------------------- cases
@@ -356,23 +357,14 @@ def check_against_bruteforce(case: Case) -> None:
     assert _close(chosen, least), f"tie-break picked {chosen}, the best tied pairing has {least}"
 
 
-@settings(
-    max_examples=DEFAULT_EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 @given(case=cases())
 def test_optimum_matches_bruteforce(case: Case) -> None:
     check_against_bruteforce(case)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("PAIROPT_SLOW") != "1", reason="set PAIROPT_SLOW=1 to run")
-@settings(
-    max_examples=SLOW_EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1 to run")
+@settings(max_examples=examples(SLOW_SHARE))
 @given(case=cases())
 def test_optimum_matches_bruteforce_slow(case: Case) -> None:
     check_against_bruteforce(case)
@@ -507,8 +499,7 @@ def test_found_by_property(name: str, solver: str) -> None:
 
 
 @settings(
-    max_examples=300,
-    deadline=None,
+    max_examples=examples(0.5),  # each solves the LP of every pair set
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(case=cases())

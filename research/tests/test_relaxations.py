@@ -1,4 +1,4 @@
-"""The extended formulations in benchmarks/relaxations.py, which the benchmark README uses to
+"""The extended formulations in research/relaxations.py, which the benchmark README uses to
 say where Hubei's integrality gap lives, must be exact: as MILPs they give the brute-force
 optimum (or are infeasible with it), and their LP bounds sit between pairopt's LP bound
 and that optimum, in the order the hulls nest."""
@@ -10,27 +10,22 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 
-from benchmarks import relaxations
 from pairing_opt.checks.diagnose import conflicts
 from pairing_opt.engine.backends import Status, run_milp, solve_relaxation
 from pairing_opt.engine.model import build_model
-
-from .bruteforce import optimum
-from .test_property import Case, cases
+from research import relaxations
+from tests import examples
+from tests.bruteforce import optimum
+from tests.test_property import Case, cases
 
 
 def _at_most(a: float, b: float) -> bool:
     return a <= b + 1e-6 * max(1.0, abs(b))
 
 
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    print_blob=True,  # a rare failure must be reproducible from its report alone
-)
+@settings(max_examples=examples(0.4))  # each solves four MILPs and their LPs
 @given(case=cases())
 def test_extended_formulations_are_exact_and_nested(case: Case) -> None:
     scenario = case.scenario()

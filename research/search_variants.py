@@ -1,17 +1,19 @@
-"""Experiments on the GAP neighbourhood search (pairing_opt/lns.py): run pairopt on chosen
-instances with the search as shipped or with one rejected variant, and trace what the
-search did (handover, core, pieces, improvements).
+"""Experiments on the GAP neighbourhood search (pairing_opt/engine/search.py): run pairopt on
+chosen instances with the search as shipped or with one rejected variant, and trace what
+the search did (handover, core, pieces, improvements).
 
 This is a research tool, not part of pairopt: the variants are patched in at run time
-and are not in the product because they measured no better (benchmarks/README.md,
-"Search variants tried"). Keep it to re-check them, or to try new ones, on the same
-footing: same instances, same limit, same machine.
+(over private names of pairing_opt.engine.search, .backends and .strategy, which may
+change without notice: this module follows them, they do not follow it) and are not in
+the product because they measured no better (benchmarks/README.md, "Search variants
+tried"). Keep it to re-check them, or to try new ones, on the same footing: same
+instances, same limit, same machine.
 
-    python -m benchmarks.search_variants ../shared/benchmarks/gap --groups de --only d \
+    python -m research.search_variants ../shared/benchmarks/gap --groups de --only d \
         --variant plateau --time-limit 60
 
 Variants:
-  shipped     the search as in lns.py;
+  shipped     the search as in engine/search.py (imported here as lns);
   plateau     a piece's (or the core's) pairing replaces the current one when it is no
               worse (moves along plateaus): lns._better accepts ties while the search
               runs (within 1e-9 relative, which integer GAP costs never use);
@@ -46,7 +48,7 @@ Variants:
               recipients are re-paired among all donors: one exact move holding every
               ejection chain through them (solved like a piece: lns._Pieces.resolve);
   piece-pool  the search's core and pieces run HiGHS with a cut pool of PIECE_POOL instead
-              of solver.GAP_CUT_POOL (the whole model keeps GAP_CUT_POOL);
+              of GAP_CUT_POOL (the whole model keeps GAP_CUT_POOL);
   piece-time  each piece gets PIECE_TIME seconds instead of lns.PIECE_SECONDS, so pieces
               stay smaller (they grow only while solved in a fifth of that) and more of
               them fit in the limit.
@@ -67,14 +69,13 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import machine
+from benchmarks.gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select
+from benchmarks.gap_solvers import run_pairopt
 from pairing_opt.engine import backends as solver
 from pairing_opt.engine import search as lns
 from pairing_opt.engine import strategy
 from pairing_opt.engine.bounds import PairBounds, restrict
-
-from . import machine
-from .gap_data import DEFAULT_FOLDER, GROUPS, GapInstance, select
-from .gap_solvers import run_pairopt
 
 VARIANTS = (
     "shipped",
@@ -417,7 +418,7 @@ def _no_worse(new: float, old: float) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.search_variants",
+        prog="python -m research.search_variants",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)

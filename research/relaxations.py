@@ -1,7 +1,7 @@
 """Where a scenario's integrality gap lives: the LP bound of pairopt's model against the LP
 bounds of three stronger (extended) formulations of the same problem.
 
-    python -m benchmarks.relaxations [SCENARIO] [--milp] [--csv FILE]
+    python -m research.relaxations [SCENARIO] [--milp] [--csv FILE]
 
 - `model`: pairopt's own MILP (pairing_opt.engine.model), relaxed.
 - `recipient hull`: one binary per recipient and set of donors it may get (a pattern),
@@ -18,7 +18,7 @@ over both. Patterns are enumerated, so this is for small scenarios (Hubei: 17,55
 patterns, about a minute for the LP of `both hulls`). `--milp` also solves each extended
 formulation as a MILP, which must give the proven optimum (a check of the formulations).
 Linear objectives only; minimax objectives are refused. The table goes to stdout and to
-benchmarks/results/relaxations_<scenario folder>.csv.
+research/results/relaxations_<scenario folder>.csv.
 """
 
 from __future__ import annotations
@@ -35,14 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import machine
 from pairing_opt.engine.backends import Status, run_milp, solve_relaxation
 from pairing_opt.engine.model import INF, Milp, PairingModel, build_model
 from pairing_opt.engine.pipeline import solve
 from pairing_opt.errors import PairoptError
 from pairing_opt.io.loader import load
 from pairing_opt.scenario.scenario import Scenario
-
-from . import machine
 
 HUBEI = Path(__file__).resolve().parent.parent / "scenarios/hubei-2020/scenario.yaml"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -370,7 +369,7 @@ def table(bounds: list[Bound], optimum: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.relaxations",
+        prog="python -m research.relaxations",
         description="LP bounds of pairopt's model and of three extended formulations.",
     )
     parser.add_argument("scenario", nargs="?", type=Path, default=HUBEI)
