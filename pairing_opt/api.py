@@ -28,7 +28,7 @@ from .engine.shares import Completion, complete_pairing
 from .errors import InfeasibleError, InputError, Problem
 from .io.loader import load as _load
 from .io.pairings import PairingRow, parse_pairing, read_pairing
-from .report.common import STATUS_TEXT, pairs_dict
+from .report.common import PAIR_KEYS, STATUS_TEXT, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
 from .report.evaluation import evaluation_dict
 from .report.solution import summary_lines, to_dict
@@ -57,17 +57,6 @@ def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFram
     import pandas as pd  # only a notebook asks for frames; the CLI never pays the import
 
     return pd.DataFrame.from_records(records, columns=list(columns))
-
-
-PAIR_FRAME_COLUMNS = (
-    "donor",
-    "recipient",
-    "share",
-    "fraction_of_need",
-    "distance_km",
-    "donor_label",
-    "recipient_label",
-)
 
 
 @dataclass(frozen=True, repr=False)
@@ -107,7 +96,7 @@ class Result:
 
     def to_frame(self) -> pd.DataFrame:
         """The pairing as a DataFrame, one row per pair, in canonical order."""
-        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_FRAME_COLUMNS)
+        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_KEYS)
 
     def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         """The JSON that `pairopt solve --format json` prints (numbered when several
@@ -330,7 +319,7 @@ class Evaluation:
 
     def to_frame(self) -> pd.DataFrame:
         """The pairing (with computed shares) as a DataFrame."""
-        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_FRAME_COLUMNS)
+        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_KEYS)
 
     def __str__(self) -> str:
         verdict = "satisfies every rule" if self.ok else f"breaks {len(self.violations)} rule(s)"

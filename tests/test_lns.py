@@ -13,19 +13,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pairing_opt.engine.backends as solver_module
 import pairing_opt.engine.strategy as strategy
 from pairing_opt.checks.diagnose import conflicts
-from pairing_opt.engine.backends import GAP_CUT_POOL, RawResult, Status, run_milp, solve_relaxation
+from pairing_opt.engine.backends import RawResult, Status, run_milp, solve_relaxation
 from pairing_opt.engine.bounds import PairBounds, pair_bounds
 from pairing_opt.engine.model import Milp, build_model
 from pairing_opt.engine.pipeline import solve, with_options
-from pairing_opt.engine.search import improve
+from pairing_opt.engine.search import GAP_CUT_POOL, improve
 from pairing_opt.io.loader import load
 
+from . import examples
 from .conftest import AVAILABLE_SOLVERS, EXAMPLE
 from .test_cli import hard_gap
 from .test_property import Case, cases
@@ -45,7 +46,7 @@ def _feasible(milp: Milp, v: np.ndarray, tol: float = 1e-6) -> bool:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.5))
 @given(case=cases(), seed=st.integers(0, 999))
 def test_piece_solutions_are_feasible_for_the_whole_model(case: Case, seed: int) -> None:
     """Any free/held split of an optimal solution: the piece is feasible (the held part
@@ -73,7 +74,7 @@ def test_piece_solutions_are_feasible_for_the_whole_model(case: Case, seed: int)
     assert float(milp.c @ combined) == pytest.approx(whole.objective, abs=1e-6 * scale)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.2))  # each runs the search for up to 0.2 s
 @given(case=cases())
 def test_search_keeps_every_rule_on_random_scenarios(case: Case) -> None:
     """On random one-donor-per-recipient scenarios (fixed, forbidden and count rules,

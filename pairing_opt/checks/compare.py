@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
 from ..scenario.spec import objective_name
-from .verify import Assignment, Evaluation, evaluate
-
-REL_TOL = 1e-6  # shares and loads closer than this (relative, at least absolute 1e-6) are equal
+from .verify import REL_TOL, Assignment, Evaluation, evaluate
 
 Pair = tuple[str, str]  # (donor, recipient)
 
@@ -187,19 +185,41 @@ def compare(
 
     shares_a = _shares(a, a_pairing, names[0])
     shares_b = _shares(b, b_pairing, names[1])
-
-    only_a = tuple(
-        PairEntry(d, r, shares_a[(d, r)])
-        for d, r in sorted(shares_a.keys() - shares_b.keys(), key=pair_key)
+    comparison = Comparison(
+        names=names,
+        only_in_a=_only_in(shares_a, shares_b, pair_key),
+        only_in_b=_only_in(shares_b, shares_a, pair_key),
+        changed_recipients=_changed_recipients(shares_a, shares_b, donor_key, recipient_key),
+        share_differences=_share_differences(shares_a, shares_b, pair_key),
     )
-    only_b = tuple(
-        PairEntry(d, r, shares_b[(d, r)])
-        for d, r in sorted(shares_b.keys() - shares_a.keys(), key=pair_key)
+    if scenario is None:
+        return comparison
+    eval_a = evaluate(scenario, _complete(a, a_pairing, names[0]))
+    eval_b = evaluate(scenario, _complete(b, b_pairing, names[1]))
+    return _with_scenario(comparison, scenario, eval_a, eval_b)
+
+
+Shares = dict[Pair, float | None]
+PairKey = Callable[[Pair], tuple[tuple[int, str], tuple[int, str]]]
+
+
+def _only_in(one: Shares, other: Shares, pair_key: PairKey) -> tuple[PairEntry, ...]:
+    """The pairs of `one` that `other` lacks, in output order."""
+    return tuple(
+        PairEntry(d, r, one[(d, r)]) for d, r in sorted(one.keys() - other.keys(), key=pair_key)
     )
 
+
+def _changed_recipients(
+    shares_a: Shares,
+    shares_b: Shares,
+    donor_key: Callable[[str], tuple[int, str]],
+    recipient_key: Callable[[str], tuple[int, str]],
+) -> tuple[RecipientChange, ...]:
+    """Recipients whose set of donors differs, whatever the shares: who serves whom."""
     donors_a = _donors_by_recipient(shares_a)
     donors_b = _donors_by_recipient(shares_b)
-    changed = tuple(
+    return tuple(
         RecipientChange(
             r,
             tuple(sorted(donors_a.get(r, set()), key=donor_key)),
@@ -209,24 +229,17 @@ def compare(
         if donors_a.get(r, set()) != donors_b.get(r, set())
     )
 
+
+def _share_differences(
+    shares_a: Shares, shares_b: Shares, pair_key: PairKey
+) -> tuple[ShareDifference, ...]:
+    """Pairs on both sides whose known shares differ by more than rounding."""
     differences: list[ShareDifference] = []
     for pair in sorted(shares_a.keys() & shares_b.keys(), key=pair_key):
         share_a, share_b = shares_a[pair], shares_b[pair]
         if share_a is not None and share_b is not None and _differs(share_a, share_b):
             differences.append(ShareDifference(pair[0], pair[1], share_a, share_b))
-
-    comparison = Comparison(
-        names=names,
-        only_in_a=only_a,
-        only_in_b=only_b,
-        changed_recipients=changed,
-        share_differences=tuple(differences),
-    )
-    if scenario is None:
-        return comparison
-    eval_a = evaluate(scenario, _complete(a, a_pairing, names[0]))
-    eval_b = evaluate(scenario, _complete(b, b_pairing, names[1]))
-    return _with_scenario(comparison, scenario, eval_a, eval_b)
+    return tuple(differences)
 
 
 def _donors_by_recipient(pairs: Iterable[Pair]) -> dict[str, set[str]]:
@@ -239,6 +252,7 @@ def _donors_by_recipient(pairs: Iterable[Pair]) -> dict[str, set[str]]:
 def _with_scenario(
     comparison: Comparison, scenario: Scenario, eval_a: Evaluation, eval_b: Evaluation
 ) -> Comparison:
+    """The comparison with what only a scenario can tell: objectives, broken rules, loads."""
     objective = ValueDifference(
         objective_name(scenario.objective),
         eval_a.value(scenario.objective),
@@ -255,12 +269,8 @@ def _with_scenario(
         for x in eval_a.donors
         if _differs(x.load, loads_b[x.donor])
     )
-    return Comparison(
-        names=comparison.names,
-        only_in_a=comparison.only_in_a,
-        only_in_b=comparison.only_in_b,
-        changed_recipients=comparison.changed_recipients,
-        share_differences=comparison.share_differences,
+    return replace(
+        comparison,
         scenario=scenario.name,
         objective=objective,
         values=values,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.scenario import Scenario, listing
+from ..scenario.scenario import ROUNDING, Scenario, listing
 
 
 def _limit(rule: str, high: int | None) -> str:
@@ -74,19 +74,31 @@ def _why_no_pairs(scenario: Scenario, r: int) -> str:
 
 def conflicts(scenario: Scenario) -> list[str]:
     """Every necessary condition that fails, as a sentence naming who and which rule."""
-    rules = scenario.rules
-    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
-    cand = scenario.candidates
-    cap = scenario.effective_capacity
-    reasons = unservable(scenario)
-    n_d, n_r = len(scenario.donors), len(scenario.recipients)
-    active = [d for d in range(n_d) if not scenario.excluded[d]]
+    active = [d for d in range(len(scenario.donors)) if not scenario.excluded[d]]
+    return [
+        *unservable(scenario),
+        *_fixed_not_allowed(scenario),
+        *_fixed_over_limits(scenario),
+        *_needs_out_of_reach(scenario),
+        *_total_capacity_short(scenario, active),
+        *_pair_counts_apart(scenario, active),
+    ]
 
-    # Fixed pairs that the rules or data rule out.
+
+def _exceeds(amount: float, limit: float) -> bool:
+    """amount > limit by more than rounding: a conflict must be real, not round-off."""
+    return amount > limit * (1 + ROUNDING) + ROUNDING
+
+
+def _fixed_not_allowed(scenario: Scenario) -> list[str]:
+    """Fixed pairs that the rules or data rule out."""
+    rules = scenario.rules
+    cand = scenario.candidates
     allowed = {(int(d), int(r)) for d, r in zip(cand.donor, cand.recipient, strict=False)}
     forbidden = {(p.donor, p.recipient) for p in rules.forbidden}
+    reasons = []
     for p in rules.fixed:
-        d, r = scenario.donor_index[p.donor], scenario.recipient_index[p.recipient]
+        d, r = scenario.pair_index(p.donor, p.recipient)
         if (d, r) in allowed:
             continue
         if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
@@ -99,13 +111,21 @@ def conflicts(scenario: Scenario) -> list[str]:
         else:
             why = "its donor is excluded"
         reasons.append(f"fixed pair {p.donor} -> {p.recipient} cannot be honoured: {why}.")
+    return reasons
 
+
+def _fixed_over_limits(scenario: Scenario) -> list[str]:
+    """Donors and recipients whose fixed pairs alone break a count or capacity rule."""
+    rules = scenario.rules
+    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
+    cap = scenario.effective_capacity
     fixed_d: dict[int, list[int]] = {}
     fixed_r: dict[int, list[int]] = {}
     for p in rules.fixed:
-        d, r = scenario.donor_index[p.donor], scenario.recipient_index[p.recipient]
+        d, r = scenario.pair_index(p.donor, p.recipient)
         fixed_d.setdefault(d, []).append(r)
         fixed_r.setdefault(r, []).append(d)
+    reasons = []
     for d, rs in fixed_d.items():
         name = scenario.donors[d]
         if rpd.max is not None and len(rs) > rpd.max:
@@ -117,7 +137,7 @@ def conflicts(scenario: Scenario) -> list[str]:
         # recipient, the whole load.
         least = 1.0 if dpr.max == 1 else rules.min_share
         spent = sum(scenario.load(d, r) * least for r in rs)
-        if least > 0 and spent > cap[d] * (1 + 1e-9) + 1e-9:
+        if least > 0 and _exceeds(spent, cap[d]):
             reasons.append(
                 f"donor {name}'s fixed pairs need at least {spent:g} of its capacity "
                 f"but only {cap[d]:g} is available (reserve {rules.reserve:g})."
@@ -128,9 +148,15 @@ def conflicts(scenario: Scenario) -> list[str]:
                 f"recipient {scenario.recipients[r]} has {len(ds)} fixed donors, more "
                 f"than donors_per_recipient max {dpr.max}."
             )
+    return reasons
 
-    # Each recipient alone: can its best dpr.max allowed donors cover its whole need?
-    for r in range(n_r):
+
+def _needs_out_of_reach(scenario: Scenario) -> list[str]:
+    """Each recipient alone: can its best dpr.max allowed donors cover its whole need?"""
+    dpr = scenario.rules.donors_per_recipient
+    cand = scenario.candidates
+    reasons = []
+    for r in range(len(scenario.recipients)):
         if scenario.need[r] <= 0:
             continue
         mask = cand.recipient == r
@@ -139,28 +165,39 @@ def conflicts(scenario: Scenario) -> list[str]:
         frac = scenario.reach[mask]
         k = len(frac) if dpr.max is None else dpr.max
         best = float(np.sort(frac)[::-1][:k].sum())
-        if best < 1 - 1e-9:
+        if best < 1 - ROUNDING:
             reasons.append(
                 f"recipient {scenario.recipients[r]} needs {scenario.need[r]:g}, but "
                 f"even its {min(k, len(frac))} best allowed donor(s) can cover only "
                 f"{best:.1%} of it with their available capacity."
             )
+    return reasons
 
-    # Totals: the cheapest way to cover each recipient against all available capacity.
+
+def _total_capacity_short(scenario: Scenario, active: list[int]) -> list[str]:
+    """Totals: the cheapest way to cover each recipient against all available capacity."""
+    cand = scenario.candidates
     cheapest = 0.0
-    for r in range(n_r):
+    for r in range(len(scenario.recipients)):
         mask = cand.recipient == r
         if scenario.need[r] > 0 and mask.any():
             cheapest += float(cand.load[mask].min())
-    available = float(cap[active].sum()) if active else 0.0
-    if cheapest > available * (1 + 1e-9) + 1e-9:
-        reasons.append(
-            f"total need (load {cheapest:g} at the least) exceeds the total "
-            f"available capacity {available:g} of the {len(active)} donor(s) "
-            f"(reserve {rules.reserve:g})."
-        )
+    available = float(scenario.effective_capacity[active].sum()) if active else 0.0
+    if not _exceeds(cheapest, available):
+        return []
+    return [
+        f"total need (load {cheapest:g} at the least) exceeds the total "
+        f"available capacity {available:g} of the {len(active)} donor(s) "
+        f"(reserve {scenario.rules.reserve:g})."
+    ]
 
-    # Counting: pair slots on each side must overlap.
+
+def _pair_counts_apart(scenario: Scenario, active: list[int]) -> list[str]:
+    """Counting: pair slots on each side must overlap."""
+    rules = scenario.rules
+    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
+    cand = scenario.candidates
+    n_d, n_r = len(scenario.donors), len(scenario.recipients)
     most_pairs = sum(
         min(dpr.max if dpr.max is not None else n_d, int(np.count_nonzero(cand.recipient == r)))
         for r in range(n_r)
@@ -172,6 +209,7 @@ def conflicts(scenario: Scenario) -> list[str]:
     )
     donor_least = rpd.min * len(active)
     unservable_now = bool(unservable(scenario))  # already explains a shortfall of pairs
+    reasons = []
     if least_pairs > donor_most and not unservable_now:
         reasons.append(
             f"the {n_r} recipients need at least {least_pairs} pairs "

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from ..scenario.scenario import Scenario
 from ..scenario.spec import ColumnObjective, Objective
 
+# Numbers closer than this (relative, at least absolute REL_TOL) are equal: solver
+# feasibility is about 1e-7, and a file rounds what a solver wrote.
 REL_TOL = 1e-6
 
 
@@ -79,90 +81,32 @@ class Evaluation:
         return self.values.get(key, math.nan)
 
 
-def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
-    """Check every rule and compute every objective for a pairing given by ids."""
-    rules = scenario.rules
-    d_index, r_index = scenario.donor_index, scenario.recipient_index
-    violations: list[Violation] = []
+class _Violations:
+    """The broken rules found so far, in the order the checks run (the order reported)."""
 
-    def broken(
+    def __init__(self) -> None:
+        self.found: list[Violation] = []
+
+    def __call__(
+        self,
         rule: str,
         message: str,
         donor: str | None = None,
         recipient: str | None = None,
         amount: float | None = None,
     ) -> None:
-        violations.append(Violation(rule, message, donor, recipient, amount))
+        self.found.append(Violation(rule, message, donor, recipient, amount))
 
-    excluded = set(rules.exclude_donors)
-    forbidden = {(p.donor, p.recipient) for p in rules.forbidden}
-    seen: set[tuple[str, str]] = set()
-    by_donor: dict[str, list[Assignment]] = defaultdict(list)
-    by_recipient: dict[str, list[Assignment]] = defaultdict(list)
-    for a in pairing:
-        key = (a.donor, a.recipient)
-        if key in seen:
-            broken(
-                "duplicate",
-                f"the pair {a.donor} -> {a.recipient} appears twice.",
-                a.donor,
-                a.recipient,
-            )
-            continue
-        seen.add(key)
-        by_donor[a.donor].append(a)
-        by_recipient[a.recipient].append(a)
-        d, r = d_index[a.donor], r_index[a.recipient]
-        if not math.isfinite(a.share) or a.share < -REL_TOL:
-            broken(
-                "share",
-                f"{a.donor} -> {a.recipient} has share {a.share:g}; shares must be >= 0.",
-                a.donor,
-                a.recipient,
-                a.share,
-            )
-        if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
-            broken(
-                "pairs",
-                f"{a.donor} -> {a.recipient} is not a candidate pair in the pair table.",
-                a.donor,
-                a.recipient,
-            )
-        if a.donor in excluded:
-            broken(
-                "exclude_donors",
-                f"{a.donor} is excluded but paired with {a.recipient}.",
-                a.donor,
-                a.recipient,
-            )
-        if key in forbidden:
-            broken(
-                "forbidden",
-                f"{a.donor} -> {a.recipient} is a forbidden pair.",
-                a.donor,
-                a.recipient,
-            )
-        limit = rules.max_distance_km
-        if limit is not None:
-            km = scenario.distance_km(d, r)
-            if math.isnan(km):
-                broken(
-                    "max_distance_km",
-                    f"{a.donor} -> {a.recipient} has no known distance.",
-                    a.donor,
-                    a.recipient,
-                )
-            elif not _close_enough(km, limit):
-                broken(
-                    "max_distance_km",
-                    f"{a.donor} -> {a.recipient} is {km:.1f} km apart, "
-                    f"{km - limit:.1f} km over the limit of {limit:g} km.",
-                    a.donor,
-                    a.recipient,
-                    km - limit,
-                )
+    def pair(self, rule: str, message: str, a: Assignment, amount: float | None = None) -> None:
+        """A rule broken by one pair of the pairing."""
+        self(rule, message, a.donor, a.recipient, amount)
 
-    for p in rules.fixed:
+
+def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
+    """Check every rule and compute every objective for a pairing given by ids."""
+    broken = _Violations()
+    seen, by_donor, by_recipient = _sort_pairs(scenario, pairing, broken)
+    for p in scenario.rules.fixed:
         if (p.donor, p.recipient) not in seen:
             broken(
                 "fixed",
@@ -170,8 +114,77 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
                 p.donor,
                 p.recipient,
             )
+    coverage = _coverage(scenario, by_recipient, broken)
+    loads = _loads(scenario, by_donor, broken)
+    return Evaluation(broken.found, loads, coverage, _values(scenario, pairing, loads))
 
-    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
+
+Grouped = dict[str, list[Assignment]]
+
+
+def _sort_pairs(
+    scenario: Scenario, pairing: list[Assignment], broken: _Violations
+) -> tuple[set[tuple[str, str]], Grouped, Grouped]:
+    """The pairs given, each checked alone, grouped by donor and by recipient for the rules
+    on sums; a pair given twice is reported and counted once."""
+    rules = scenario.rules
+    excluded = set(rules.exclude_donors)
+    forbidden = {(p.donor, p.recipient) for p in rules.forbidden}
+    seen: set[tuple[str, str]] = set()
+    by_donor: Grouped = defaultdict(list)
+    by_recipient: Grouped = defaultdict(list)
+    for a in pairing:
+        key = (a.donor, a.recipient)
+        if key in seen:
+            broken.pair("duplicate", f"the pair {a.donor} -> {a.recipient} appears twice.", a)
+            continue
+        seen.add(key)
+        by_donor[a.donor].append(a)
+        by_recipient[a.recipient].append(a)
+        _check_pair(scenario, a, a.donor in excluded, key in forbidden, broken)
+    return seen, by_donor, by_recipient
+
+
+def _check_pair(
+    scenario: Scenario, a: Assignment, excluded: bool, forbidden: bool, broken: _Violations
+) -> None:
+    """The rules one pair breaks on its own, whatever the rest of the pairing."""
+    d, r = scenario.pair_index(a.donor, a.recipient)
+    if not math.isfinite(a.share) or a.share < -REL_TOL:
+        broken.pair(
+            "share",
+            f"{a.donor} -> {a.recipient} has share {a.share:g}; shares must be >= 0.",
+            a,
+            a.share,
+        )
+    if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
+        broken.pair(
+            "pairs", f"{a.donor} -> {a.recipient} is not a candidate pair in the pair table.", a
+        )
+    if excluded:
+        broken.pair("exclude_donors", f"{a.donor} is excluded but paired with {a.recipient}.", a)
+    if forbidden:
+        broken.pair("forbidden", f"{a.donor} -> {a.recipient} is a forbidden pair.", a)
+    limit = scenario.rules.max_distance_km
+    if limit is None:
+        return
+    km = scenario.distance_km(d, r)
+    if math.isnan(km):
+        broken.pair("max_distance_km", f"{a.donor} -> {a.recipient} has no known distance.", a)
+    elif not _close_enough(km, limit):
+        broken.pair(
+            "max_distance_km",
+            f"{a.donor} -> {a.recipient} is {km:.1f} km apart, "
+            f"{km - limit:.1f} km over the limit of {limit:g} km.",
+            a,
+            km - limit,
+        )
+
+
+def _coverage(scenario: Scenario, by_recipient: Grouped, broken: _Violations) -> list[Coverage]:
+    """Each recipient's coverage, with the rules on its need, donor count and shares."""
+    rules = scenario.rules
+    dpr = rules.donors_per_recipient
     coverage: list[Coverage] = []
     for r, name in enumerate(scenario.recipients):
         pairs = by_recipient.get(name, [])
@@ -196,24 +209,25 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
         if rules.min_share > 0 and need > 0:
             for a in pairs:
                 if a.share < rules.min_share * need - REL_TOL * max(1.0, need):
-                    broken(
+                    broken.pair(
                         "min_share",
                         f"{a.donor} covers {a.share:g} of {name}'s need {need:g}, "
                         f"less than min_share {rules.min_share:g}.",
-                        a.donor,
-                        name,
+                        a,
                         a.share,
                     )
+    return coverage
 
+
+def _loads(scenario: Scenario, by_donor: Grouped, broken: _Violations) -> list[DonorLoad]:
+    """Each donor's load, with the rules on its capacity and recipient count."""
+    rules = scenario.rules
+    rpd = rules.recipients_per_donor
+    excluded = set(rules.exclude_donors)
     loads: list[DonorLoad] = []
     for d, name in enumerate(scenario.donors):
         pairs = by_donor.get(name, [])
-        used = 0.0
-        for a in pairs:
-            r = r_index[a.recipient]
-            need = float(scenario.need[r])
-            fraction = a.share / need if need > 0 else 0.0
-            used += scenario.load(d, r) * fraction
+        used = _load(scenario, d, pairs)
         capacity = float(scenario.capacity[d])
         available = capacity * (1.0 - rules.reserve)
         loads.append(DonorLoad(name, len(pairs), used, capacity, available))
@@ -238,8 +252,19 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
                 donor=name,
                 amount=float(len(pairs)),
             )
+    return loads
 
-    return Evaluation(violations, loads, coverage, _values(scenario, pairing, loads))
+
+def _load(scenario: Scenario, d: int, pairs: list[Assignment]) -> float:
+    """The capacity donor d spends on its pairs: each pair's load times the share of the
+    recipient's need it covers."""
+    used = 0.0
+    for a in pairs:
+        r = scenario.recipient_index[a.recipient]
+        need = float(scenario.need[r])
+        fraction = a.share / need if need > 0 else 0.0
+        used += scenario.load(d, r) * fraction
+    return used
 
 
 def _range(low: int, high: int | None) -> str:
@@ -252,11 +277,10 @@ def _values(
     scenario: Scenario, pairing: list[Assignment], loads: list[DonorLoad]
 ) -> dict[str, float]:
     """Every objective's value for this pairing (NaN where data are missing)."""
-    d_index, r_index = scenario.donor_index, scenario.recipient_index
     distance = weighted = 0.0
     longest = 0.0
     for a in pairing:
-        km = scenario.distance_km(d_index[a.donor], r_index[a.recipient])
+        km = scenario.distance_km(*scenario.pair_index(a.donor, a.recipient))
         distance += km
         weighted += a.share * km
         longest = max(longest, km) if not math.isnan(km) else math.nan
@@ -272,6 +296,7 @@ def _values(
             if column in values or column in ("km",):
                 continue
             values[column] = sum(
-                scenario.pair_value(d_index[a.donor], r_index[a.recipient], column) for a in pairing
+                scenario.pair_value(*scenario.pair_index(a.donor, a.recipient), column)
+                for a in pairing
             )
     return values

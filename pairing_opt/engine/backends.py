@@ -20,7 +20,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -28,29 +28,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import SolverError
+from ..scenario.scenario import ROUNDING
+from ..scenario.spec import SOLVER_NAMES
 from .model import Milp
 
-SOLVERS = ("highs", "cbc")
+SOLVERS = SOLVER_NAMES  # every solver pairopt can run, in the order it lists them
+HIGHS, CBC = SOLVERS
 STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
 TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-break stage
-TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a deterministic cap)
-# With one donor per recipient, HiGHS's cut pool (10,000 by default) fills with knapsack
-# cuts it then keeps re-checking: on the 78 GAP proof instances, over four seeds, a soft
-# limit of 30 cut the total from 42.5-46.3 s to 32.6-37.6 s, all still proven; in the
-# neighbourhood search's solves too, it took the D sum of gaps from 3.26-3.41 to 2.63-2.93
-# (benchmarks/README.md). With shares it measured slower (Hubei, 100: 0.98 s against 0.68 s).
-GAP_CUT_POOL = 30
-# How precisely each solver reports values, relative to each value: HiGHS hands back doubles;
-# CBC 2.10 writes its solution file as "%15.8g" (8 significant digits), so a value may be
-# off by half a unit in the 8th digit, and so may an objective summed from them.
-REPORTED_PRECISION = {"highs": 0.0, "cbc": 5e-8}
+EXACT_ABS_GAP = 1e-9  # absolute gap of an exact proof (mip_gap 0): round-off, not a gap
+MIN_TIME_LIMIT = 1e-3  # seconds: the least limit a solver is given (0 would mean none)
 # A proof that starts from a known, nearly optimal pairing (`proof=True` with `initial`).
 # With a strong start, HiGHS's root reduced-cost fixing keeps switching columns off, and
 # each time it restarts: presolve, the root's cut loop and its sub-MIP heuristics (RINS,
-# RENS) all run again, searching for pairings no better than the start. On Hubei's proof by
-# exclusion, started from the best other pairing of the core: 0.21 s with these off,
-# against 0.85 s with no start and 1.9 s with the start alone (benchmarks/README.md, "A
-# proof from a start"). Without a good start the heuristics are what find the optimum.
+# RENS) all run again, searching for pairings no better than the start, so with these off
+# the run goes to the bound (benchmarks/README.md, "A proof from a start"). Without a good
+# start the heuristics are what find the optimum.
 PROOF_OPTIONS: dict[str, bool] = {
     "mip_allow_restart": False,
     "mip_heuristic_run_rins": False,
@@ -69,6 +62,20 @@ class Status(StrEnum):
 class SolverInfo:
     name: str
     version: str
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one solver run is asked for besides the model (see run_milp)."""
+
+    time_limit: float | None
+    mip_gap: float
+    strict: bool = False
+    initial: np.ndarray | None = None
+    node_limit: int | None = None
+    stop_when: StopWhen | None = None
+    cut_pool: int | None = None
+    proof: bool = False
 
 
 @dataclass
@@ -138,7 +145,7 @@ def highs_info() -> SolverInfo | None:
         import highspy
     except ImportError:
         return None
-    return SolverInfo("highs", str(_new_highs(highspy).version()))
+    return SolverInfo(HIGHS, str(_new_highs(highspy).version()))
 
 
 def _import_highspy() -> Any:
@@ -160,43 +167,49 @@ def _new_highs(highspy: Any) -> Any:
     return h
 
 
-def _solve_highs(
-    milp: Milp,
-    time_limit: float | None,
-    mip_gap: float,
-    strict: bool = False,
-    initial: np.ndarray | None = None,
-    node_limit: int | None = None,
-    stop_when: StopWhen | None = None,
-    cut_pool: int | None = None,
-    proof: bool = False,
-) -> RawResult:
+def _limit_time(h: Any, time_limit: float | None) -> None:
+    """HiGHS's time limit, if any (never zero: HiGHS would stop before it starts)."""
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit, MIN_TIME_LIMIT)))
+
+
+def _solve_highs(milp: Milp, run: _Run) -> RawResult:
+    """One HiGHS run of the MILP, with its status mapped to ours."""
     highspy = _import_highspy()
     h = _new_highs(highspy)
-    if proof:
-        for option, value in PROOF_OPTIONS.items():
-            h.setOptionValue(option, value)
-    if node_limit is not None:
-        h.setOptionValue("mip_max_nodes", int(node_limit))
-    if cut_pool is not None:
-        h.setOptionValue("mip_pool_soft_limit", int(cut_pool))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if mip_gap == 0:
-        h.setOptionValue("mip_abs_gap", 1e-9)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
-    if strict:  # the tie-break stage must not buy its secondary gain with primary slack
-        h.setOptionValue("mip_feasibility_tolerance", STRICT_TOLERANCE)
-        h.setOptionValue("primal_feasibility_tolerance", STRICT_TOLERANCE)
-
+    _set_highs_options(h, run)
     lp = _highs_lp(highspy, milp, integer=True)
     start = time.perf_counter()
     if h.passModel(lp) == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (this is a bug in pairopt; please report it).")
+    initial = run.initial
     if initial is not None:  # a known pairing: HiGHS prunes against it from the first node
         h.setSolution(len(initial), np.arange(len(initial), dtype=np.int32), initial)
-    _run_interruptibly(h, milp.display_sense, stop_when)
-    seconds = time.perf_counter() - start
+    _run_interruptibly(h, milp.display_sense, run.stop_when)
+    return _highs_result(highspy, h, time.perf_counter() - start)
+
+
+def _set_highs_options(h: Any, run: _Run) -> None:
+    """The run's limits, gap and tolerances as HiGHS options."""
+    if run.proof:
+        for option, value in PROOF_OPTIONS.items():
+            h.setOptionValue(option, value)
+    if run.node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(run.node_limit))
+    if run.cut_pool is not None:
+        h.setOptionValue("mip_pool_soft_limit", int(run.cut_pool))
+    h.setOptionValue("mip_rel_gap", float(run.mip_gap))
+    if run.mip_gap == 0:
+        h.setOptionValue("mip_abs_gap", EXACT_ABS_GAP)
+    _limit_time(h, run.time_limit)
+    if run.strict:  # the tie-break stage must not buy its secondary gain with primary slack
+        h.setOptionValue("mip_feasibility_tolerance", STRICT_TOLERANCE)
+        h.setOptionValue("primal_feasibility_tolerance", STRICT_TOLERANCE)
+
+
+def _highs_result(highspy: Any, h: Any, seconds: float) -> RawResult:
+    """What a finished HiGHS run found and proved; a run stopped by any limit is never
+    called optimal."""
     status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -250,8 +263,7 @@ def solve_relaxation(milp: Milp, time_limit: float | None) -> LpSolution | None:
     except SolverError:
         return None
     h = _new_highs(highspy)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    _limit_time(h, time_limit)
     start = time.perf_counter()
     if h.passModel(_highs_lp(highspy, milp, integer=False)) == highspy.HighsStatus.kError:
         return None
@@ -421,7 +433,7 @@ def cbc_info() -> SolverInfo | None:
     solver: Any = _cbc(msg=False)
     if not solver.available():
         return None
-    return SolverInfo("cbc", _cbc_version(solver.path))
+    return SolverInfo(CBC, _cbc_version(solver.path))
 
 
 def _cbc_version(path: str) -> str:
@@ -440,13 +452,9 @@ def _cbc_version(path: str) -> str:
 _CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s*(\S+)", re.MULTILINE)
 
 
-def _solve_cbc(
-    milp: Milp,
-    time_limit: float | None,
-    mip_gap: float,
-    strict: bool = False,
-    node_limit: int | None = None,
-) -> RawResult:
+def _solve_cbc(milp: Milp, run: _Run) -> RawResult:
+    """One CBC run of the MILP through PuLP (CBC ignores `initial`, `stop_when`,
+    `cut_pool` and `proof`)."""
     try:
         import pulp
     except ImportError as exc:
@@ -463,7 +471,7 @@ def _solve_cbc(
         # PuLP 3.3 warns about its own API changing in PuLP 4; we pin pulp<4.
         warnings.simplefilter("ignore", DeprecationWarning)
         prob, cols = _cbc_problem(pulp, milp)
-    return _run_cbc(pulp, prob, cols, milp, time_limit, mip_gap, strict, node_limit)
+    return _run_cbc(pulp, prob, cols, milp, run)
 
 
 def _cbc_problem(pulp: Any, milp: Milp) -> tuple[Any, list[Any]]:
@@ -496,38 +504,17 @@ def _cbc_problem(pulp: Any, milp: Milp) -> tuple[Any, list[Any]]:
 
 
 def _run_cbc(
-    pulp: Any,
-    prob: Any,
-    cols: list[Any],
-    milp: Milp,
-    time_limit: float | None,
-    mip_gap: float,
-    strict: bool,
-    node_limit: int | None,
-    preprocess: bool = False,
+    pulp: Any, prob: Any, cols: list[Any], milp: Milp, run: _Run, preprocess: bool = False
 ) -> RawResult:
+    """Run CBC on the PuLP problem and read back what it found and proved."""
     with tempfile.TemporaryDirectory(prefix="pairopt-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
-        solver = _cbc(
-            msg=False,
-            timeLimit=time_limit,
-            gapRel=mip_gap,
-            gapAbs=1e-9 if mip_gap == 0 else None,
-            logPath=str(log),
-            threads=1,
-            maxNodes=node_limit,
-            keepFiles=False,
-            # CBC 2.10.3's preprocessing proved a wrong optimum on a 3x4 scenario (regression
-            # cbc_preprocessing_wrong_optimum in tests/test_property.py); a proof must be
-            # right before it is fast (Hubei: 8.9 s instead of 4.0 s).
-            options=([] if preprocess else ["preprocess off"])
-            + ([f"primalTolerance {STRICT_TOLERANCE}"] if strict else []),
-        )
+        solver = _cbc_solver(run, str(log), preprocess)
         start = time.perf_counter()
         try:
             prob.solve(solver)
         except KeyboardInterrupt:
-            _stop_children("cbc")
+            _stop_children("cbc")  # the CBC binary's process name
             raise
         except pulp.PulpSolverError as exc:
             # Without preprocessing, CBC 2.10.3 can crash (segmentation fault) on a model it
@@ -535,11 +522,39 @@ def _run_cbc(
             # cbc_crash_without_preprocessing); its defaults then get the one retry.
             if not preprocess:
                 spent = time.perf_counter() - start
-                left = None if time_limit is None else max(time_limit - spent, 1e-3)
-                return _run_cbc(pulp, prob, cols, milp, left, mip_gap, strict, node_limit, True)
+                limit = run.time_limit
+                left = None if limit is None else max(limit - spent, MIN_TIME_LIMIT)
+                return _run_cbc(pulp, prob, cols, milp, replace(run, time_limit=left), True)
             raise SolverError(f"CBC failed: {exc}. Fix: set solver.name to highs.") from exc
         seconds = time.perf_counter() - start
         text = log.read_text(errors="replace") if log.exists() else ""
+    return _cbc_result(pulp, prob, cols, milp, seconds, text)
+
+
+def _cbc_solver(run: _Run, log: str, preprocess: bool) -> object:
+    """PuLP's CBC command for one run, logging to `log` (where the bound is read from)."""
+    return _cbc(
+        msg=False,
+        timeLimit=run.time_limit,
+        gapRel=run.mip_gap,
+        gapAbs=EXACT_ABS_GAP if run.mip_gap == 0 else None,
+        logPath=log,
+        threads=1,
+        maxNodes=run.node_limit,
+        keepFiles=False,
+        # CBC 2.10.3's preprocessing proved a wrong optimum on a 3x4 scenario (regression
+        # cbc_preprocessing_wrong_optimum in tests/test_property.py); a proof must be
+        # right before it is fast, so it stays off though the proof takes longer.
+        options=([] if preprocess else ["preprocess off"])
+        + ([f"primalTolerance {STRICT_TOLERANCE}"] if run.strict else []),
+    )
+
+
+def _cbc_result(
+    pulp: Any, prob: Any, cols: list[Any], milp: Milp, seconds: float, log: str
+) -> RawResult:
+    """CBC's statuses mapped to ours: optimal only when both PuLP's status and its solution
+    status say so (a time-limited run is "Optimal" to PuLP); the bound comes from the log."""
     status, sol_status = prob.status, prob.sol_status
     if status == pulp.LpStatusInfeasible:
         return RawResult(Status.INFEASIBLE, None, None, None, seconds)
@@ -548,7 +563,7 @@ def _run_cbc(
         objective = float(milp.c @ values)
         if sol_status == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
             return RawResult(Status.OPTIMAL, values, objective, objective, seconds)
-        match = _CBC_BOUND.search(text)
+        match = _CBC_BOUND.search(log)
         bound = float(match.group(1)) if match else None
         return RawResult(Status.LIMIT_FEASIBLE, values, objective, bound, seconds)
     if status == pulp.LpStatusNotSolved:
@@ -564,9 +579,9 @@ def _run_cbc(
 
 def solver_info(name: str) -> SolverInfo | None:
     """The named solver's version, or None when it cannot run here."""
-    if name == "highs":
+    if name == HIGHS:
         return highs_info()
-    if name == "cbc":
+    if name == CBC:
         return cbc_info()
     raise ValueError(name)
 
@@ -592,14 +607,13 @@ def run_milp(
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
-        ok = bool(np.all(milp.row_lb <= 1e-9) and np.all(milp.row_ub >= -1e-9))
+        ok = bool(np.all(milp.row_lb <= ROUNDING) and np.all(milp.row_ub >= -ROUNDING))
         if ok:
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
-    if name == "highs":
-        return _solve_highs(
-            milp, time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof
-        )
-    if name == "cbc":
-        return _solve_cbc(milp, time_limit, mip_gap, strict, node_limit)
+    run = _Run(time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof)
+    if name == HIGHS:
+        return _solve_highs(milp, run)
+    if name == CBC:
+        return _solve_cbc(milp, run)
     raise SolverError(f"unknown solver '{name}'. Fix: use one of {', '.join(SOLVERS)}.")

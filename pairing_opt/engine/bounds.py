@@ -32,6 +32,11 @@ class PairBounds:
     bound: float
     gain: np.ndarray
 
+    @property
+    def scale(self) -> float:
+        """max(1, |bound|): what gains are measured against, so widths are relative."""
+        return max(1.0, abs(self.bound))
+
     def keep(self, cap: float) -> np.ndarray:
         """Pairs that may appear in a pairing with c.v <= cap (a safety margin of 1e-7
         relative keeps rounding in the sums from dropping a pair that belongs)."""

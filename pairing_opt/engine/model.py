@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..scenario.scenario import Candidates, Scenario
+from ..scenario.scenario import ROUNDING, Candidates, Scenario
 from ..scenario.spec import MINIMAX_OBJECTIVES, ColumnObjective, Objective
 
 INF = float("inf")
@@ -124,8 +124,8 @@ class PairingModel:
         used = self.used(values)
         frac = np.clip(values[self.f_col], 0.0, 1.0)
         frac[~used] = 0.0
-        frac[np.abs(frac) < 1e-9] = 0.0
-        frac[np.abs(frac - 1.0) < 1e-9] = 1.0
+        frac[np.abs(frac) < ROUNDING] = 0.0
+        frac[np.abs(frac - 1.0) < ROUNDING] = 1.0
         return np.asarray(frac)
 
     def without(self, used: np.ndarray) -> PairingModel:
@@ -138,6 +138,13 @@ class PairingModel:
     def used(self, values: np.ndarray) -> np.ndarray:
         """Binary decisions rounded with a tolerance (0.9999991 happens)."""
         return np.asarray(values[self.x_col] > 0.5)
+
+    def other_cols(self) -> np.ndarray:
+        """A mask of the columns that are not pair decisions x (shares, the minimax value):
+        what is still free once a pair set is chosen."""
+        mask = np.ones(self.milp.num_cols, dtype=bool)
+        mask[self.x_col] = False
+        return mask
 
 
 class _Rows:
@@ -194,7 +201,15 @@ class _Rows:
         self.ub.append(np.full(n, ub))
         self.count += n
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
+    def add_column(self, first: int, col: int, vals: np.ndarray) -> None:
+        """One more entry in each of the len(vals) rows from row `first`: vals * v[col]."""
+        self.rows.append(first + np.arange(len(vals)))
+        self.cols.append(np.full(len(vals), col))
+        self.vals.append(vals)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """a_row, a_col, a_val, row_lb, row_ub, as Milp takes them."""
+
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -228,16 +243,46 @@ def objective_costs(
         np.add.at(c, f_col, cand.km * need)
     elif isinstance(objective, ColumnObjective):
         assert scenario.pairs is not None
-        lookup = scenario.pair_lookup
-        rows = np.array(
-            [lookup[(int(d), int(r))] for d, r in zip(cand.donor, cand.recipient, strict=False)],
-            dtype=np.int64,
-        )
+        rows = scenario.pair_rows(cand)
         values = scenario.pairs.columns[objective.column][rows] if len(rows) else np.zeros(0)
         np.add.at(c, x_col, values if objective.sense == "min" else -values)
     else:
         raise ValueError(f"objective {objective!r} is not linear in the pair variables")
     return c
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where each variable sits: x_p, then f_p (unless f = x), then the minimax value."""
+
+    x: np.ndarray
+    f: np.ndarray
+    n: int
+    aux: int | None  # the minimax objective's value (max_distance, balance), if any
+
+    @classmethod
+    def of(cls, n: int, single: bool, minimax: bool) -> _Columns:
+        """The layout for n pairs: f is x itself with one donor per recipient (f = x)."""
+        x = np.arange(n, dtype=np.int64)
+        f = x if single else n + np.arange(n, dtype=np.int64)
+        n_cols = n if single else 2 * n
+        aux = None
+        if minimax:
+            aux = n_cols
+            n_cols += 1
+        return cls(x, f, n_cols, aux)
+
+    def bounds(self, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lower and upper bounds and integrality: x binary (1 for fixed pairs), f in
+        [0, 1], the minimax value unbounded above."""
+        lb = np.zeros(self.n)
+        ub = np.ones(self.n)
+        integer = np.zeros(self.n, dtype=bool)
+        integer[self.x] = True
+        lb[self.x[fixed]] = 1.0
+        if self.aux is not None:
+            ub[self.aux] = INF
+        return lb, ub, integer
 
 
 def build_model(scenario: Scenario, objective: Objective | None = None) -> PairingModel:
@@ -246,114 +291,102 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
     objective = scenario.objective if objective is None else objective
     rules = scenario.rules
     cand = scenario.candidates
-    n = len(cand)
-    n_d, n_r = len(scenario.donors), len(scenario.recipients)
-    dpr, rpd = rules.donors_per_recipient, rules.recipients_per_donor
-    single = dpr.max == 1
-
-    x_col = np.arange(n, dtype=np.int64)
-    f_col = x_col if single else n + np.arange(n, dtype=np.int64)
-    n_cols = n if single else 2 * n
-    aux = None
-    if objective in MINIMAX_OBJECTIVES:
-        aux = n_cols
-        n_cols += 1
-
-    lb = np.zeros(n_cols)
-    ub = np.ones(n_cols)
-    integer = np.zeros(n_cols, dtype=bool)
-    integer[x_col] = True
-    lb[x_col[cand.fixed]] = 1.0
-    if aux is not None:
-        ub[aux] = INF
-
+    single = rules.donors_per_recipient.max == 1
+    cols = _Columns.of(len(cand), single, objective in MINIMAX_OBJECTIVES)
     rows = _Rows()
-    ones = np.ones(n)
-    need = scenario.need
-    recipients = np.arange(n_r)
-    positive = need > 0
+    _recipient_rows(rows, scenario, cols, single)
+    _donor_rows(rows, scenario, cols, objective)
+    c, sense = _objective(rows, scenario, cols, objective)
+    lb, ub, integer = cols.bounds(cand.fixed)
+    milp = Milp(c, lb, ub, integer, *rows.arrays(), display_sense=float(sense))
+    model = PairingModel(
+        milp=milp, candidates=cand, x_col=cols.x, f_col=cols.f, sense=sense, objective=objective
+    )
+    model.secondary = _secondary(scenario, model, cols.n)
+    if not single:
+        positive = scenario.need > 0
+        model.min_fraction = np.where(positive[cand.recipient], rules.min_share, 0.0)
+    return model
 
+
+def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: bool) -> None:
+    """Coverage, share bounds and donor counts: what each recipient must receive."""
+    rules = scenario.rules
+    dpr = rules.donors_per_recipient
+    cand = scenario.candidates
+    ones = np.ones(len(cand))
+    recipients = np.arange(len(scenario.recipients))
+    positive = scenario.need > 0
     # Coverage: each recipient with a need is covered in full.
-    rows.grouped(cand.recipient, f_col, ones, recipients[positive], 1.0, 1.0)
+    rows.grouped(cand.recipient, cols.f, ones, recipients[positive], 1.0, 1.0)
+    low, high = _count_bounds(dpr.min, dpr.max)
     if single:
-        low, high = _count_bounds(dpr.min, dpr.max)
-        zero_need = recipients[~positive]
-        rows.grouped(cand.recipient, x_col, ones, zero_need, low, high)
-    else:
-        # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
-        # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
-        # donor counts much better (a weak bound here left real scenarios unproven).
-        rows.each(f_col, ones, x_col, -scenario.reach, 0.0)
-        if rules.min_share > 0:
-            share_pairs = np.flatnonzero(positive[cand.recipient])
-            rows.each(
-                x_col[share_pairs],
-                np.full(len(share_pairs), rules.min_share),
-                f_col[share_pairs],
-                -np.ones(len(share_pairs)),
-                0.0,
-            )
-        low, high = _count_bounds(dpr.min, dpr.max)
-        if low > 0 or high < INF:
-            rows.grouped(cand.recipient, x_col, ones, recipients, low, high)
+        rows.grouped(cand.recipient, cols.x, ones, recipients[~positive], low, high)
+        return
+    # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
+    # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
+    # donor counts much better (a weak bound here left real scenarios unproven).
+    rows.each(cols.f, ones, cols.x, -scenario.reach, 0.0)
+    if rules.min_share > 0:
+        share_pairs = np.flatnonzero(positive[cand.recipient])
+        rows.each(
+            cols.x[share_pairs],
+            np.full(len(share_pairs), rules.min_share),
+            cols.f[share_pairs],
+            -np.ones(len(share_pairs)),
+            0.0,
+        )
+    if low > 0 or high < INF:
+        rows.grouped(cand.recipient, cols.x, ones, recipients, low, high)
 
+
+def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, objective: Objective) -> None:
+    """Recipient counts and capacity: what each donor may take on."""
+    rpd = scenario.rules.recipients_per_donor
+    cand = scenario.candidates
     low, high = _count_bounds(rpd.min, rpd.max)
     if low > 0 or high < INF:  # excluded donors are exempt from the count rule
-        rows.grouped(cand.donor, x_col, ones, np.flatnonzero(~scenario.excluded), low, high)
-
+        active = np.flatnonzero(~scenario.excluded)
+        rows.grouped(cand.donor, cols.x, np.ones(len(cand)), active, low, high)
     # Capacity (skipped for donors who could take every allowed pair at once).
     cap = scenario.effective_capacity
-    total_load = np.bincount(cand.donor, weights=cand.load, minlength=n_d)
+    total_load = np.bincount(cand.donor, weights=cand.load, minlength=len(scenario.donors))
     if objective == "balance":
-        assert aux is not None
+        assert cols.aux is not None
         donors = np.flatnonzero(total_load > 0)
-        rows.grouped(cand.donor, f_col, cand.load, donors, -INF, cap[donors])
+        rows.grouped(cand.donor, cols.f, cand.load, donors, -INF, cap[donors])
         # load_d - cap_d * t <= 0 for every donor with capacity, t = largest utilisation.
         with_cap = donors[cap[donors] > 0]
         rows_before = rows.count
-        rows.grouped(cand.donor, f_col, cand.load, with_cap, -INF, 0.0)
-        rows.rows.append(rows_before + np.arange(len(with_cap)))
-        rows.cols.append(np.full(len(with_cap), aux))
-        rows.vals.append(-cap[with_cap])
+        rows.grouped(cand.donor, cols.f, cand.load, with_cap, -INF, 0.0)
+        rows.add_column(rows_before, cols.aux, -cap[with_cap])
     else:
-        binding = np.flatnonzero(total_load > cap + 1e-9)
-        rows.grouped(cand.donor, f_col, cand.load, binding, -INF, cap[binding])
+        binding = np.flatnonzero(total_load > cap + ROUNDING)
+        rows.grouped(cand.donor, cols.f, cand.load, binding, -INF, cap[binding])
 
-    c = np.zeros(n_cols)
+
+def _objective(
+    rows: _Rows, scenario: Scenario, cols: _Columns, objective: Objective
+) -> tuple[np.ndarray, int]:
+    """The costs to minimise, and the objective's sense (+1 minimise, -1 maximise); a
+    max_distance objective also needs rows that hold its value above every pair used."""
+    cand = scenario.candidates
+    n = len(cand)
+    c = np.zeros(cols.n)
     sense = 1
     if objective == "max_distance":
-        assert aux is not None
+        assert cols.aux is not None
         # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used.
-        rows.each(x_col, cand.km, np.full(n, aux), -ones, 0.0)
-        c[aux] = 1.0
+        rows.each(cols.x, cand.km, np.full(n, cols.aux), -np.ones(n), 0.0)
+        c[cols.aux] = 1.0
     elif objective == "balance":
-        assert aux is not None
-        c[aux] = 1.0
+        assert cols.aux is not None
+        c[cols.aux] = 1.0
     else:
-        c = objective_costs(scenario, cand, objective, n_cols, x_col, f_col)
+        c = objective_costs(scenario, cand, objective, cols.n, cols.x, cols.f)
         if isinstance(objective, ColumnObjective) and objective.sense == "max":
             sense = -1
-
-    a_row, a_col, a_val, row_lb, row_ub = rows.arrays()
-    milp = Milp(
-        c=c,
-        lb=lb,
-        ub=ub,
-        integer=integer,
-        a_row=a_row,
-        a_col=a_col,
-        a_val=a_val,
-        row_lb=row_lb,
-        row_ub=row_ub,
-    )
-    milp.display_sense = float(sense)
-    model = PairingModel(
-        milp=milp, candidates=cand, x_col=x_col, f_col=f_col, sense=sense, objective=objective
-    )
-    model.secondary = _secondary(scenario, model, n_cols)
-    if not single:
-        model.min_fraction = np.where(positive[cand.recipient], rules.min_share, 0.0)
-    return model
+    return c, sense
 
 
 def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarray | None:

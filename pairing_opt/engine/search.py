@@ -2,9 +2,8 @@
 neighbourhood search) when the solver cannot prove the whole model in time.
 
 Only for one donor per recipient (the Generalized Assignment Problem). On a large model
-HiGHS can spend a whole limit on its root node and keep the first pairing it found (gap
-d801600: 8.4 % above the best known after 60 s). Two kinds of move, each an exact MILP
-solved by HiGHS:
+HiGHS can spend a whole limit on its root node and keep the first pairing it found, far
+above the best known. Two kinds of move, each an exact MILP solved by HiGHS:
 
 - a core: the model restricted to each recipient's few pairs that the LP relaxation finds
   cheapest (widened while it has no pairing);
@@ -25,9 +24,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .backends import GAP_CUT_POOL, RawResult, Status, reporting, run_milp
+from ..scenario.scenario import ROUNDING
+from .backends import HIGHS, RawResult, Status, reporting, run_milp
 from .bounds import PairBounds, restrict
 from .model import PairingModel
+
+# With one donor per recipient, HiGHS's cut pool (10,000 by default) fills with knapsack
+# cuts it then keeps re-checking; a soft limit of 30 made both the GAP proofs and this
+# search's solves faster, all still proven (benchmarks/README.md). With shares it measured
+# slower, so only single-donor models use it (here and in strategy.py).
+GAP_CUT_POOL = 30
+MIN_RUN_SECONDS = 0.05  # a solve with less time left than this cannot find anything
 
 CORE_PER_RECIPIENT = (2, 4, 8)  # pairs per recipient in the core, widened while infeasible
 CORE_SHARE = 0.25  # of the search's time, at most, for the core
@@ -69,18 +76,16 @@ def improve(
 def _core(model: PairingModel, bounds: PairBounds, deadline: float) -> np.ndarray | None:
     """The best pairing of the core, widened while it has none. The current pairing is left
     out of it on purpose: with a poor pairing's pairs (and that pairing as a start) HiGHS
-    stayed near it (d801600: 1.9 % above the best known in 12 s, against 0.5 % without)."""
+    stayed near it."""
     recipient = model.candidates.recipient
-    tiny = bounds.gain <= 1e-9 * max(1.0, abs(bounds.bound))
+    tiny = bounds.gain <= ROUNDING * bounds.scale
     budget = CORE_SHARE * (deadline - time.perf_counter())
     for per in CORE_PER_RECIPIENT:
         left = deadline - time.perf_counter()
-        if left <= 0.05:
+        if left <= MIN_RUN_SECONDS:
             return None
         kept = bounds.nearest(recipient, per) | tiny
-        raw = run_milp(
-            "highs", restrict(model, kept), min(budget, left), 0.0, cut_pool=GAP_CUT_POOL
-        )
+        raw = run_milp(HIGHS, restrict(model, kept), min(budget, left), 0.0, cut_pool=GAP_CUT_POOL)
         if raw.values is not None:
             return _rounded(model, raw.values)
         if raw.status != Status.INFEASIBLE:
@@ -97,8 +102,7 @@ class _Pieces:
         self.rng = np.random.default_rng(SEED)
         self.donors = int(model.candidates.donor.max()) + 1  # improve() saw a used pair
         self.size = PIECE_DONORS
-        self.others = np.ones(model.milp.num_cols, dtype=bool)  # shares, auxiliaries
-        self.others[model.x_col] = False
+        self.others = model.other_cols()  # shares, auxiliaries
 
     def step(self, best: np.ndarray, deadline: float) -> np.ndarray | None:
         """One piece re-solved; the better pairing, or None."""
@@ -135,7 +139,7 @@ class _Pieces:
         free[model.x_col[pairs]] = True
         piece = model.milp.fixing(free, best)
         raw = run_milp(
-            "highs",
+            HIGHS,
             piece,
             min(PIECE_SECONDS, deadline - time.perf_counter()),
             0.0,
@@ -178,4 +182,5 @@ def _if_better(model: PairingModel, values: np.ndarray, best: np.ndarray) -> np.
 
 
 def _better(new: float, old: float) -> bool:
-    return bool(new < old - 1e-9 * max(1.0, abs(old)))
+    """Better by more than round-off: a move that only reshuffles equal costs is no move."""
+    return bool(new < old - ROUNDING * max(1.0, abs(old)))

@@ -1,7 +1,7 @@
 """How a pairing model is solved: a small core first, a proof on the pairs that can matter,
 then a tie-break among equally good pairings.
 
-With HiGHS, the LP relaxation's duals bound what each pair costs to use (core.py). The
+With HiGHS, the LP relaxation's duals bound what each pair costs to use (bounds.py). The
 first MILP keeps only the pairs that look nearly free in the LP (often a few per
 recipient); its pairing P is feasible for the whole model. The proof then solves the model
 restricted to every pair that can appear in a pairing as good as P, starting from P; the
@@ -12,18 +12,16 @@ part). With HiGHS and a sum objective, a check comes first: the best pairing wit
 different pair set (a no-good cut); when even that is above the cap, the pair set found is
 the only one and the re-solve is skipped. With an exact proof asked for (mip_gap 0), that
 check is the proof: it runs on the core's pairing P directly, so where P is the optimum
-one MILP proves both that and that no other pair set ties with it (Hubei's whole solve:
-0.8-0.9 s, against 1.45 s with a separate proof and check; 0.3-0.4 s since that MILP
-starts, on small models, from the core's best other pairing). Without HiGHS (CBC), or when
-the LP proves nothing, the whole model is solved as it is.
+one MILP proves both that and that no other pair set ties with it, in less time than a
+separate proof and check (on small models it starts from the core's best other pairing).
+Without HiGHS (CBC), or when the LP proves nothing, the whole model is solved as it is.
 
 With one donor per recipient (the Generalized Assignment Problem) the first solve is always
 the whole model: there the LP gap is wider, and restricted models measured slower than
-the whole one (gap c10200: 13.7 s through the core, 4.4 s whole), as HiGHS's own root
-reduced-cost fixing already does the job. Under a time limit, a whole model unproven at
-half the limit with a gap above 0.1% (or still at its root node at a fifth) hands the
-rest of the time to a neighbourhood search for a better pairing (lns.py), keeping the
-solver's bound.
+the whole one, as HiGHS's own root reduced-cost fixing already does the job. Under a time
+limit, a whole model unproven at half the limit with a gap above 0.1% (or still at its root
+node at a fifth) hands the rest of the time to a neighbourhood search for a better pairing
+(search.py), keeping the solver's bound.
 """
 
 from __future__ import annotations
@@ -32,19 +30,20 @@ import contextlib
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import SolverError
 from .backends import (
-    GAP_CUT_POOL,
+    CBC,
+    HIGHS,
     PROGRESS,
-    REPORTED_PRECISION,
-    TIE_BREAK_NODES,
+    SOLVERS,
     TIE_SLACK,
     Outcome,
     RawResult,
+    SolverInfo,
     Status,
     StopWhen,
     relative_gap,
@@ -55,7 +54,7 @@ from .backends import (
 )
 from .bounds import PairBounds, pair_bounds, restrict
 from .model import Milp, PairingModel
-from .search import improve
+from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 
 # Widths (relative to the LP bound) of the first core; the next is tried while a core
 # has no feasible pairing, and the whole model once a core would hold most pairs.
@@ -65,18 +64,24 @@ REFINE_RATIO = 4.0
 REFINE_MAX_SHARE = 0.6
 REFINE_STEP = 100.0  # each wider core reaches at most this many times further in gain
 # With one donor per recipient and a time limit, the share of the limit the whole model gets
-# before a neighbourhood search takes over (lns.py), and the share after which it hands over
-# early if its branch-and-bound has not yet left the root node (d801600: 30 s at the root).
+# before a neighbourhood search takes over (search.py), and the share after which it hands
+# over early if its branch-and-bound has not yet left the root node (a large model can spend
+# the whole limit there).
 SEARCH_AFTER = 0.5
 ROOT_HANDOVER = 0.2
 SEARCH_MIN_GAP = 1e-3  # at half the limit, a gap this small keeps the whole model going
 # The proof by exclusion starts from the best other pairing of the core, run as a proof
-# (run_milp's `proof`), when it keeps at most this many pairs. Below it, finding that start
-# costs hundredths of a second and the proof measured 2-3.5x faster (Hubei 0.93 s to
-# 0.27 s); above it, the start cost seconds (4-8 s on 25-city random scenarios of ~700
-# pairs) and a proof of 2,171 pairs that began from a start 0.8% above the optimum did not
-# finish in 60 s, against 11 s without (benchmarks/README.md, "A proof from a start").
+# (run_milp's `proof`), when it keeps at most this many pairs: below it, that start is cheap
+# to find and makes the proof several times faster; above it, finding the start itself
+# costs seconds, and a proof from a start slightly above the optimum may not finish
+# (benchmarks/README.md, "A proof from a start").
 PROOF_MAX_PAIRS = 500
+TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a deterministic cap)
+# How precisely each solver reports values, relative to each value: HiGHS hands back doubles;
+# CBC 2.10 writes its solution file as "%15.8g" (8 significant digits), so a value may be
+# off by half a unit in the 8th digit, and so may an objective summed from them.
+REPORTED_PRECISION = {HIGHS: 0.0, CBC: 5e-8}
+GAP_ROUNDING = 1e-12  # a relative gap within this of mip_gap meets it (round-off)
 
 
 class _Clock:
@@ -145,98 +150,145 @@ def solve_model(
     good as the one found, minimising the secondary objective, so the pairing returned is
     the same whatever order the solver explored. A pair set shown to be the only one that
     good needs no re-solve."""
-    info = solver_info(name)
-    if info is None:
-        other = "cbc" if name == "highs" else "highs"
-        raise SolverError(
-            f"solver '{name}' is not available here. Fix: set solver.name to {other} "
-            "(see `pairopt solvers`)."
-        )
+    info = _available(name)
     clock = _Clock(time_limit)
     useful = not model.single_donor or model.secondary is not None
-    bounds = _lp_pair_bounds(model, clock) if name == "highs" and useful else None
+    bounds = _lp_pair_bounds(model, clock) if name == HIGHS and useful else None
     # A sum objective with ties to break, HiGHS and an exact proof: the proof itself can
     # be the uniqueness check (see _prove_by_exclusion).
-    check = name == "highs" and not model.minimax
+    check = name == HIGHS and not model.minimax
     exclusive = check and model.secondary is not None and mip_gap == 0
     first, settled = _solve_primary(model, name, mip_gap, clock, bounds, exclusive)
 
-    def outcome(raw: RawResult, values: np.ndarray | None, tie: str) -> Outcome:
-        s = model.sense
-        return Outcome(
-            status=raw.status,
-            values=values,
-            objective=None if raw.objective is None else s * raw.objective,
-            bound=None if raw.bound is None else s * raw.bound,
-            seconds=clock.elapsed(),
-            solver=info,
-            tie_break=tie,
-        )
+    def outcome(values: np.ndarray | None, tie: str) -> Outcome:
+        return _outcome(model, first, values, tie, clock.elapsed(), info)
 
     if first.values is None or first.objective is None:
-        return outcome(first, None, "not needed")
+        return outcome(None, "not needed")
     if model.secondary is None:
-        return outcome(first, first.values, "skipped")
+        return outcome(first.values, "skipped")
     # The tie-break only polishes a proven pairing. It is capped in branch-and-bound nodes,
     # not seconds, so that without a time limit it stops at the same pairing on a busy
     # machine as on an idle one (a time budget made the output depend on the load); a
     # stopped tie-break keeps its best pairing and says "stopped at limit".
     remaining = clock.remaining()
-    if remaining is not None and remaining <= 0.05:
-        return outcome(first, first.values, "stopped at limit")
+    if remaining is not None and remaining <= MIN_RUN_SECONDS:
+        return outcome(first.values, "stopped at limit")
     slack = _tie_slack(model, name, first.objective, first.values)
     cap = first.objective + slack
+    picked, tie = _tie_break(model, name, first, cap, bounds, settled, check, clock)
+    if picked is None:
+        return outcome(first.values, "stopped at limit")
+    values = _exact_shares(model, name, first, picked, slack)
+    return outcome(first.values, "rejected") if values is None else outcome(values, tie)
+
+
+def _available(name: str) -> SolverInfo:
+    """The solver's version; a solver that cannot run here is an error naming the other."""
+    info = solver_info(name)
+    if info is None:
+        other = next(s for s in SOLVERS if s != name)
+        raise SolverError(
+            f"solver '{name}' is not available here. Fix: set solver.name to {other} "
+            "(see `pairopt solvers`)."
+        )
+    return info
+
+
+def _outcome(
+    model: PairingModel,
+    raw: RawResult,
+    values: np.ndarray | None,
+    tie: str,
+    seconds: float,
+    info: SolverInfo,
+) -> Outcome:
+    """The answer in the objective's own sense (the solver minimises)."""
+    s = model.sense
+    return Outcome(
+        status=raw.status,
+        values=values,
+        objective=None if raw.objective is None else s * raw.objective,
+        bound=None if raw.bound is None else s * raw.bound,
+        seconds=seconds,
+        solver=info,
+        tie_break=tie,
+    )
+
+
+def _tie_break(
+    model: PairingModel,
+    name: str,
+    first: RawResult,
+    cap: float,
+    bounds: PairBounds | None,
+    settled: bool,
+    check: bool,
+    clock: _Clock,
+) -> tuple[np.ndarray | None, str]:
+    """The pairing with the least secondary cost among those with c.v <= cap (None if the
+    run found none), and "done" when that is proven, else "stopped at limit"."""
+    assert first.values is not None and first.objective is not None
+    assert model.secondary is not None
     kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
     # A sum over pairs with real-valued costs rarely ties, and proving that no other pair set
-    # fits under the cap usually took less time than the capped re-solve it replaces (Hubei
-    # 0.68 s against 0.89 s; not on every scenario, see benchmarks/README.md). A minimax
-    # objective (max_distance, balance) is set by one pair and nearly always ties, so there
-    # the check would only find a tie. A proof by exclusion may already have settled it.
+    # fits under the cap usually takes less time than the capped re-solve it replaces (not
+    # on every scenario, see benchmarks/README.md). A minimax objective (max_distance,
+    # balance) is set by one pair and nearly always ties, so there the check would only
+    # find a tie. A proof by exclusion may already have settled it.
     shown = model.milp.display_sense
     proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
-    picked: np.ndarray | None
     with _stage(clock, proven=proven):
         if check and (settled or _alone_under_cap(model, first.values, cap, kept, clock)):
-            picked, tie = first.values, "done"  # the only pair set under the cap: no tie
-        else:
-            tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
-            if kept is not None:
-                tied = restrict(model, kept, tied)
-            second = run_milp(name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES)
-            picked = second.values
-            tie = "done" if second.status == Status.OPTIMAL else "stopped at limit"
-    if picked is None:
-        return outcome(first, first.values, "stopped at limit")
-    # The MILP picks the pair set; its shares carry the solver's feasibility tolerance,
-    # which could buy secondary gains with primary slack. Exact shares come from LPs over
-    # each pair set at strict tolerances, and the new set is kept only if it is as good.
+            return first.values, "done"  # the only pair set under the cap: no tie
+        tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
+        if kept is not None:
+            tied = restrict(model, kept, tied)
+        second = run_milp(name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES)
+    return second.values, "done" if second.status == Status.OPTIMAL else "stopped at limit"
+
+
+def _exact_shares(
+    model: PairingModel, name: str, first: RawResult, picked: np.ndarray, slack: float
+) -> np.ndarray | None:
+    """The tie-break's pairing with exact shares, or None when it is rejected. The MILP
+    picks the pair set; its shares carry the solver's feasibility tolerance, which could buy
+    secondary gains with primary slack. Exact shares come from LPs over each pair set at
+    strict tolerances, and the new set is kept only if it is as good."""
+    assert first.values is not None and first.objective is not None
     chosen = model.used(picked)
     if model.single_donor:  # the pair set fixes every value
         if float(model.milp.c @ picked) > first.objective + 2 * slack:
-            return outcome(first, first.values, "rejected")
-        return outcome(first, picked, tie)
+            return None
+        return picked
     exact = _pair_set_lp(name, model, chosen, model.milp.c, None)
     if exact is None or exact.objective is None:
-        return outcome(first, first.values, "rejected")
+        return None
     level = exact.objective
     if not np.array_equal(chosen, model.used(first.values)):
         previous = _pair_set_lp(name, model, model.used(first.values), model.milp.c, None)
         if previous is None or previous.objective is None:
-            return outcome(first, first.values, "rejected")
+            return None
         if level > previous.objective + slack:
-            return outcome(first, first.values, "rejected")
-    values = exact.values
-    share_cols = np.ones(model.milp.num_cols, dtype=bool)
-    share_cols[model.x_col] = False
-    if np.any(model.secondary[share_cols]):  # shares within the set are still to break
-        # A primary that only counts pairs is constant here: no cap, so no slack to spend.
-        constant = not np.any(model.milp.c[share_cols])
-        polished = _pair_set_lp(
-            name, model, chosen, model.secondary, None if constant else level + slack
-        )
-        if polished is not None:
-            values = polished.values
-    return outcome(first, values, tie)
+            return None
+    assert exact.values is not None
+    return _polished_shares(model, name, chosen, exact.values, level + slack)
+
+
+def _polished_shares(
+    model: PairingModel, name: str, chosen: np.ndarray, values: np.ndarray, cap: float
+) -> np.ndarray | None:
+    """Within the chosen pair set, the shares with the least secondary cost (objective kept
+    within `cap`): splits of the same pairs can tie too."""
+    secondary = model.secondary
+    assert secondary is not None
+    share_cols = model.other_cols()
+    if not np.any(secondary[share_cols]):
+        return values
+    # A primary that only counts pairs is constant here: no cap, so no slack to spend.
+    constant = not np.any(model.milp.c[share_cols])
+    polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap)
+    return values if polished is None else polished.values
 
 
 def _tie_slack(model: PairingModel, name: str, objective: float, values: np.ndarray) -> float:
@@ -260,7 +312,7 @@ def _alone_under_cap(
         return best is not None and best <= cap
 
     raw = run_milp(
-        "highs", other, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, stop_when=tie_found
+        HIGHS, other, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, stop_when=tie_found
     )
     if raw.status == Status.INFEASIBLE:
         return True
@@ -292,6 +344,7 @@ def _pair_set_lp(
 
 
 def _lp_pair_bounds(model: PairingModel, clock: _Clock) -> PairBounds | None:
+    """The LP relaxation's bounds on each pair, or None when the LP proves nothing."""
     if model.milp.num_cols == 0:
         return None
     with _stage(clock):
@@ -310,57 +363,20 @@ def _solve_primary(
     """The proven (or best within the limit) pairing of the whole model, in minimisation
     form, with a bound valid for the whole model; and whether its pair set is already
     proven the only one within the tie margin (`exclusive`: see _prove_by_exclusion)."""
-    if model.single_donor and name == "highs" and clock.limit is not None:
+    if model.single_donor and name == HIGHS and clock.limit is not None:
         return _solve_then_search(model, mip_gap, clock, bounds), False
     if bounds is None or model.single_donor or len(bounds.gain) == 0 or clock.expired():
         pool = GAP_CUT_POOL if model.single_donor else None
-        with _stage(clock):
-            return run_milp(name, model.milp, clock.remaining(), mip_gap, cut_pool=pool), False
-    sense = model.milp.display_sense
-    scale = max(1.0, abs(bounds.bound))
-    incumbent: RawResult | None = None
-    kept = np.ones(len(bounds.gain), dtype=bool)
-    reach = 0.0  # the widest gain in the core, relative to the bound
-    for width in CORE_WIDTHS:
-        core = bounds.gain <= width * scale
-        if core.mean() > CORE_MAX_SHARE or clock.expired():
-            break
-        with _stage(clock, bounds.bound, sense):
-            raw = run_milp(name, restrict(model, core), clock.remaining(), mip_gap)
-        if raw.values is not None and raw.objective is not None:
-            incumbent, kept, reach = raw, core, width
-            break
-        if raw.status != Status.INFEASIBLE:
-            break  # out of time before a core pairing turned up
-    if incumbent is None or incumbent.objective is None:
+        return _solve_whole(model, name, mip_gap, clock, cut_pool=pool), False
+    core = _Cores(model, name, mip_gap, clock, bounds)
+    found = core.first()
+    if found is None:
         if clock.expired():
             return RawResult(
                 Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed()
             ), False
-        with _stage(clock):
-            whole = run_milp(name, model.milp, clock.remaining(), mip_gap)
-        return whole, False
-    need = bounds.keep(incumbent.objective)
-    # While the pairs that could beat the incumbent far outnumber the core, a wider core
-    # (still a fraction of them) is a cheap way to a better incumbent and a smaller proof.
-    while (
-        incumbent.status == Status.OPTIMAL
-        and need.sum() > REFINE_RATIO * kept.sum()
-        and not clock.expired()
-    ):
-        reach = min(
-            (incumbent.objective - bounds.bound) / (REFINE_RATIO * scale), REFINE_STEP * reach
-        )
-        wider = kept | (bounds.gain <= reach * scale)
-        if wider.sum() <= kept.sum() or wider.sum() > REFINE_MAX_SHARE * need.sum():
-            break  # no narrower than the proof itself: go straight to the proof
-        with _stage(clock, bounds.bound, sense):
-            raw = run_milp(
-                name, restrict(model, wider), clock.remaining(), mip_gap, initial=incumbent.values
-            )
-        if raw.values is None or raw.objective is None:
-            break
-        incumbent, kept, need = raw, wider, bounds.keep(raw.objective)
+        return _solve_whole(model, name, mip_gap, clock), False
+    incumbent, kept, need = core.widen(*found)
     if incumbent.status == Status.OPTIMAL and not np.any(need & ~kept):
         return _whole_model_bound(incumbent, bounds, kept, mip_gap), False
     if clock.expired():
@@ -369,20 +385,107 @@ def _solve_primary(
         ), False
     if exclusive and incumbent.status == Status.OPTIMAL:
         return _prove_by_exclusion(model, incumbent, bounds, kept, clock)
-    # No start solution here: on Hubei it made the proof slower (1.4-1.8 s against
-    # 0.9-1.1 s), on the prefecture scenario it made no difference (18.5 s either way).
+    return core.prove(incumbent, need), False
+
+
+def _solve_whole(
+    model: PairingModel,
+    name: str,
+    mip_gap: float,
+    clock: _Clock,
+    cut_pool: int | None = None,
+    stop_when: StopWhen | None = None,
+) -> RawResult:
+    """The whole model as it is, on the solve's clock: when no restriction is known to
+    hold (no LP bounds, one donor per recipient, or no core pairing)."""
     with _stage(clock):
-        final = run_milp(name, restrict(model, need), clock.remaining(), mip_gap)
-    # A proof stopped at the limit with nothing better than the core pairing keeps that
-    # pairing (a proven optimum over the need set is at least as good: it contains it).
-    worse = (
-        final.objective is not None
-        and incumbent.objective is not None
-        and final.objective > incumbent.objective
-    )
-    if final.values is None or (final.status != Status.OPTIMAL and worse):
-        final = replace(incumbent, status=Status.LIMIT_FEASIBLE, bound=final.bound)
-    return _whole_model_bound(final, bounds, need, mip_gap), False
+        return run_milp(
+            name, model.milp, clock.remaining(), mip_gap, stop_when=stop_when, cut_pool=cut_pool
+        )
+
+
+@dataclass(frozen=True)
+class _Cores:
+    """The stages of a solve through restricted models (cores), with what they share."""
+
+    model: PairingModel
+    name: str
+    mip_gap: float
+    clock: _Clock
+    bounds: PairBounds
+
+    def run(self, kept: np.ndarray, initial: np.ndarray | None = None) -> RawResult:
+        """The model restricted to the `kept` pairs; progress shows the LP bound, as a
+        restricted model's own bound says nothing of the whole."""
+        clock = self.clock
+        with _stage(clock, self.bounds.bound, self.model.milp.display_sense):
+            return run_milp(
+                self.name,
+                restrict(self.model, kept),
+                clock.remaining(),
+                self.mip_gap,
+                initial=initial,
+            )
+
+    def first(self) -> tuple[RawResult, np.ndarray, float] | None:
+        """The narrowest core (pairs nearly free in the LP) with a pairing: that pairing, the
+        core, and its width; None when every core tried is infeasible or time ran out."""
+        bounds = self.bounds
+        for width in CORE_WIDTHS:
+            core = bounds.gain <= width * bounds.scale
+            if core.mean() > CORE_MAX_SHARE or self.clock.expired():
+                break
+            raw = self.run(core)
+            if raw.values is not None and raw.objective is not None:
+                return raw, core, width
+            if raw.status != Status.INFEASIBLE:
+                break  # out of time before a core pairing turned up
+        return None
+
+    def widen(
+        self, incumbent: RawResult, kept: np.ndarray, reach: float
+    ) -> tuple[RawResult, np.ndarray, np.ndarray]:
+        """While the pairs that could beat the incumbent far outnumber the core, a wider
+        core (still a fraction of them) is a cheap way to a better incumbent and a smaller
+        proof. Returns the incumbent, its core, and the pairs that could still beat it."""
+        assert incumbent.objective is not None
+        bounds, scale = self.bounds, self.bounds.scale
+        need = bounds.keep(incumbent.objective)
+        while (
+            incumbent.status == Status.OPTIMAL
+            and need.sum() > REFINE_RATIO * kept.sum()
+            and not self.clock.expired()
+        ):
+            reach = min(
+                (incumbent.objective - bounds.bound) / (REFINE_RATIO * scale), REFINE_STEP * reach
+            )
+            wider = kept | (bounds.gain <= reach * scale)
+            if wider.sum() <= kept.sum() or wider.sum() > REFINE_MAX_SHARE * need.sum():
+                break  # no narrower than the proof itself: go straight to the proof
+            raw = self.run(wider, initial=incumbent.values)
+            if raw.values is None or raw.objective is None:
+                break
+            incumbent, kept, need = raw, wider, bounds.keep(raw.objective)
+        return incumbent, kept, need
+
+    def prove(self, incumbent: RawResult, need: np.ndarray) -> RawResult:
+        """The model restricted to the pairs that could beat the incumbent, solved to a
+        proof that holds for the whole model."""
+        # No start solution here: it made the proof slower or no faster where measured.
+        with _stage(self.clock):
+            final = run_milp(
+                self.name, restrict(self.model, need), self.clock.remaining(), self.mip_gap
+            )
+        # A proof stopped at the limit with nothing better than the core pairing keeps that
+        # pairing (a proven optimum over the need set is at least as good: it contains it).
+        worse = (
+            final.objective is not None
+            and incumbent.objective is not None
+            and final.objective > incumbent.objective
+        )
+        if final.values is None or (final.status != Status.OPTIMAL and worse):
+            final = replace(incumbent, status=Status.LIMIT_FEASIBLE, bound=final.bound)
+        return _whole_model_bound(final, self.bounds, need, self.mip_gap)
 
 
 def _prove_by_exclusion(
@@ -406,17 +509,15 @@ def _prove_by_exclusion(
     run_milp's `proof` and PROOF_MAX_PAIRS).
     Returns the optimum (or the best within the limit) and whether it is settled alone."""
     assert incumbent.objective is not None and incumbent.values is not None
-    cap = incumbent.objective + _tie_slack(model, "highs", incumbent.objective, incumbent.values)
+    cap = incumbent.objective + _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
     kept = bounds.keep(cap)
     other = _other_pair_sets(model, incumbent.values, kept)
     with _stage(clock, bounds.bound, model.milp.display_sense, incumbent=incumbent.objective):
         start = None
         if kept.sum() <= PROOF_MAX_PAIRS:
-            near = run_milp("highs", restrict(model, core & kept, other), clock.remaining(), 0.0)
+            near = run_milp(HIGHS, restrict(model, core & kept, other), clock.remaining(), 0.0)
             start = near.values
-        raw = run_milp(
-            "highs", other, clock.remaining(), 0.0, initial=start, proof=start is not None
-        )
+        raw = run_milp(HIGHS, other, clock.remaining(), 0.0, initial=start, proof=start is not None)
     proven = raw.status in (Status.OPTIMAL, Status.INFEASIBLE)
     if raw.status == Status.INFEASIBLE:
         rest = math.inf
@@ -438,19 +539,13 @@ def _solve_then_search(
     model: PairingModel, mip_gap: float, clock: _Clock, bounds: PairBounds | None
 ) -> RawResult:
     """One donor per recipient, with a time limit: the whole model first; if it is still
-    unproven at the handover (`_handover`), a neighbourhood search (lns.py) for the rest of
+    unproven at the handover (`_handover`), a neighbourhood search (search.py) for the rest of
     the limit, from the solver's pairing, with the solver's bound (or the LP's, if higher).
     A proof that would have come after the handover is given up for a better pairing."""
     assert clock.limit is not None
-    with _stage(clock):
-        whole = run_milp(
-            "highs",
-            model.milp,
-            clock.remaining(),
-            mip_gap,
-            stop_when=_handover(clock),
-            cut_pool=GAP_CUT_POOL,
-        )
+    whole = _solve_whole(
+        model, HIGHS, mip_gap, clock, cut_pool=GAP_CUT_POOL, stop_when=_handover(clock)
+    )
     if whole.status in (Status.OPTIMAL, Status.INFEASIBLE) or clock.expired():
         return whole
     if bounds is None:
@@ -478,9 +573,7 @@ def _search_result(
     """A pairing found by the search, with the bound that holds for the whole model: called
     optimal only if that bound meets it within mip_gap (the search proves nothing)."""
     objective = float(model.milp.c @ values)
-    gap = relative_gap(objective, bound)
-    proven = gap is not None and gap <= mip_gap + 1e-12
-    status = Status.OPTIMAL if proven else Status.LIMIT_FEASIBLE
+    status = Status.OPTIMAL if _gap_met(objective, bound, mip_gap) else Status.LIMIT_FEASIBLE
     return RawResult(status, values, objective, bound, seconds)
 
 
@@ -488,8 +581,7 @@ def _handover(clock: _Clock) -> StopWhen:
     """When the whole model hands over to the search: still at its root node after a fifth
     of the limit, or after half of it unless its gap is already small. The search can gain
     at most the gap, so at SEARCH_MIN_GAP or less the proof is the better use of the time
-    (at 60 s, handing over always at 30 s lost the proofs of d05100 and e20400; with this
-    rule they were proven at 35 s and 24 s)."""
+    (handing over at half the limit regardless lost proofs that came soon after)."""
     assert clock.limit is not None
     limit = clock.limit
 
@@ -515,8 +607,14 @@ def _whole_model_bound(
     dropped = bounds.dropped_bound(kept)
     bound = max(bounds.bound, min(restricted, dropped))
     status = raw.status
-    if status == Status.OPTIMAL and dropped < restricted:  # the solver's proof is not all
-        gap = relative_gap(raw.objective, bound)
-        if gap is None or gap > mip_gap + 1e-12:
-            status = Status.LIMIT_FEASIBLE
+    # When a dropped pair sets the bound, the solver's proof is not all of it.
+    if status == Status.OPTIMAL and dropped < restricted:
+        status = status if _gap_met(raw.objective, bound, mip_gap) else Status.LIMIT_FEASIBLE
     return replace(raw, status=status, bound=bound)
+
+
+def _gap_met(objective: float | None, bound: float | None, mip_gap: float) -> bool:
+    """Whether the objective is within mip_gap of the bound (up to round-off): what a
+    pairing needs to be called optimal."""
+    gap = relative_gap(objective, bound)
+    return gap is not None and gap <= mip_gap + GAP_ROUNDING

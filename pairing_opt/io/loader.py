@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -67,40 +68,30 @@ class _LineMap:
 
 
 def _read_scenario_text(path: Path) -> str:
+    """The scenario file's text, or an InputError saying why it cannot be read as YAML."""
     name = str(path)
     if not path.exists():
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    "the scenario file does not exist.",
-                    "check the path (it is relative to the current folder).",
-                )
-            ]
+        _fail(
+            name,
+            "the scenario file does not exist.",
+            "check the path (it is relative to the current folder).",
         )
     if path.is_dir():
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    "this is a folder, not a scenario file.",
-                    f"name the YAML file inside it, e.g. {path / 'scenario.yaml'}.",
-                )
-            ]
+        _fail(
+            name,
+            "this is a folder, not a scenario file.",
+            f"name the YAML file inside it, e.g. {path / 'scenario.yaml'}.",
         )
     try:
-        size = path.stat().st_size
-        if size > MAX_SCENARIO_BYTES:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        f"the scenario file is {size} bytes; pairopt "
-                        f"accepts at most {MAX_SCENARIO_BYTES}.",
-                        "put the data in CSV tables and name them in the YAML.",
-                    )
-                ]
-            )
+        _check_size(
+            path,
+            name,
+            MAX_SCENARIO_BYTES,
+            lambda size: (
+                f"the scenario file is {size} bytes; pairopt accepts at most {MAX_SCENARIO_BYTES}."
+            ),
+            "put the data in CSV tables and name them in the YAML.",
+        )
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(
@@ -127,6 +118,16 @@ def _read_scenario_text(path: Path) -> str:
 
 def _fail(where: str, what: str, fix: str) -> NoReturn:
     raise InputError([Problem(where, what, fix)])
+
+
+def _check_size(
+    path: Path, name: str, limit: int, too_large: Callable[[int], str], fix: str
+) -> None:
+    """Refuse a file over `limit` bytes before reading it (`too_large` words the message
+    for its size): a path to the wrong file should fail at once, not fill the memory."""
+    size = path.stat().st_size
+    if size > limit:
+        _fail(name, too_large(size), fix)
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
@@ -184,38 +185,30 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
         else f"check '{role}.file' in the scenario (paths are relative to the scenario file)."
     )
     if not path.exists():
-        raise InputError(
-            [Problem(name, f"the {role} table does not exist (looked for {path}).", fix_path)]
-        )
+        _fail(name, f"the {role} table does not exist (looked for {path}).", fix_path)
     if path.is_dir():
-        raise InputError([Problem(name, "this is a folder, not a table file.", fix_path)])
+        _fail(name, "this is a folder, not a table file.", fix_path)
     suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
-        if size > MAX_TABLE_BYTES:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        f"the file is {size} bytes; pairopt reads tables of at "
-                        f"most {MAX_TABLE_BYTES} bytes.",
-                        "split or trim the table.",
-                    )
-                ]
-            )
+        _check_size(
+            path,
+            name,
+            MAX_TABLE_BYTES,
+            lambda size: (
+                f"the file is {size} bytes; pairopt reads tables of at "
+                f"most {MAX_TABLE_BYTES} bytes."
+            ),
+            "split or trim the table.",
+        )
         if suffix == ".xlsx":
             frame = _read_xlsx(path, name, spec.sheet)
         elif suffix in (".csv", ".txt", ".tsv"):
             frame = _read_csv(path, name, spec.encoding, sep="\t" if suffix == ".tsv" else ",")
         else:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        f"unsupported table type '{suffix or 'none'}'.",
-                        "save the table as .csv (UTF-8) or .xlsx.",
-                    )
-                ]
+            _fail(
+                name,
+                f"unsupported table type '{suffix or 'none'}'.",
+                "save the table as .csv (UTF-8) or .xlsx.",
             )
     except PermissionError as exc:
         raise InputError(

@@ -33,7 +33,32 @@ def read_pairing(path: str | Path, scenario: Scenario | None = None) -> list[Pai
 
 
 def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> list[PairingRow]:
+    """The rows of a pairing table, checked; every problem in it is reported at once."""
+    _require_id_columns(frame, name)
     problems = Collector()
+    shares = [v.strip() for v in frame["share"]] if "share" in frame else [""] * len(frame)
+    rows: list[PairingRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, (donor, recipient, share_text) in enumerate(
+        zip(frame["donor"], frame["recipient"], shares, strict=True)
+    ):
+        line = i + 2
+        row = f"{name}, row {line}"
+        donor, recipient = _uncell(str(donor).strip()), _uncell(str(recipient).strip())
+        if not _new_pair(donor, recipient, row, line, seen, problems):
+            continue
+        readable, share = _share(share_text, row, problems)
+        if not readable:
+            continue
+        if scenario is not None:
+            _check_known(donor, recipient, row, scenario, problems)
+        rows.append(PairingRow(donor, recipient, share))
+    problems.raise_if_any()
+    return rows
+
+
+def _require_id_columns(frame: Table, name: str) -> None:
+    """Without both id columns no row can be read: fail at once, naming the columns seen."""
     missing = [c for c in ("donor", "recipient") if c not in frame.columns]
     if missing:
         columns = ", ".join(repr(str(c)) for c in frame.columns) or "none"
@@ -46,60 +71,72 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> list[Pa
                 )
             ]
         )
-    shares = [v.strip() for v in frame["share"]] if "share" in frame else [""] * len(frame)
-    rows: list[PairingRow] = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, (donor, recipient, share_text) in enumerate(
-        zip(frame["donor"], frame["recipient"], shares, strict=True)
-    ):
-        line = i + 2
-        donor, recipient = _uncell(str(donor).strip()), _uncell(str(recipient).strip())
-        if not donor or not recipient:
-            column = "donor" if not donor else "recipient"
-            problems.add(
-                f"{name}, row {line}, column '{column}'",
-                "the cell is empty.",
-                "fill in the id or delete the row.",
-            )
-            continue
-        key = (donor, recipient)
-        if key in seen:
-            problems.add(
-                f"{name}, row {line}",
-                f"the pair {donor} -> {recipient} is listed twice (also row {seen[key]}).",
-                "keep one row per pair.",
-            )
-            continue
-        seen[key] = line
-        share: float | None = None
-        if share_text:
-            try:
-                share = float(share_text.replace(",", ""))
-            except ValueError:
-                share = math.nan
-            if not math.isfinite(share) or share < 0:
-                problems.add(
-                    f"{name}, row {line}, column 'share'",
-                    f"'{share_text}' is not a share (a number >= 0).",
-                    "enter the amount of need covered, or leave the cell empty.",
-                )
-                continue
-        if scenario is not None:
-            if donor not in scenario.donor_index:
-                problems.add(
-                    f"{name}, row {line}, column 'donor'",
-                    f"unknown donor '{donor}' (not in the scenario's donor table).",
-                    suggest(donor, scenario.donors),
-                )
-            if recipient not in scenario.recipient_index:
-                problems.add(
-                    f"{name}, row {line}, column 'recipient'",
-                    f"unknown recipient '{recipient}' (not in the scenario's recipient table).",
-                    suggest(recipient, scenario.recipients),
-                )
-        rows.append(PairingRow(donor, recipient, share))
-    problems.raise_if_any()
-    return rows
+
+
+def _new_pair(
+    donor: str,
+    recipient: str,
+    row: str,
+    line: int,
+    seen: dict[tuple[str, str], int],
+    problems: Collector,
+) -> bool:
+    """Whether the row names a pair, for the first time: a pair given twice has no one share."""
+    if not donor or not recipient:
+        column = "donor" if not donor else "recipient"
+        problems.add(
+            f"{row}, column '{column}'",
+            "the cell is empty.",
+            "fill in the id or delete the row.",
+        )
+        return False
+    key = (donor, recipient)
+    if key in seen:
+        problems.add(
+            row,
+            f"the pair {donor} -> {recipient} is listed twice (also row {seen[key]}).",
+            "keep one row per pair.",
+        )
+        return False
+    seen[key] = line
+    return True
+
+
+def _share(text: str, row: str, problems: Collector) -> tuple[bool, float | None]:
+    """Whether the share cell is readable, and its number (None when empty: evaluate then
+    computes the best split)."""
+    if not text:
+        return True, None
+    try:
+        share = float(text.replace(",", ""))
+    except ValueError:
+        share = math.nan
+    if not math.isfinite(share) or share < 0:
+        problems.add(
+            f"{row}, column 'share'",
+            f"'{text}' is not a share (a number >= 0).",
+            "enter the amount of need covered, or leave the cell empty.",
+        )
+        return False, None
+    return True, share
+
+
+def _check_known(
+    donor: str, recipient: str, row: str, scenario: Scenario, problems: Collector
+) -> None:
+    """Ids the scenario does not know: a pairing can only be scored on the scenario's ids."""
+    if donor not in scenario.donor_index:
+        problems.add(
+            f"{row}, column 'donor'",
+            f"unknown donor '{donor}' (not in the scenario's donor table).",
+            suggest(donor, scenario.donors),
+        )
+    if recipient not in scenario.recipient_index:
+        problems.add(
+            f"{row}, column 'recipient'",
+            f"unknown recipient '{recipient}' (not in the scenario's recipient table).",
+            suggest(recipient, scenario.recipients),
+        )
 
 
 def _uncell(value: str) -> str:

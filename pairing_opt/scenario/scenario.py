@@ -21,6 +21,7 @@ from .spec import (
     ColumnObjective,
     DonorTable,
     Objective,
+    PairRef,
     RecipientTable,
     Rules,
     ScenarioSpec,
@@ -31,6 +32,9 @@ from .table import Table, as_table, no_cycle_collection, parse_numbers
 DISTANCE_OBJECTIVES = ("distance", "weighted_distance", "max_distance")
 PAIR_ID_COLUMNS = ("donor", "recipient")
 MAX_LISTED = 10  # longest list of names in one message before "and N more"
+# Round-off in sums of loads, shares and costs: amounts closer than this (absolute, or
+# relative to magnitudes above 1) are the same amount.
+ROUNDING = 1e-9
 
 FloatArray = np.ndarray
 
@@ -132,6 +136,26 @@ class Scenario:
     def pair_lookup(self) -> dict[tuple[int, int], int]:
         return self.pairs.lookup() if self.pairs is not None else {}
 
+    def pair_index(self, donor: str, recipient: str) -> tuple[int, int]:
+        """The (donor, recipient) indices of a pair named by its ids."""
+        return self.donor_index[donor], self.recipient_index[recipient]
+
+    def pair_rows(self, cand: Candidates) -> np.ndarray:
+        """Each candidate pair's row in the pair table (every candidate has one when there
+        is a table): where its pair-table values are."""
+        lookup = self.pair_lookup
+        return np.array(
+            [lookup[(int(d), int(r))] for d, r in zip(cand.donor, cand.recipient, strict=False)],
+            dtype=np.int64,
+        )
+
+    def _pair_codes(self, refs: Sequence[PairRef]) -> np.ndarray:
+        """Pairs named by ids as codes donor * recipients + recipient, so that candidate
+        pairs can be matched against them as one array."""
+        n_r = len(self.recipients)
+        indices = (self.pair_index(p.donor, p.recipient) for p in refs)
+        return np.array([d * n_r + r for d, r in indices], dtype=np.int64)
+
     @cached_property
     def effective_capacity(self) -> FloatArray:
         """Capacity less the reserve kept at home."""
@@ -215,24 +239,11 @@ class Scenario:
         keep = ~self.excluded[d]
         code = d * n_r + r
         if self.rules.forbidden:
-            banned = np.array(
-                [
-                    self.donor_index[p.donor] * n_r + self.recipient_index[p.recipient]
-                    for p in self.rules.forbidden
-                ],
-                dtype=np.int64,
-            )
-            keep &= ~np.isin(code, banned)
+            keep &= ~np.isin(code, self._pair_codes(self.rules.forbidden))
         limit = self.rules.max_distance_km
         if limit is not None:
             keep &= ~(km > limit)  # unknown distances are caught by validation
-        fixed_codes = np.array(
-            [
-                self.donor_index[p.donor] * n_r + self.recipient_index[p.recipient]
-                for p in self.rules.fixed
-            ],
-            dtype=np.int64,
-        )
+        fixed_codes = self._pair_codes(self.rules.fixed)
         d, r, km, load, code = d[keep], r[keep], km[keep], load[keep], code[keep]
         # Canonical order (recipient, donor) makes the model, and so the result, independent
         # of the pair table's row order.
@@ -341,12 +352,7 @@ class _TableReader:
                 self.problems.add(
                     self.where(int(i), column), "the cell is empty.", f"enter {what}."
                 )
-        infinite = np.isinf(array)
-        for i in np.flatnonzero(infinite):
-            self.problems.add(
-                self.where(int(i), column), "infinite values are not allowed.", f"enter {what}."
-            )
-        array[infinite] = np.nan
+        self.finite(array, column, what)
         if low is not None:
             for i in np.flatnonzero(array < low):
                 self.problems.add(
@@ -362,6 +368,15 @@ class _TableReader:
                     f"enter {what} <= {high:g}.",
                 )
         return array
+
+    def finite(self, array: FloatArray, column: str, what: str) -> None:
+        """Report each infinite cell and blank it (NaN): no rule or objective can use one."""
+        infinite = np.isinf(array)
+        for i in np.flatnonzero(infinite):
+            self.problems.add(
+                self.where(int(i), column), "infinite values are not allowed.", f"enter {what}."
+            )
+        array[infinite] = np.nan
 
     def labels(self, column: str | None, key: str, ids: list[str]) -> tuple[str, ...]:
         if column is None or not self.has(column, key):
@@ -402,6 +417,22 @@ class _TableReader:
         return lats, lons
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One side of the pairing as its table gives it (donors or recipients)."""
+
+    ids: list[str]
+    amounts: FloatArray  # capacity or need
+    lat: FloatArray
+    lon: FloatArray
+    labels: tuple[str, ...]
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Id to row, for the ids that rules and the pair table name."""
+        return {name: i for i, name in enumerate(self.ids)}
+
+
 def _side(
     reader: _TableReader,
     table: DonorTable | RecipientTable,
@@ -410,7 +441,7 @@ def _side(
     amount_key: str,
     what: str,
     locate: Locate,
-) -> tuple[list[str], FloatArray, FloatArray, FloatArray, tuple[str, ...]]:
+) -> _Side:
     """Ids, amounts (capacity or need), coordinates and labels of one side of the pairing."""
     ids: list[str] = []
     amounts = np.zeros(0)
@@ -420,7 +451,7 @@ def _side(
         amounts = reader.numbers(amount, what=what)
     lat, lon = reader.coordinates(table.lat, table.lon, key, locate)
     labels = reader.labels(table.label, f"{key}.label", ids)
-    return ids, amounts, lat, lon, labels
+    return _Side(ids, amounts, lat, lon, labels)
 
 
 def build(
@@ -441,23 +472,60 @@ def build(
     pairs = None if pairs is None else as_table(pairs)
     dt = _TableReader(donors, names.get("donors", spec.donors.file), problems)
     rt = _TableReader(recipients, names.get("recipients", spec.recipients.file), problems)
-
-    for reader, label in ((dt, "donors"), (rt, "recipients")):
-        if len(reader.frame) == 0:
-            problems.add(reader.name, "the table has no rows.", f"add at least one {label[:-1]}.")
-
-    donor_ids, capacity, donor_lat, donor_lon, donor_labels = _side(
+    _check_rows(dt, rt)
+    d_side = _side(
         dt, spec.donors, spec.donors.capacity, "donors", "capacity", "a capacity", locate
     )
-    recipient_ids, need, rec_lat, rec_lon, recipient_labels = _side(
+    r_side = _side(
         rt, spec.recipients, spec.recipients.need, "recipients", "need", "a need", locate
     )
+    _check_rule_ids(spec.rules, d_side, r_side, locate, problems)
+    pair_data = None
+    if pairs is not None and spec.pairs is not None:
+        with no_cycle_collection():  # a tuple per pair, and pair tables can be large
+            pair_data = _build_pairs(
+                pairs, names.get("pairs", spec.pairs.file), d_side.index, r_side.index, problems
+            )
+    _check_objective_column(spec.objective, pair_data, locate, problems)
+    problems.raise_if_any()
+    scenario = Scenario(
+        name=spec.name,
+        donors=tuple(d_side.ids),
+        donor_labels=d_side.labels,
+        capacity=d_side.amounts,
+        donor_lat=d_side.lat,
+        donor_lon=d_side.lon,
+        recipients=tuple(r_side.ids),
+        recipient_labels=r_side.labels,
+        need=r_side.amounts,
+        recipient_lat=r_side.lat,
+        recipient_lon=r_side.lon,
+        pairs=pair_data,
+        rules=spec.rules,
+        objective=spec.objective,
+        solver=spec.solver,
+        source=source,
+    )
+    check_objective_data(scenario, spec.objective, locate)
+    return scenario
 
-    donor_index = {d: i for i, d in enumerate(donor_ids)}
-    recipient_index = {r: i for i, r in enumerate(recipient_ids)}
 
-    # Ids named in the rules.
-    rules = spec.rules
+def _check_rows(*readers: _TableReader) -> None:
+    """Each side needs a row: a pairing of nobody is no answer to any question."""
+    for reader, label in zip(readers, ("donors", "recipients"), strict=True):
+        if len(reader.frame) == 0:
+            reader.problems.add(
+                reader.name, "the table has no rows.", f"add at least one {label[:-1]}."
+            )
+
+
+def _check_rule_ids(
+    rules: Rules, donors: _Side, recipients: _Side, locate: Locate, problems: Collector
+) -> None:
+    """Ids the rules name must be in the tables: a typo would silently drop a rule. (When a
+    table has no ids at all, its own problem says so.)"""
+    donor_ids, donor_index = donors.ids, donors.index
+    recipient_ids, recipient_index = recipients.ids, recipients.index
     for key in ("fixed", "forbidden"):
         for k, ref in enumerate(getattr(rules, key)):
             if donor_ids and ref.donor not in donor_index:
@@ -480,51 +548,26 @@ def build(
                 suggest(name, donor_ids),
             )
 
-    pair_data = None
-    if pairs is not None and spec.pairs is not None:
-        with no_cycle_collection():  # a tuple per pair: the county has 85,500
-            pair_data = _build_pairs(
-                pairs, names.get("pairs", spec.pairs.file), donor_index, recipient_index, problems
-            )
 
-    objective = spec.objective
-    if isinstance(objective, ColumnObjective):
-        column = objective.column
-        if pair_data is None:
-            problems.add(
-                locate(("objective",)),
-                f"objective column '{column}' needs a pair table, and the scenario has none.",
-                "add a 'pairs:' table with that column, or use a named objective.",
-            )
-        elif column not in pair_data.columns:
-            problems.add(
-                locate(("objective",)),
-                f"the pair table has no numeric column '{column}'.",
-                "add the column to the pair table or choose another objective.",
-            )
-
-    problems.raise_if_any()
-
-    scenario = Scenario(
-        name=spec.name,
-        donors=tuple(donor_ids),
-        donor_labels=donor_labels,
-        capacity=capacity,
-        donor_lat=donor_lat,
-        donor_lon=donor_lon,
-        recipients=tuple(recipient_ids),
-        recipient_labels=recipient_labels,
-        need=need,
-        recipient_lat=rec_lat,
-        recipient_lon=rec_lon,
-        pairs=pair_data,
-        rules=rules,
-        objective=objective,
-        solver=spec.solver,
-        source=source,
-    )
-    check_objective_data(scenario, objective, locate)
-    return scenario
+def _check_objective_column(
+    objective: Objective, pair_data: PairData | None, locate: Locate, problems: Collector
+) -> None:
+    """A column objective needs that numeric column in a pair table: say so before solving."""
+    if not isinstance(objective, ColumnObjective):
+        return
+    column = objective.column
+    if pair_data is None:
+        problems.add(
+            locate(("objective",)),
+            f"objective column '{column}' needs a pair table, and the scenario has none.",
+            "add a 'pairs:' table with that column, or use a named objective.",
+        )
+    elif column not in pair_data.columns:
+        problems.add(
+            locate(("objective",)),
+            f"the pair table has no numeric column '{column}'.",
+            "add the column to the pair table or choose another objective.",
+        )
 
 
 def check_objective_data(
@@ -555,10 +598,7 @@ def check_objective_data(
     if isinstance(objective, ColumnObjective) and scenario.pairs is not None:
         values = scenario.pairs.columns.get(objective.column)
         if values is not None:
-            lookup = scenario.pair_lookup
-            rows = [
-                lookup[(int(d), int(r))] for d, r in zip(cand.donor, cand.recipient, strict=False)
-            ]
+            rows = scenario.pair_rows(cand)
             empty = [int(scenario.pairs.file_rows[i]) for i in rows if np.isnan(values[i])]
             if empty:
                 problems.add(
@@ -578,9 +618,26 @@ def _build_pairs(
     recipient_index: dict[str, int],
     problems: Collector,
 ) -> PairData | None:
+    """The pair table as indices and numeric columns, or None without its id columns."""
     reader = _TableReader(frame, name, problems)
     if not all([reader.has(c, f"pairs ({c})") for c in PAIR_ID_COLUMNS]):
         return None
+    d_idx, r_idx = _pair_ids(reader, donor_index, recipient_index)
+    return PairData(
+        donor=d_idx,
+        recipient=r_idx,
+        columns=_pair_columns(reader),
+        file_rows=np.arange(len(frame)) + 2,
+        name=name,
+    )
+
+
+def _pair_ids(
+    reader: _TableReader, donor_index: dict[str, int], recipient_index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's donor and recipient index (-1 where unknown), with every empty, unknown
+    or repeated pair reported: a pair's data must belong to exactly one known pair."""
+    frame, problems = reader.frame, reader.problems
     donors = [v.strip() for v in frame["donor"]]
     recipients = [v.strip() for v in frame["recipient"]]
     d_idx = np.full(len(frame), -1, dtype=np.int64)
@@ -612,6 +669,13 @@ def _build_pairs(
             )
         else:
             seen[(d, r)] = i
+    return d_idx, r_idx
+
+
+def _pair_columns(reader: _TableReader) -> dict[str, FloatArray]:
+    """The pair table's numeric columns: km and load must be numbers; any other column is
+    data only if every cell parses, so that text columns (notes) are simply ignored."""
+    frame = reader.frame
     columns: dict[str, FloatArray] = {}
     for column in frame.columns:
         column = str(column)
@@ -621,23 +685,9 @@ def _build_pairs(
             what = "a distance in km" if column == "km" else "a load (a number >= 0)"
             columns[column] = reader.numbers(column, required=False, what=what)
             continue
-        # Other columns are numeric data only if they parse; text columns (notes) are ignored.
         raw = [v.strip() for v in frame[column]]
         parsed = parse_numbers(raw)
         if not np.any(np.isnan(parsed) & np.array([v != "" for v in raw], dtype=bool)):
-            infinite = np.isinf(parsed)
-            for k in np.flatnonzero(infinite):
-                problems.add(
-                    reader.where(int(k), column),
-                    "infinite values are not allowed.",
-                    "enter a finite number.",
-                )
-            parsed[infinite] = np.nan
+            reader.finite(parsed, column, "a finite number")
             columns[column] = parsed
-    return PairData(
-        donor=d_idx,
-        recipient=r_idx,
-        columns=columns,
-        file_rows=np.arange(len(frame)) + 2,
-        name=name,
-    )
+    return columns

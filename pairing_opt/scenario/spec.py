@@ -6,15 +6,17 @@ columns hold numbers is checked later against the tables (`scenario.build`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-NAMED_OBJECTIVES = ("distance", "weighted_distance", "max_distance", "balance")
+NamedObjective = Literal["distance", "weighted_distance", "max_distance", "balance"]
+NAMED_OBJECTIVES: tuple[str, ...] = get_args(NamedObjective)
 # Set by one pair (max_distance) or one donor (balance): the model carries the value in an
 # extra column, and equally good pairings are the rule.
 MINIMAX_OBJECTIVES = ("max_distance", "balance")
-SOLVER_NAMES = ("highs", "cbc")
+SolverName = Literal["highs", "cbc"]
+SOLVER_NAMES: tuple[str, ...] = get_args(SolverName)  # the one list of solvers pairopt runs
 
 
 class _Strict(BaseModel):
@@ -147,7 +149,7 @@ class ColumnObjective(_Strict):
 
 
 class SolverSpec(_Strict):
-    name: Literal["highs", "cbc"] = "highs"
+    name: SolverName = "highs"
     time_limit: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="Seconds for the whole solve (default: no limit)."
     )
@@ -161,7 +163,7 @@ class SolverSpec(_Strict):
     )
 
 
-Objective = Literal["distance", "weighted_distance", "max_distance", "balance"] | ColumnObjective
+Objective = NamedObjective | ColumnObjective
 
 
 class ScenarioSpec(_Strict):

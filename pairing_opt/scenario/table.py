@@ -3,8 +3,8 @@
 Every cell stays the string it was in the file (no type guessing): the scenario's checks
 parse what they need and report the row and column of each cell they cannot. The CSV path
 needs nothing beyond the standard library, so `pairopt solve` does not pay pandas's import
-(0.25-0.45 s on the benchmark machine, about a third of a whole Hubei run); tests and
-benchmarks that build tables as pandas DataFrames pass them through `as_table`.
+(a large share of a small solve's time); tests and benchmarks that build tables as pandas
+DataFrames pass them through `as_table`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Table:
         self, columns: Mapping[str, Sequence[str]], guessed_encoding: str | None = None
     ) -> None:
         # Lists are kept as given, not copied: from_rows makes fresh ones, renamed shares
-        # its own (the old table is dropped); a county pair column has 85,500 cells.
+        # its own (the old table is dropped), and a pair table's columns can be long.
         self._columns = {
             str(name): cells if isinstance(cells, list) else list(cells)
             for name, cells in columns.items()
@@ -94,8 +94,8 @@ def parse_numbers(cells: Iterable[str]) -> np.ndarray:
 @contextlib.contextmanager
 def no_cycle_collection() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a table's many small lists and
-    strings are made (they hold no cycles): on the county benchmark's 85,500-row pair
-    table it was most of the reading time (0.22-0.34 s with it, 0.09-0.14 s without)."""
+    strings are made (they hold no cycles): on a large pair table its repeated passes
+    over them took most of the reading time."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
