@@ -42,7 +42,7 @@ MIN_TIME_LIMIT = 1e-3  # seconds: the least limit a solver is given (0 would mea
 # With a strong start, HiGHS's root reduced-cost fixing keeps switching columns off, and
 # each time it restarts: presolve, the root's cut loop and its sub-MIP heuristics (RINS,
 # RENS) all run again, searching for pairings no better than the start, so with these off
-# the run goes to the bound (benchmarks/README.md, "A proof from a start"). Without a good
+# the run goes to the bound (measured when this was adopted; see git history). Without a good
 # start the heuristics are what find the optimum.
 PROOF_OPTIONS: dict[str, bool] = {
     "mip_allow_restart": False,

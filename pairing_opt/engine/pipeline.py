@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..checks.diagnose import conflicts
-from ..checks.verify import Assignment, Evaluation, evaluate
+from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..scenario.scenario import Scenario, check_objective_data
 from ..scenario.spec import Objective, SolverSpec, objective_name
@@ -132,9 +132,7 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     while len(results) < count and previous.status == Status.OPTIMAL:
         used = np.zeros(len(model.candidates), dtype=bool)
         for a in previous.pairing:
-            used[index[(scenario.donor_index[a.donor], scenario.recipient_index[a.recipient])]] = (
-                True
-            )
+            used[index[scenario.pair_index(a.donor, a.recipient)]] = True
         model = model.without(used)
         try:
             previous = _solve_with(scenario, model)
@@ -208,7 +206,7 @@ def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome) -> None
     if outcome.objective is not None and outcome.values is not None and not problems:
         # The reported objective must match the verifier's own computation (tie-break
         # re-solves keep the first objective, so compare with a relative tolerance).
-        tolerance = 1e-6 * max(1.0, abs(value))
+        tolerance = REL_TOL * max(1.0, abs(value))
         if not math.isfinite(value) or abs(value - outcome.objective) > tolerance:
             problems.append(
                 f"the solver's objective {outcome.objective!r} differs from the "

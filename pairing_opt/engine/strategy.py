@@ -73,8 +73,8 @@ SEARCH_MIN_GAP = 1e-3  # at half the limit, a gap this small keeps the whole mod
 # The proof by exclusion starts from the best other pairing of the core, run as a proof
 # (run_milp's `proof`), when it keeps at most this many pairs: below it, that start is cheap
 # to find and makes the proof several times faster; above it, finding the start itself
-# costs seconds, and a proof from a start slightly above the optimum may not finish
-# (benchmarks/README.md, "A proof from a start").
+# costs seconds, and a proof from a start slightly above the optimum may not finish (the
+# measurements are in git history of benchmarks/README.md).
 PROOF_MAX_PAIRS = 500
 TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a deterministic cap)
 # How precisely each solver reports values, relative to each value: HiGHS hands back doubles;

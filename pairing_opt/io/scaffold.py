@@ -15,7 +15,7 @@ SCENARIO = """\
 # A pairopt scenario: edit the tables and rules, then run
 #   pairopt check scenario.yaml     # validate, without solving
 #   pairopt solve scenario.yaml     # the optimal pairing, with its proof
-# Every key is described in the README ("Scenario format"); `pairopt schema` prints the
+# Every key is described in docs/scenario-format.md; `pairopt schema` prints the
 # JSON Schema for editors. The names and numbers below are made up.
 name: My scenario
 description: Three donor provinces and four cities (a starting point; replace the data).

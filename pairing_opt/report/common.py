@@ -90,9 +90,7 @@ def display_name(ident: str, label: str) -> str:
 
 
 def pair_km(scenario: Scenario, a: Assignment) -> float:
-    return scenario.distance_km(
-        scenario.donor_index[a.donor], scenario.recipient_index[a.recipient]
-    )
+    return scenario.distance_km(*scenario.pair_index(a.donor, a.recipient))
 
 
 def _need(scenario: Scenario, a: Assignment) -> float:
