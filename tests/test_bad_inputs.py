@@ -15,7 +15,9 @@ CSV for `evaluate`) and an expect.yaml with:
   fault, one message);
 - optional `stdout_contains`: substrings the report on stdout must contain;
 - optional `generate`: files made in the temporary copy because they cannot be committed
-  as static data (see GENERATORS below);
+  as static data (see GENERATORS below: FIFOs, links to devices, alias bombs, zip bombs,
+  huge cells). A case with a file that could block or run away if its fix regressed (a
+  FIFO, a device, a bomb) runs under an alarm, so it fails instead of hanging the suite;
 - optional `monkeypatch`: pairing_opt.io.loader constants to override for the run;
 - optional `xfail`: the reason pairopt does not meet the expectation yet. Such a case is
   run with pytest.mark.xfail(strict=True), so it fails once pairopt is fixed: then drop
@@ -27,10 +29,12 @@ traceback; with `--debug` the traceback is shown and the exit code is the same.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +114,130 @@ def _xlsx(folder: Path, spec: dict[str, Any]) -> None:
     frame.to_excel(folder / spec["to"], sheet_name=spec["sheet"], index=False)
 
 
+def _fifo(folder: Path, spec: dict[str, Any]) -> None:
+    """The file replaced by a named pipe that nobody writes to: reading it blocks forever,
+    so such a case runs under an alarm (BLOCKING_KINDS)."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    path = folder / spec["file"]
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+def _symlink(folder: Path, spec: dict[str, Any]) -> None:
+    """The file replaced by a symbolic link to `target` (a device such as /dev/zero)."""
+    if not Path(spec["target"]).exists():
+        pytest.skip(f"no {spec['target']} on this system")
+    path = folder / spec["file"]
+    path.unlink(missing_ok=True)
+    path.symlink_to(spec["target"])
+
+
+def _alias_bomb(folder: Path, spec: dict[str, Any]) -> None:
+    """'Billion laughs': `levels` anchors, each a list of nine aliases of the one before,
+    appended to the scenario as an unknown key (9**levels values once expanded)."""
+    lines = [f"{spec['key']}:", f"  - &l0 [{', '.join(['lol'] * 9)}]"]
+    for level in range(1, spec["levels"] + 1):
+        lines.append(f"  - &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    path = folder / spec["file"]
+    path.write_text(path.read_text(encoding="utf-8") + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _deep_yaml(folder: Path, spec: dict[str, Any]) -> None:
+    """A key whose value nests `depth` flow lists ([[[...]]]), appended to the scenario."""
+    path = folder / spec["file"]
+    depth = spec["depth"]
+    text = path.read_text(encoding="utf-8") + f"{spec['key']}: {'[' * depth}1{']' * depth}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def _replace(folder: Path, spec: dict[str, Any]) -> None:
+    """Replace the first `old` by `new` (the text encoded in `encoding`, utf-8 by default):
+    one line in another encoding, a NUL or a control character."""
+    path = folder / spec["file"]
+    data = path.read_bytes()
+    old = spec["old"].encode("utf-8")
+    assert old in data, f"{spec['old']!r} not in {spec['file']}"
+    path.write_bytes(data.replace(old, spec["new"].encode(spec.get("encoding", "utf-8")), 1))
+
+
+def _pad_cell(folder: Path, spec: dict[str, Any]) -> None:
+    """The first `old` followed by `size` more characters: one huge cell."""
+    path = folder / spec["file"]
+    data = path.read_bytes()
+    old = spec["old"].encode("utf-8")
+    assert old in data, f"{spec['old']!r} not in {spec['file']}"
+    path.write_bytes(data.replace(old, old + b"x" * spec["size"], 1))
+
+
+def _zip_bomb(folder: Path, spec: dict[str, Any]) -> None:
+    """A workbook with one more part, `size` zero bytes that compress to almost nothing."""
+    import zipfile
+
+    path = folder / spec["file"]
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/media/padding.bin", "w", force_zip64=True) as part,
+    ):
+        block = bytes(1 << 20)
+        for start in range(0, spec["size"], len(block)):
+            part.write(block[: spec["size"] - start])
+
+
+def _xlsx_formula(folder: Path, spec: dict[str, Any]) -> None:
+    """One cell of a workbook replaced by a formula without a saved value (as scripts
+    write them: openpyxl saves no values for formulas)."""
+    import openpyxl
+
+    path = folder / spec["file"]
+    book = openpyxl.load_workbook(path)
+    book.active[spec["cell"]] = spec["formula"]
+    book.save(path)
+
+
 GENERATORS: dict[str, Callable[[Path, dict[str, Any]], None]] = {
     "binary_junk": _binary_junk,
     "unreadable": _unreadable,
     "huge_scenario": _huge_scenario,
     "encode": _encode,
     "xlsx": _xlsx,
+    "fifo": _fifo,
+    "symlink": _symlink,
+    "alias_bomb": _alias_bomb,
+    "deep_yaml": _deep_yaml,
+    "replace": _replace,
+    "pad_cell": _pad_cell,
+    "zip_bomb": _zip_bomb,
+    "xlsx_formula": _xlsx_formula,
 }
+# A case with one of these could block or run away if its fix regressed: it runs under an
+# alarm of ALARM_SECONDS, which ends it with an exception instead of hanging the suite.
+BLOCKING_KINDS = {"fifo", "symlink", "alias_bomb", "zip_bomb"}
+ALARM_SECONDS = 20
+
+
+class CaseTimeout(BaseException):
+    """A case ran over its alarm. Not an Exception (nor an OSError, as TimeoutError is):
+    the command line's handlers must not turn it into a message."""
+
+
+@contextlib.contextmanager
+def _alarm(seconds: int) -> Iterator[None]:
+    """SIGALRM after `seconds` (0: none) raises CaseTimeout in the running case."""
+    if not seconds or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise CaseTimeout(f"the case ran over {seconds} s (a blocking read or a runaway?)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # ------------------------------------------------------------------ running a case
@@ -148,7 +269,9 @@ def _run(
     for name, value in expect.get("monkeypatch", {}).items():
         monkeypatch.setattr(loader, name, value)  # raising=True: the constant must exist
     argv = _argv(expect["command"], folder)
-    result = CliRunner().invoke(main, ["--debug", *argv] if debug else argv)
+    kinds = {spec["kind"] for spec in expect.get("generate", [])}
+    with _alarm(ALARM_SECONDS if kinds & BLOCKING_KINDS else 0):
+        result = CliRunner().invoke(main, ["--debug", *argv] if debug else argv)
     stderr = result.stderr.replace(str(folder), "CASE").replace(str(tmp_path), "TMP")
     return result, stderr, expect
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,11 +18,19 @@ import yaml
 from ..errors import Collector, InputError, Problem
 from ..scenario.scenario import Scenario, build
 from ..scenario.spec import ScenarioSpec, TableSpec
-from ..scenario.table import Table, as_table, no_cycle_collection
+from ..scenario.table import Table, no_cycle_collection
 from ..scenario.validation import model_fields, validate_spec
+from .files import MB, describe_size, limit_from_env, read_capped
 
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is surely a mistake
-MAX_TABLE_BYTES = 256 << 20
+MAX_TABLE_BYTES = 256 << 20  # a CSV table on disk (PAIROPT_MAX_TABLE_MB)
+MAX_XLSX_BYTES = 64 << 20  # an .xlsx workbook on disk, compressed (PAIROPT_MAX_XLSX_MB)
+MAX_XLSX_UNPACKED_BYTES = 128 << 20  # its parts unpacked (PAIROPT_MAX_XLSX_UNPACKED_MB)
+MAX_XLSX_ROWS = 100_000  # rows of the sheet read (PAIROPT_MAX_XLSX_ROWS)
+MAX_CELL_CHARS = csv.field_size_limit()  # characters in one CSV cell (131072)
+MAX_YAML_DEPTH = 50  # levels of nesting (a scenario uses four)
+MAX_YAML_NODES = 200_000  # values in the document, its aliases expanded
+MAX_YAML_KEY_CHARS = 256  # a scenario's keys are short names
 FALLBACK_ENCODINGS = ("utf-8-sig", "gb18030")
 
 Path_ = tuple[str | int, ...]
@@ -83,16 +91,15 @@ def _read_scenario_text(path: Path) -> str:
             f"name the YAML file inside it, e.g. {path / 'scenario.yaml'}.",
         )
     try:
-        _check_size(
+        data = read_capped(
             path,
             name,
-            MAX_SCENARIO_BYTES,
-            lambda size: (
-                f"the scenario file is {size} bytes; pairopt accepts at most {MAX_SCENARIO_BYTES}."
-            ),
-            "put the data in CSV tables and name them in the YAML.",
+            what="the scenario file",
+            limit=limit_from_env(MAX_SCENARIO_BYTES, "PAIROPT_MAX_SCENARIO_MB"),
+            variable="PAIROPT_MAX_SCENARIO_MB",
+            fix_size="put the data in CSV tables and name them in the YAML.",
+            fix_kind="name the scenario's YAML file (a regular file, not a pipe or device).",
         )
-        data = path.read_bytes()
     except OSError as exc:
         raise InputError(
             [
@@ -120,26 +127,111 @@ def _fail(where: str, what: str, fix: str) -> NoReturn:
     raise InputError([Problem(where, what, fix)])
 
 
-def _check_size(
-    path: Path, name: str, limit: int, too_large: Callable[[int], str], fix: str
-) -> None:
-    """Refuse a file over `limit` bytes before reading it (`too_large` words the message
-    for its size): a path to the wrong file should fail at once, not fill the memory."""
-    size = path.stat().st_size
-    if size > limit:
-        _fail(name, too_large(size), fix)
+class _YamlLimit(Exception):
+    """A YAML document over one of the limits, at a place in the file."""
+
+    def __init__(self, mark: yaml.Mark, what: str, fix: str):
+        super().__init__(what)
+        self.mark, self.what, self.fix = mark, what, fix
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """The safe loader, refusing nesting deeper than MAX_YAML_DEPTH as it composes (the
+    composer recurses: a few hundred levels were a RecursionError)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _YamlLimit(
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                f"the YAML nests deeper than {MAX_YAML_DEPTH} levels.",
+                "a scenario needs a few levels; remove the extra brackets or indentation.",
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse a document whose aliases (*name) expand to more than MAX_YAML_NODES values
+    (ten lines of nested aliases expand to billions: the 'billion laughs'), an alias inside
+    its own anchor (a cycle), or a key longer than MAX_YAML_KEY_CHARS."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    fix = "write the values out instead of nesting aliases (*name) of anchors (&name)."
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise _YamlLimit(node.start_mark, "an alias refers to the anchor it is inside.", fix)
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and len(str(k.value)) > MAX_YAML_KEY_CHARS:
+                    raise _YamlLimit(
+                        k.start_mark,
+                        f"a key of {len(str(k.value))} characters; pairopt accepts keys of at "
+                        f"most {MAX_YAML_KEY_CHARS}.",
+                        "use the scenario's short key names (see the scenario format).",
+                    )
+                total += size(k) + size(v)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        if total > MAX_YAML_NODES:
+            raise _YamlLimit(
+                node.start_mark,
+                f"with its aliases (*name) expanded, this value holds more than {MAX_YAML_NODES} "
+                "values.",
+                fix,
+            )
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree and its data, within the limits above."""
+    loader = _LimitedLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        _check_nodes(root)
+        return root, loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _compose(text)
+    except _YamlLimit as exc:
+        at = exc.mark
+        _fail(f"{name}, line {at.line + 1}, column {at.column + 1}", exc.what, exc.fix)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{name}, line {mark.line + 1}, column {mark.column + 1}" if mark else name
         problem = str(exc.problem)
         opened = exc.context_mark
-        if opened is not None and exc.context and (mark is None or opened.line != mark.line):
+        if exc.context == "while scanning a simple key" and opened is not None:
+            # A plain key runs over 1024 characters, or its ':' is missing: the parser
+            # notices only at the end of it, so point at its start.
+            where = f"{name}, line {opened.line + 1}, column {opened.column + 1}"
+            problem = (
+                "a key with no ':' after it, or longer than 1024 characters "
+                "(the longest plain key YAML reads)"
+            )
+        elif opened is not None and exc.context and (mark is None or opened.line != mark.line):
             # An unclosed [ or {: the line where it was opened is the one to fix.
             where = f"{name}, line {opened.line + 1}"
             gave_up = mark.line + 1 if mark else "?"
@@ -150,8 +242,18 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
             f"YAML syntax error: {problem}.",
             "fix the YAML (indent with spaces; close brackets; quote text with ':').",
         )
+    except yaml.reader.ReaderError as exc:  # a control character: located by its offset
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        _fail(
+            f"{name}, line {line}, column {column}",
+            f"an invisible control character (U+{code:04X}), which YAML does not allow.",
+            "delete the character (most editors do not show it), or write it as an escape "
+            "in a double-quoted string.",
+        )
     except yaml.YAMLError as exc:
-        _fail(name, f"YAML error: {exc}.", "fix the YAML.")
+        _fail(name, f"YAML error: {' '.join(str(exc).split())}.", "fix the YAML.")
     lines = _LineMap(name, root)
     if not isinstance(data, dict):
         raise InputError(
@@ -177,7 +279,7 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
 
 def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
     """Read a CSV or XLSX table as strings (no type guessing), with a readable name."""
-    path = (base / spec.file) if not Path(spec.file).is_absolute() else Path(spec.file)
+    path = table_path(spec, base)
     name = spec.file
     fix_path = (
         "check the path (it is relative to the current folder)."
@@ -189,30 +291,36 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
     if path.is_dir():
         _fail(name, "this is a folder, not a table file.", fix_path)
     suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv", ".txt", ".tsv"):
+        _fail(
+            name,
+            f"unsupported table type '{suffix or 'none'}'.",
+            "save the table as .csv (UTF-8) or .xlsx.",
+        )
+    xlsx = suffix == ".xlsx"
+    variable = "PAIROPT_MAX_XLSX_MB" if xlsx else "PAIROPT_MAX_TABLE_MB"
     try:
-        _check_size(
+        data = read_capped(
             path,
             name,
-            MAX_TABLE_BYTES,
-            lambda size: (
-                f"the file is {size} bytes; pairopt reads tables of at "
-                f"most {MAX_TABLE_BYTES} bytes."
+            what="the workbook" if xlsx else "the table",
+            limit=limit_from_env(MAX_XLSX_BYTES if xlsx else MAX_TABLE_BYTES, variable),
+            variable=variable,
+            fix_size="split or trim the table.",
+            fix_kind=(
+                "name a regular pairing file (not a pipe or device)."
+                if role == "pairing"
+                else f"name a regular file (not a pipe or device) in '{role}.file'."
             ),
-            "split or trim the table.",
         )
-        if suffix == ".xlsx":
-            frame = _read_xlsx(path, name, spec.sheet)
-        elif suffix in (".csv", ".txt", ".tsv"):
-            frame = _read_csv(path, name, spec.encoding, sep="\t" if suffix == ".tsv" else ",")
+        if xlsx:
+            frame = _read_xlsx(data, name, spec.sheet)
         else:
-            _fail(
-                name,
-                f"unsupported table type '{suffix or 'none'}'.",
-                "save the table as .csv (UTF-8) or .xlsx.",
-            )
-    except PermissionError as exc:
+            frame = _read_csv(data, name, spec.encoding, sep="\t" if suffix == ".tsv" else ",")
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
         raise InputError(
-            [Problem(name, "cannot be read (permission denied).", "check the file's permissions.")]
+            [Problem(name, f"cannot be read ({reason}).", "check the file's permissions.")]
         ) from exc
     return frame.renamed([c.strip().lstrip("\ufeff") for c in frame.columns]), name
 
@@ -220,8 +328,8 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def _read_csv(path: Path, name: str, encoding: str | None, sep: str) -> Table:
-    frame, used = read_csv_text(path.read_bytes(), name, encoding, sep)
+def _read_csv(data: bytes, name: str, encoding: str | None, sep: str) -> Table:
+    frame, used = read_csv_text(data, name, encoding, sep)
     frame.guessed_encoding = used if encoding is None and used != "utf-8-sig" else None
     return frame
 
@@ -234,40 +342,117 @@ def read_csv_text(
         _fail(name, "the file is empty.", "add a header row and data rows.")
     if encoding is None and data.startswith(UTF16_BOMS):
         encoding = "utf-16"  # Excel's "Unicode text" export: the BOM says so
-    if encoding is None and b"\x00" in data[:65536]:
+    if encoding is None and _looks_binary(data[:65536]):
         _fail(
             name,
             "this looks like a binary file, not a CSV table.",
             "export the table as CSV (UTF-8) or .xlsx; for UTF-16 text, set 'encoding: "
             "utf-16' on the table.",
         )
-    text = None
-    used = ""
-    for enc in [encoding] if encoding else FALLBACK_ENCODINGS:
-        try:
-            text = data.decode(enc)
-            used = enc
-            break
-        except LookupError:
-            _fail(
-                name,
-                f"unknown encoding '{enc}'.",
-                "use a Python codec name such as utf-8, gb18030, big5 or utf-16.",
-            )
-        except UnicodeDecodeError as exc:
-            bad_row = data[: exc.start].count(b"\n") + 1
-            last = (enc, bad_row)
-            continue
-    if text is None:
-        tried = encoding or " or ".join(FALLBACK_ENCODINGS)
+    if encoding:
+        text = _decode(data, name, encoding)
+        used = encoding
+    else:
+        text, used = _decode_guess(data, name)
+    _check_controls(text, name)
+    text = text.lstrip("\ufeff")
+    return _parse_csv(text, name, sep), used
+
+
+_CONTROL_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """NULs among many control bytes: an image, an archive or UTF-16 without its BOM. A
+    stray NUL or two in a text table is left to _check_controls, which names its line."""
+    if b"\x00" not in sample:
+        return False
+    controls = len(_CONTROL_BYTES.findall(sample))
+    return controls >= 3 and controls * 100 >= len(sample)
+
+
+def _decode(data: bytes, name: str, encoding: str) -> str:
+    """The text in the encoding the table declares."""
+    try:
+        return data.decode(encoding)
+    except LookupError:
         _fail(
-            f"{name}, row {last[1]}",
-            f"the text is not valid {tried}.",
+            name,
+            f"unknown encoding '{encoding}'.",
+            "use a Python codec name such as utf-8, gb18030, big5 or utf-16.",
+        )
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        _fail(
+            f"{name}, row {row}",
+            f"the text is not valid {encoding}.",
             "set 'encoding: <codec>' on the table in the scenario (e.g. encoding: big5, "
             "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
         )
-    text = text.lstrip("\ufeff")
-    return _parse_csv(text, name, sep), used
+
+
+def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
+    """UTF-8 (with or without a BOM), all or nothing: a file with some UTF-8 text and a
+    line that is not UTF-8 mixes encodings, and decoding it all as GB18030 (which takes
+    almost any bytes) would turn every non-ASCII id into other characters. Only a file
+    with no non-ASCII UTF-8 line at all is read as GB18030."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        bad_line = data[: exc.start].count(b"\n") + 1
+    utf8_line = _first_utf8_line(data)
+    if utf8_line:
+        _fail(
+            f"{name}, line {bad_line}",
+            f"the file mixes encodings: line {bad_line} is not UTF-8, while line "
+            f"{utf8_line} (and maybe others) is UTF-8 text with non-ASCII characters.",
+            f"re-save the file as UTF-8 (retype line {bad_line}), or, if the whole file is "
+            "in one other encoding, set 'encoding: <codec>' on the table in the scenario "
+            "(e.g. encoding: gbk or encoding: big5).",
+        )
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        _fail(
+            f"{name}, row {row}",
+            f"the text is not valid {' or '.join(FALLBACK_ENCODINGS)}.",
+            "set 'encoding: <codec>' on the table in the scenario (e.g. encoding: big5, "
+            "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
+        )
+
+
+def _first_utf8_line(data: bytes) -> int:
+    """The number of the first line with non-ASCII characters that is valid UTF-8, or 0."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            continue
+        return number
+    return 0
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_controls(text: str, name: str) -> None:
+    """Refuse control characters other than tab, CR and LF: no table cell holds one on
+    purpose (a NUL would be copied into the output, which pairopt cannot read back)."""
+    found = _CONTROL.search(text)
+    if found:
+        char = found.group()
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - text.rfind("\n", 0, found.start())
+        _fail(
+            f"{name}, line {line}",
+            f"an invisible control character (U+{ord(char):04X}) at character {column} of "
+            "the line; a table holds text and numbers only.",
+            "delete the character (most editors do not show it), or re-export the table "
+            "from the program that made it.",
+        )
 
 
 def _parse_csv(text: str, name: str, sep: str) -> Table:
@@ -280,6 +465,14 @@ def _parse_csv(text: str, name: str, sep: str) -> Table:
         try:
             rows = [row for row in reader if row]
         except csv.Error as exc:  # e.g. a lone carriage return inside an unquoted cell
+            if "field larger than field limit" in str(exc):
+                _fail(
+                    f"{name}, line {reader.line_num}",
+                    f"a cell of more than {MAX_CELL_CHARS} characters (a cell holds an id, a "
+                    'number or a short label); an unclosed quote (") makes the rest of the '
+                    "file one cell.",
+                    "close the quote, or shorten the cell.",
+                )
             _fail_malformed(f"{name}, line {reader.line_num}", str(exc))
         if not rows:
             _fail(name, "the file has no header row.", "add a header row naming the columns.")
@@ -334,17 +527,12 @@ def _fail_malformed(where: str, message: str) -> NoReturn:
     )
 
 
-def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
+    """A workbook's sheet as text cells. The parts' unpacked sizes are checked before the
+    workbook is opened (a small .xlsx can unpack to gigabytes), the sheet is read
+    row by row (read-only) up to MAX_XLSX_ROWS, and each cell reads as its saved value."""
     try:
-        import pandas as pd  # only for workbooks: CSV tables need none of it
-
-        frame = pd.read_excel(
-            path,
-            sheet_name=sheet if sheet is not None else 0,
-            dtype=str,
-            keep_default_na=False,
-            engine="openpyxl",
-        )
+        import openpyxl  # only for workbooks: CSV tables need none of it
     except ImportError as exc:
         raise InputError(
             [
@@ -355,11 +543,10 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
                 )
             ]
         ) from exc
-    except ValueError as exc:  # unknown sheet
-        raise InputError(
-            [Problem(name, f"{exc}.", "name an existing sheet with 'sheet:'.")]
-        ) from exc
-    except Exception as exc:  # zipfile.BadZipFile, openpyxl errors on junk files
+    _check_unpacked_size(data, name)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, openpyxl errors on junk files
         raise InputError(
             [
                 Problem(
@@ -369,7 +556,136 @@ def _read_xlsx(path: Path, name: str, sheet: str | None) -> Table:
                 )
             ]
         ) from exc
-    return as_table(frame)
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            _fail(
+                name,
+                f"Worksheet named '{sheet}' not found (the sheets are "
+                f"{', '.join(repr(n) for n in book.sheetnames)}).",
+                "name an existing sheet with 'sheet:'.",
+            )
+        index = book.sheetnames.index(sheet) if sheet is not None else 0
+        rows = _sheet_rows(book.worksheets[index], name)
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged sheet: openpyxl's errors while reading it
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"not a readable .xlsx workbook ({type(exc).__name__}).",
+                    "re-save the file from Excel as .xlsx, or export it as CSV.",
+                )
+            ]
+        ) from exc
+    finally:
+        book.close()
+    if any(None in row for row in rows):
+        _check_formulas(data, index, rows, name)
+    return _xlsx_table(rows, name)
+
+
+def _check_unpacked_size(data: bytes, name: str) -> None:
+    """The sum of the workbook's parts' unpacked sizes, from the zip directory alone."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    f"not a readable .xlsx workbook ({type(exc).__name__}).",
+                    "re-save the file from Excel as .xlsx, or export it as CSV.",
+                )
+            ]
+        ) from exc
+    variable = "PAIROPT_MAX_XLSX_UNPACKED_MB"
+    limit = limit_from_env(MAX_XLSX_UNPACKED_BYTES, variable)
+    if unpacked > limit:
+        _fail(
+            name,
+            f"the workbook's parts (an .xlsx is a zip archive) unpack to "
+            f"{describe_size(unpacked)}; pairopt unpacks at most {describe_size(limit)} (a "
+            f"limit the environment variable {variable} sets, in MB).",
+            "save the table as CSV, or, if the workbook is genuine, raise the limit, e.g. "
+            f"{variable}={max(1, 2 * unpacked // MB)}.",
+        )
+
+
+def _sheet_rows(sheet: Any, name: str) -> list[list[Any]]:
+    """The sheet's rows of values, trailing empty cells and rows dropped, at most
+    MAX_XLSX_ROWS + 1 (the header)."""
+    variable = "PAIROPT_MAX_XLSX_ROWS"
+    limit = limit_from_env(MAX_XLSX_ROWS, variable, unit=1, what="a number of rows")
+    rows: list[list[Any]] = []
+    for row in sheet.iter_rows(values_only=True):
+        if len(rows) > limit:
+            _fail(
+                name,
+                f"the sheet has more than {limit} rows; pairopt reads at most {limit} rows "
+                f"from a workbook (a limit the environment variable {variable} sets).",
+                f"save a large table as CSV, or raise the limit, e.g. {variable}={2 * limit}.",
+            )
+        values = list(row)
+        while values and (values[-1] is None or values[-1] == ""):
+            values.pop()
+        rows.append(values)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _check_formulas(data: bytes, index: int, rows: list[list[Any]], name: str) -> None:
+    """Empty cells that hold a formula: the file was written by a program that saves
+    formulas without their values (a script, not Excel), and pairopt does not compute
+    formulas. Read again for the formulas only when some cell had no value."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    problems = Collector()
+    try:
+        header = [str(v) if v is not None else "" for v in (rows[0] if rows else [])]
+        for r, row in enumerate(book.worksheets[index].iter_rows(values_only=True)):
+            if r >= len(rows):
+                break
+            for c, value in enumerate(row):
+                if not (isinstance(value, str) and value.startswith("=")):
+                    continue
+                if c < len(rows[r]) and rows[r][c] is not None:
+                    continue
+                column = header[c] if c < len(header) and header[c] else f"Unnamed: {c}"
+                formula = value if len(value) <= 60 else value[:57] + "..."
+                problems.add(
+                    f"{name}, row {r + 1}, column '{column}'",
+                    f"the cell holds a formula without a saved value ({formula}); pairopt "
+                    "reads values, it does not compute formulas.",
+                    "open the workbook in Excel or LibreOffice and save it (which saves the "
+                    "formulas' values), or paste the values in place of the formulas.",
+                )
+    finally:
+        book.close()
+    problems.raise_if_any()
+
+
+def _xlsx_cell(value: Any) -> str:
+    """A cell as text, as pandas's reader gave it: a whole float as an integer."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_table(rows: list[list[Any]], name: str) -> Table:
+    if not rows:
+        _fail(name, "the sheet is empty.", "add a header row and data rows.")
+    width = max(len(row) for row in rows)
+    header = _header([_xlsx_cell(v) for v in rows[0]] + [""] * (width - len(rows[0])), name)
+    body = [[_xlsx_cell(v) for v in row] + [""] * (width - len(row)) for row in rows[1:]]
+    return Table.from_rows(header, body)
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -432,7 +748,15 @@ def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
     """Read, validate and build a scenario from a YAML file and its tables."""
     path = Path(path)
     spec, lines = load_spec(path, overrides)
-    return load_tables(spec, path, lines)
+    scenario = load_tables(spec, path, lines)
+    tables = [t for t in (spec.donors, spec.recipients, spec.pairs) if t is not None]
+    files = (str(path), *(str(table_path(t, path.parent)) for t in tables))
+    return replace(scenario, inputs=files)
+
+
+def table_path(spec: TableSpec, base: Path) -> Path:
+    """Where a table named in the scenario is: its path, relative to the scenario's folder."""
+    return (base / spec.file) if not Path(spec.file).is_absolute() else Path(spec.file)
 
 
 def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -> Scenario:
@@ -450,8 +774,8 @@ def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -
             continue
         try:
             frames[role], names[role] = read_table(table, base, role=role)
-        except InputError as exc:
-            problems.problems.extend(exc.problems)
+        except InputError as exc:  # once each: a bad PAIROPT_* limit is met by every table
+            problems.problems.extend(p for p in exc.problems if p not in problems.problems)
     problems.raise_if_any()
     donors, recipients = frames["donors"], frames["recipients"]
     assert donors is not None and recipients is not None

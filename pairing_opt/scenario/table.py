@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -84,6 +85,38 @@ def parse_number(text: str) -> float:
         return float(text)
     except ValueError:
         return math.nan
+
+
+# A number with ',' as thousands separator: groups of exactly three digits after the first.
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+")
+
+
+def without_thousands(text: str) -> str:
+    """The cell with its thousands separators removed ('1,234,567.5' -> '1234567.5') when
+    every ',' separates a group of three digits; otherwise the cell as it is, so that
+    parse_number reads it as no number: '1,5' (a decimal comma) is not 15, nor '1,2,3' 123."""
+    if "," in text and _THOUSANDS.fullmatch(text.strip()):
+        return text.replace(",", "")
+    return text
+
+
+def number_problem(text: str, what: str = "a number") -> str | None:
+    """Why a cell with a ',' is not `what`, for the message, or None when it is not a
+    comma that made the cell unreadable: ',' is read only as a thousands separator."""
+    cell = text.strip()
+    if "," not in cell or _THOUSANDS.fullmatch(cell):
+        return None
+    if _DECIMAL_COMMA.fullmatch(cell):
+        dotted = cell.replace(",", ".")
+        return (
+            f"'{cell}' is not {what}: ',' is read only as a thousands separator (1,234), so "
+            f"a decimal comma is not read (if you mean {dotted}, write '{dotted}')."
+        )
+    return (
+        f"'{cell}' is not {what}: ',' is read only as a thousands separator, between groups "
+        "of three digits (1,234 or 1,234,567.5); a decimal comma is not read (write 1.5)."
+    )
 
 
 def parse_numbers(cells: Iterable[str]) -> np.ndarray:
