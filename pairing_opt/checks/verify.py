@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 from ..scenario.scenario import Scenario
 from ..scenario.spec import ColumnObjective, Objective
 
-# Numbers closer than this (relative, at least absolute REL_TOL) are equal: solver
-# feasibility is about 1e-7, and a file rounds what a solver wrote.
+# Numbers closer than this, relative to the data they are measured against, are equal:
+# solver feasibility is about 1e-7 (in the scaled model, so relative), and a file rounds
+# what a solver wrote. Every tolerance below is relative to the amounts involved, never
+# absolute, so that the unit a scenario is written in cannot change a verdict (an absolute
+# 1e-6 accepted a donor of capacity 1e-6 carrying twice that).
 REL_TOL = 1e-6
 
 
-def _close_enough(value: float, limit: float) -> bool:
-    """value <= limit up to a relative tolerance (solver feasibility is ~1e-7)."""
-    return value <= limit + REL_TOL * max(1.0, abs(limit))
+def _close_enough(value: float, limit: float, size: float | None = None) -> bool:
+    """value <= limit up to REL_TOL relative to `size` (default: the limit itself)."""
+    return value <= limit + REL_TOL * abs(limit if size is None else size)
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def _check_pair(
 ) -> None:
     """The rules one pair breaks on its own, whatever the rest of the pairing."""
     d, r = scenario.pair_index(a.donor, a.recipient)
-    if not math.isfinite(a.share) or a.share < -REL_TOL:
+    if not math.isfinite(a.share) or a.share < -REL_TOL * float(scenario.need[r]):
         broken.pair(
             "share",
             f"{a.donor} -> {a.recipient} has share {a.share:g}; shares must be >= 0.",
@@ -191,7 +194,7 @@ def _coverage(scenario: Scenario, by_recipient: Grouped, broken: _Violations) ->
         need = float(scenario.need[r])
         covered = sum(a.share for a in pairs)
         coverage.append(Coverage(name, len(pairs), covered, need))
-        if abs(covered - need) > REL_TOL * max(1.0, need):
+        if abs(covered - need) > REL_TOL * need:
             broken(
                 "coverage",
                 f"{name} needs {need:g} and its donors cover {covered:g} ({covered - need:+g}).",
@@ -208,7 +211,7 @@ def _coverage(scenario: Scenario, by_recipient: Grouped, broken: _Violations) ->
             )
         if rules.min_share > 0 and need > 0:
             for a in pairs:
-                if a.share < rules.min_share * need - REL_TOL * max(1.0, need):
+                if a.share < rules.min_share * need - REL_TOL * need:
                     broken.pair(
                         "min_share",
                         f"{a.donor} covers {a.share:g} of {name}'s need {need:g}, "
@@ -231,7 +234,10 @@ def _loads(scenario: Scenario, by_donor: Grouped, broken: _Violations) -> list[D
         capacity = float(scenario.capacity[d])
         available = capacity * (1.0 - rules.reserve)
         loads.append(DonorLoad(name, len(pairs), used, capacity, available))
-        if not _close_enough(used, available):
+        # Relative to the larger of the available capacity and the load of its pairs in
+        # full: a donor of capacity 0 may carry noise, never a need.
+        full = sum(scenario.load(d, scenario.recipient_index[a.recipient]) for a in pairs)
+        if not _close_enough(used, available, max(available, full)):
             reserve = (
                 f" (capacity {capacity:g} less reserve {rules.reserve:g})" if rules.reserve else ""
             )

@@ -15,6 +15,7 @@ The model never reads files and never calls a solver: `solve` does that.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -23,6 +24,26 @@ from ..scenario.scenario import ROUNDING, Candidates, Scenario
 from ..scenario.spec import MINIMAX_OBJECTIVES, ColumnObjective, Objective
 
 INF = float("inf")
+# Scaling (see "Numbers" in docs/how-it-works.md). Solvers work to absolute tolerances
+# (feasibility ~1e-7, HiGHS drops coefficients below 1e-9 and rejects huge ones), so
+# each capacity row is divided by a power of ten of its donor's own magnitude, and the
+# objective by a power of ten of its largest cost, whenever these fall outside the bands
+# below; inside them (every shipped scenario and benchmark) the model is left as it is.
+# The objective's scale is recorded in the model (`PairingModel.scale`) and undone
+# wherever a value leaves the engine; capacity rows need no undoing (a row divided by a
+# positive number is the same constraint), and the variables stay fractions and 0/1.
+AMOUNT_BAND = (1e-1, 1e5)  # a donor's capacity or largest load within this: row as is
+AMOUNT_TARGET = 2  # otherwise scaled to [1e2, 1e3)
+COST_BAND = (1e-2, 1e8)  # the largest objective cost within this: objective as is
+COST_TARGET = 3  # otherwise scaled to [1e3, 1e4)
+
+
+def power_of_ten(magnitude: float, band: tuple[float, float], target: int) -> float:
+    """1 when `magnitude` lies within `band` (or is 0 or not finite), else the power of ten
+    that brings it to [10**target, 10**(target + 1))."""
+    if not math.isfinite(magnitude) or magnitude <= 0 or band[0] <= magnitude <= band[1]:
+        return 1.0
+    return float(10.0 ** (math.floor(math.log10(magnitude)) - target))
 
 
 @dataclass
@@ -38,7 +59,8 @@ class Milp:
     a_val: np.ndarray
     row_lb: np.ndarray
     row_ub: np.ndarray
-    display_sense: float = 1.0  # -1 when the user's objective is maximised (for progress)
+    # sense x objective scale: turns c.v into the user's objective (for progress)
+    display_sense: float = 1.0
 
     @property
     def num_cols(self) -> int:
@@ -109,6 +131,12 @@ class PairingModel:
     objective: Objective
     secondary: np.ndarray | None = field(default=None)  # tie-break costs (minimised)
     min_fraction: np.ndarray | None = field(default=None)  # least f_p when x_p = 1
+    # The objective's unit: reported objective = sense * scale * (c . v) (see power_of_ten).
+    scale: float = 1.0
+
+    def unscaled(self, value: float) -> float:
+        """A value of c.v (minimisation form, scaled) in the objective's own sense and unit."""
+        return float(self.sense * self.scale * value)
 
     @property
     def minimax(self) -> bool:
@@ -296,13 +324,24 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
     rows = _Rows()
     _recipient_rows(rows, scenario, cols, single)
     _donor_rows(rows, scenario, cols, objective)
-    c, sense = _objective(rows, scenario, cols, objective)
+    c, sense, scale = _objective(rows, scenario, cols, objective)
     lb, ub, integer = cols.bounds(cand.fixed)
-    milp = Milp(c, lb, ub, integer, *rows.arrays(), display_sense=float(sense))
+    milp = Milp(c, lb, ub, integer, *rows.arrays(), display_sense=float(sense) * scale)
     model = PairingModel(
-        milp=milp, candidates=cand, x_col=cols.x, f_col=cols.f, sense=sense, objective=objective
+        milp=milp,
+        candidates=cand,
+        x_col=cols.x,
+        f_col=cols.f,
+        sense=sense,
+        objective=objective,
+        scale=scale,
     )
-    model.secondary = _secondary(scenario, model, cols.n)
+    secondary = _secondary(scenario, model, cols.n)
+    if secondary is not None:  # never reported: its scale need not be kept
+        secondary = secondary / power_of_ten(
+            float(np.abs(secondary).max(initial=0.0)), COST_BAND, COST_TARGET
+        )
+    model.secondary = secondary
     if not single:
         positive = scenario.need > 0
         model.min_fraction = np.where(positive[cand.recipient], rules.min_share, 0.0)
@@ -348,45 +387,66 @@ def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, objective: Obje
     if low > 0 or high < INF:  # excluded donors are exempt from the count rule
         active = np.flatnonzero(~scenario.excluded)
         rows.grouped(cand.donor, cols.x, np.ones(len(cand)), active, low, high)
-    # Capacity (skipped for donors who could take every allowed pair at once).
-    cap = scenario.effective_capacity
-    total_load = np.bincount(cand.donor, weights=cand.load, minlength=len(scenario.donors))
+    # Capacity (skipped for donors who could take every allowed pair at once). Each row
+    # is in its donor's own unit (donor_scale), so that the solver's absolute tolerances
+    # are relative to that donor's capacity and loads.
+    n_donors = len(scenario.donors)
+    unit = donor_scale(scenario)
+    cap = scenario.effective_capacity / unit
+    load = cand.load / unit[cand.donor]
+    total_load = np.bincount(cand.donor, weights=load, minlength=n_donors)
     if objective == "balance":
         assert cols.aux is not None
         donors = np.flatnonzero(total_load > 0)
-        rows.grouped(cand.donor, cols.f, cand.load, donors, -INF, cap[donors])
+        rows.grouped(cand.donor, cols.f, load, donors, -INF, cap[donors])
         # load_d - cap_d * t <= 0 for every donor with capacity, t = largest utilisation.
         with_cap = donors[cap[donors] > 0]
         rows_before = rows.count
-        rows.grouped(cand.donor, cols.f, cand.load, with_cap, -INF, 0.0)
+        rows.grouped(cand.donor, cols.f, load, with_cap, -INF, 0.0)
         rows.add_column(rows_before, cols.aux, -cap[with_cap])
     else:
-        binding = np.flatnonzero(total_load > cap + ROUNDING)
-        rows.grouped(cand.donor, cols.f, cand.load, binding, -INF, cap[binding])
+        binding = np.flatnonzero(total_load > cap * (1.0 + ROUNDING))
+        rows.grouped(cand.donor, cols.f, load, binding, -INF, cap[binding])
+
+
+def donor_scale(scenario: Scenario) -> np.ndarray:
+    """Per donor, the unit its capacity row is written in: a power of ten of the larger of
+    its available capacity and its largest candidate load (1 inside AMOUNT_BAND)."""
+    cand = scenario.candidates
+    largest = np.zeros(len(scenario.donors))
+    np.maximum.at(largest, cand.donor, cand.load)
+    magnitude = np.maximum(largest, scenario.effective_capacity)
+    return np.array([power_of_ten(float(m), AMOUNT_BAND, AMOUNT_TARGET) for m in magnitude])
 
 
 def _objective(
     rows: _Rows, scenario: Scenario, cols: _Columns, objective: Objective
-) -> tuple[np.ndarray, int]:
-    """The costs to minimise, and the objective's sense (+1 minimise, -1 maximise); a
-    max_distance objective also needs rows that hold its value above every pair used."""
+) -> tuple[np.ndarray, int, float]:
+    """The costs to minimise, the objective's sense (+1 minimise, -1 maximise) and its
+    scale (the unit of c.v); a max_distance objective also needs rows that hold its value
+    above every pair used."""
     cand = scenario.candidates
     n = len(cand)
     c = np.zeros(cols.n)
     sense = 1
+    scale = 1.0
     if objective == "max_distance":
         assert cols.aux is not None
-        # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used.
-        rows.each(cols.x, cand.km, np.full(n, cols.aux), -np.ones(n), 0.0)
+        # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used (z and
+        # the km in the objective's unit).
+        scale = power_of_ten(float(np.abs(cand.km).max(initial=0.0)), COST_BAND, COST_TARGET)
+        rows.each(cols.x, cand.km / scale, np.full(n, cols.aux), -np.ones(n), 0.0)
         c[cols.aux] = 1.0
     elif objective == "balance":
         assert cols.aux is not None
         c[cols.aux] = 1.0
     else:
         c = objective_costs(scenario, cand, objective, cols.n, cols.x, cols.f)
+        scale = power_of_ten(float(np.abs(c).max(initial=0.0)), COST_BAND, COST_TARGET)
+        c = c / scale
         if isinstance(objective, ColumnObjective) and objective.sense == "max":
             sense = -1
-    return c, sense
+    return c, sense, scale
 
 
 def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarray | None:

@@ -16,10 +16,19 @@ from ..checks.diagnose import conflicts
 from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..scenario.scenario import Scenario, check_objective_data
-from ..scenario.spec import Objective, SolverSpec, objective_name
+from ..scenario.spec import ColumnObjective, Objective, SolverSpec, objective_name
 from .backends import Outcome, SolverInfo, Status, relative_gap
 from .model import PairingModel, build_model
 from .strategy import solve_model
+
+# Fractions of a recipient's need that sum to within this of 1 are read as they are.
+COVERAGE_ROUNDING = 1e-12
+# The largest ratio between two positive amounts (capacities after the reserve, needs,
+# pair loads), two positive distances (when the objective sums or bounds them), or two
+# nonzero values of the objective's pair-table column, that a scenario may hold (see
+# "Numbers" in docs/how-it-works.md).
+MAX_RATIO = 1e9
+DISTANCE_OBJECTIVES = ("distance", "weighted_distance", "max_distance")
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,17 @@ def with_options(
 
 
 def read_pairing(scenario: Scenario, model: PairingModel, values: np.ndarray) -> list[Assignment]:
-    """Pairs in canonical order (recipient order, then donor order) with shares in need units."""
+    """Pairs in canonical order (recipient order, then donor order) with shares in need units.
+    Each recipient's fractions are made to sum to exactly 1 (coverage is an equality of the
+    model): a solver's values carry its tolerance, and CBC's only 8 significant digits, so
+    a lone donor's fraction 0.99999931 would otherwise print a share short of the need."""
     cand = model.candidates
     used = model.used(values)
     fractions = model.fractions(values)
+    total = np.bincount(cand.recipient, weights=fractions, minlength=len(scenario.recipients))
+    covered = total[cand.recipient]
+    off = (covered > 0) & (np.abs(covered - 1.0) > COVERAGE_ROUNDING)
+    fractions = np.where(off, fractions / np.where(covered > 0, covered, 1.0), fractions)
     pairing = []
     for i in np.flatnonzero(used):
         d, r = int(cand.donor[i]), int(cand.recipient[i])
@@ -118,6 +134,7 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
             "Fix: relax the rules named above (or add donors or "
             "capacity), then run `pairopt check` again.",
         )
+    check_magnitudes(scenario)
     model = build_model(scenario)
     previous = _solve_with(scenario, model)
     results = [previous]
@@ -160,7 +177,7 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
         return _no_solution(scenario, outcome)
     pairing = read_pairing(scenario, model, outcome.values)
     evaluation = evaluate(scenario, pairing)
-    _check(scenario, evaluation, outcome)
+    _check(scenario, evaluation, outcome, model.scale)
     value = evaluation.value(scenario.objective)
     bound = outcome.bound
     if bound is not None and outcome.status == Status.OPTIMAL and options.mip_gap == 0:
@@ -199,14 +216,50 @@ def _no_solution(scenario: Scenario, outcome: Outcome) -> SolveResult:
     )
 
 
-def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome) -> None:
+def check_magnitudes(scenario: Scenario) -> None:
+    """Refuse numbers that no solver can compare reliably: positive amounts (or, for the
+    objective, distances or the column's nonzero values) further apart than MAX_RATIO. Only ratios
+    count, so the unit a user picks never decides. Raises InputError naming the extremes."""
+    cand = scenario.candidates
+    amounts = np.concatenate(
+        [scenario.effective_capacity, scenario.need, cand.load[np.isfinite(cand.load)]]
+    )
+    groups = [("amounts (capacities after the reserve, needs and pair loads)", amounts)]
+    objective = scenario.objective
+    if objective in DISTANCE_OBJECTIVES:
+        groups.append(("distances (km) of the candidate pairs", cand.km[np.isfinite(cand.km)]))
+    if isinstance(objective, ColumnObjective) and scenario.pairs is not None and len(cand):
+        values = scenario.pairs.columns[objective.column][scenario.pair_rows(cand)]
+        groups.append((f"values of the pair-table column '{objective.column}'", values))
+    problems = []
+    for what, values in groups:
+        positive = np.abs(np.asarray(values, dtype=float))
+        positive = positive[np.isfinite(positive) & (positive > 0)]
+        if len(positive) == 0:
+            continue
+        low, high = float(positive.min()), float(positive.max())
+        if high > MAX_RATIO * low:
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"the {what} range from {low:g} to {high:g}, a ratio of {high / low:.3g}; "
+                    f"pairopt solves reliably only within a ratio of {MAX_RATIO:g}.",
+                    "drop or round the tiny values (they cannot change the pairing), or "
+                    "split the scenario.",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome, scale: float) -> None:
     """A solver answer that breaks a rule or disagrees on the objective is an error."""
     problems = [v.message for v in evaluation.violations]
     value = evaluation.value(scenario.objective)
     if outcome.objective is not None and outcome.values is not None and not problems:
-        # The reported objective must match the verifier's own computation (tie-break
-        # re-solves keep the first objective, so compare with a relative tolerance).
-        tolerance = REL_TOL * max(1.0, abs(value))
+        # The reported objective must match the verifier's own computation, relative to
+        # the values and to the objective's unit (`scale`, 1 unless the model is scaled).
+        tolerance = REL_TOL * max(scale, abs(value), abs(outcome.objective))
         if not math.isfinite(value) or abs(value - outcome.objective) > tolerance:
             problems.append(
                 f"the solver's objective {outcome.objective!r} differs from the "

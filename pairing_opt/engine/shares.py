@@ -17,7 +17,7 @@ from ..errors import SolverError
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
 from .backends import run_milp
-from .model import Milp
+from .model import AMOUNT_BAND, AMOUNT_TARGET, COST_BAND, COST_TARGET, Milp, power_of_ten
 
 # The second stage may lose this much (relative) of the first stage's optimum: LP noise.
 FIRST_STAGE_SLACK = 1e-9
@@ -89,19 +89,33 @@ def _share_lp(scenario: Scenario, rows: list[PairingRow], x: _Rows) -> Milp:
         elif x.need[i] > 0:
             lb[i] = min(scenario.rules.min_share, 1.0)
     cols = np.arange(n)
+    # Amounts (loads, capacities, needs) in one unit of order one (model.power_of_ten): the
+    # solver's tolerances are absolute. The fractions, what is read back, need no undoing.
+    largest = max(
+        float(np.max(x.load, initial=0.0)),
+        float(np.max(scenario.effective_capacity, initial=0.0)),
+        float(np.max(scenario.need, initial=0.0)),
+    )
+    unit = power_of_ten(largest, AMOUNT_BAND, AMOUNT_TARGET)
     covered = np.flatnonzero(np.bincount(x.recipient, minlength=n_r) > 0)
     # coverage rows: sum f + under - over = 1 for every recipient with a need and a donor;
     # capacity rows: sum load f - overload <= available
     a_row = [x.recipient, x.donor + n_r, covered, covered, np.arange(n_d) + n_r]
     a_col = [cols, cols, n + n_d + covered, n + n_d + n_r + covered, n + np.arange(n_d)]
-    a_val = [np.ones(n), x.load, np.ones(len(covered)), -np.ones(len(covered)), -np.ones(n_d)]
+    a_val = [
+        np.ones(n),
+        x.load / unit,
+        np.ones(len(covered)),
+        -np.ones(len(covered)),
+        -np.ones(n_d),
+    ]
     row_lb = np.full(n_r + n_d, -np.inf)
-    row_ub = np.concatenate([np.full(n_r, np.inf), scenario.effective_capacity])
+    row_ub = np.concatenate([np.full(n_r, np.inf), scenario.effective_capacity / unit])
     positive = covered[scenario.need[covered] > 0]
     row_lb[positive] = row_ub[positive] = 1.0
     c = np.zeros(n_cols)
     c[n : n + n_d] = 1.0
-    c[n + n_d :] = np.concatenate([scenario.need, scenario.need])
+    c[n + n_d :] = np.concatenate([scenario.need, scenario.need]) / unit
     return Milp(
         c=c,
         lb=lb,
@@ -130,6 +144,7 @@ def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray
     if not np.isnan(x.km).any():
         second_c = np.zeros(len(milp.c))
         second_c[:n] = x.km * x.need
+        second_c /= power_of_ten(float(np.abs(second_c).max(initial=0.0)), COST_BAND, COST_TARGET)
         cap = first.objective + FIRST_STAGE_SLACK * max(1.0, first.objective)
         second = run_milp(
             name, milp.with_objective_cap(milp.c, cap, second_c), limit, 0.0, strict=True

@@ -203,13 +203,16 @@ def _outcome(
     seconds: float,
     info: SolverInfo,
 ) -> Outcome:
-    """The answer in the objective's own sense (the solver minimises)."""
-    s = model.sense
+    """The answer in the objective's own sense and unit (the solver minimises the scaled
+    model: see PairingModel.scale). The objective is that of the pairing returned: under a
+    mip_gap the tie-break may return a pairing better than the first one (any pairing
+    under its cap), and the first's objective would then not match it."""
+    objective = raw.objective if values is None else float(model.milp.c @ values)
     return Outcome(
         status=raw.status,
         values=values,
-        objective=None if raw.objective is None else s * raw.objective,
-        bound=None if raw.bound is None else s * raw.bound,
+        objective=None if objective is None else model.unscaled(objective),
+        bound=None if raw.bound is None else model.unscaled(raw.bound),
         seconds=seconds,
         solver=info,
         tie_break=tie,

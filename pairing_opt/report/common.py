@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # rich is imported when a table is drawn, so csv/json/check s
 
 PAIRING_COLUMNS = ("donor", "recipient", "share", "distance_km")
 DECIMALS = 6
+SHARE_DIGITS = 7  # significant digits a share in a pairing file keeps at least
+MAX_DECIMALS = 20
 KM_DECIMALS = 3
 
 STATUS_TEXT = {
@@ -61,16 +63,39 @@ def text(value: float | None, decimals: int = DECIMALS) -> str:
     return out if out not in ("", "-0") else "0"
 
 
+def share_text(value: float | None) -> str:
+    """A share for a pairing file that pairopt reads back: DECIMALS decimals, or more for a
+    small share, so that it keeps at least SHARE_DIGITS significant digits (rounded to 6
+    decimals, a share of 1e-6 units would lose all of them and break the verdict)."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return text(value)
+    digits = SHARE_DIGITS - 1 - math.floor(math.log10(abs(value)))
+    return text(value, min(max(DECIMALS, digits), MAX_DECIMALS))
+
+
 def cell(value: str) -> str:
     """Neutralise spreadsheet formula injection: a text cell that Excel or LibreOffice would
     run as a formula (starting with = + - @ tab or CR) gets a leading apostrophe, which
-    spreadsheets show as text. pairopt strips it again when it reads a pairing."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    spreadsheets show as text. A value that already starts with an apostrophe gets one
+    too, so that reading strips exactly one (io.pairings._uncell) and every id survives."""
+    return "'" + value if value.startswith((*FORMULA_START, "'")) else value
+
+
+def _finite(data: object) -> object:
+    """`data` with every non-finite float (inf, NaN) made None: JSON has no such numbers."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
 
 
 def dumps(data: object) -> str:
-    """JSON as every command prints it: UTF-8 names kept readable, indented, newline-ended."""
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """JSON as every command prints it: UTF-8 names kept readable, indented, newline-ended.
+    Always valid JSON: a non-finite number is written as null, never Infinity or NaN."""
+    return json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 # --------------------------------------------------------------------------- places
@@ -359,11 +384,16 @@ def _fixed_timestamps(saved: bytes) -> bytes:
 def pairing_sheets(
     scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation, summary: list[list[Any]]
 ) -> dict[str, list[list[Any]]]:
-    """The Summary sheet given, then the pairs, donor loads and coverage as in the JSON."""
+    """The Summary sheet given, then the pairs, donor loads and coverage as in the JSON
+    (shares with the digits of a pairing CSV, share_text, so that the sheet reads back)."""
     loads = loads_dict(evaluation)
+    pairs = pairs_dict(scenario, pairing)
+    for record, a in zip(pairs, pairing, strict=True):
+        written = share_text(a.share)
+        record["share"] = float(written) if written else None
     return {
         "Summary": summary,
-        "Pairing": _sheet(PAIR_KEYS, pairs_dict(scenario, pairing)),
+        "Pairing": _sheet(PAIR_KEYS, pairs),
         "Donor load": _sheet(DONOR_KEYS, loads["donors"]),
         "Recipient coverage": _sheet(RECIPIENT_KEYS, loads["recipients"]),
     }

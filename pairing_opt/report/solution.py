@@ -24,6 +24,7 @@ from .common import (
     pairs_dict,
     pairs_table,
     recipient_label,
+    share_text,
     text,
     workbook,
 )
@@ -43,7 +44,7 @@ def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool =
             row = [
                 cell(a.donor),
                 cell(a.recipient),
-                text(a.share),
+                share_text(a.share),
                 text(pair_km(scenario, a), KM_DECIMALS),
             ]
             if labels:
@@ -60,8 +61,8 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
     solver: dict[str, Any] = {
         "name": result.solver.name,
         "version": result.solver.version,
-        "time_limit": result.options.time_limit,
-        "mip_gap": result.options.mip_gap,
+        "time_limit": number(result.options.time_limit, 10),
+        "mip_gap": number(result.options.mip_gap, 10),
         "tie_break": result.tie_break,
     }
     if timings:

@@ -89,16 +89,16 @@ class Rules(_Strict):
         description="How many recipients each donor takes: a number or {min, max}. "
         "Default: any number.",
     )
-    max_distance_km: Annotated[float, Field(gt=0)] | None = Field(
+    max_distance_km: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None, description="Pairs farther apart than this are not allowed."
     )
     fixed: list[PairRef] = Field(default_factory=list, description="Pairs that must be used.")
     forbidden: list[PairRef] = Field(default_factory=list, description="Pairs never used.")
     exclude_donors: list[str] = Field(default_factory=list, description="Donors left out.")
-    reserve: Annotated[float, Field(ge=0, lt=1)] = Field(
+    reserve: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         default=0.0, description="Share of each donor's capacity kept at home (0 <= r < 1)."
     )
-    min_share: Annotated[float, Field(ge=0, le=1)] = Field(
+    min_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
         default=0.0,
         description="Each donor of a recipient covers at least this fraction of its need.",
     )
@@ -150,10 +150,10 @@ class ColumnObjective(_Strict):
 
 class SolverSpec(_Strict):
     name: SolverName = "highs"
-    time_limit: Annotated[float, Field(gt=0)] | None = Field(
+    time_limit: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None, description="Seconds for the whole solve (default: no limit)."
     )
-    mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+    mip_gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         default=0.0, description="Relative gap at which a pairing counts as optimal (default 0)."
     )
     tie_break: bool = Field(
