@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Collector, InputError, Problem
-from ..scenario.scenario import Scenario, suggest
+from ..scenario.scenario import Names, Scenario, Suggester, nfc, shown
 from ..scenario.spec import TableSpec
-from ..scenario.table import Table
+from ..scenario.table import Table, number_problem, parse_number, without_thousands
 from .loader import read_table
 
 
@@ -39,19 +39,22 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> list[Pa
     shares = [v.strip() for v in frame["share"]] if "share" in frame else [""] * len(frame)
     rows: list[PairingRow] = []
     seen: dict[tuple[str, str], int] = {}
+    known = _Known(scenario) if scenario is not None else None
     for i, (donor, recipient, share_text) in enumerate(
         zip(frame["donor"], frame["recipient"], shares, strict=True)
     ):
         line = i + 2
         row = f"{name}, row {line}"
-        donor, recipient = _uncell(str(donor).strip()), _uncell(str(recipient).strip())
+        # Ids in Unicode NFC, as the scenario's are: the same name typed as NFD is found.
+        donor = nfc(_uncell(str(donor).strip()))
+        recipient = nfc(_uncell(str(recipient).strip()))
         if not _new_pair(donor, recipient, row, line, seen, problems):
             continue
-        readable, share = _share(share_text, row, problems)
+        readable, share = _share(share_text, row, problems, f"{donor} -> {recipient}")
         if not readable:
             continue
-        if scenario is not None:
-            _check_known(donor, recipient, row, scenario, problems)
+        if known is not None:
+            known.check(donor, recipient, row, problems)
         rows.append(PairingRow(donor, recipient, share))
     problems.raise_if_any()
     return rows
@@ -102,45 +105,53 @@ def _new_pair(
     return True
 
 
-def _share(text: str, row: str, problems: Collector) -> tuple[bool, float | None]:
+def _share(text: str, row: str, problems: Collector, pair: str = "") -> tuple[bool, float | None]:
     """Whether the share cell is readable, and its number (None when empty: evaluate then
     computes the best split)."""
     if not text:
         return True, None
-    try:
-        share = float(text.replace(",", ""))
-    except ValueError:
-        share = math.nan
+    share = parse_number(without_thousands(text))
     if not math.isfinite(share) or share < 0:
+        what = "a share (a number >= 0)"
         problems.add(
             f"{row}, column 'share'",
-            f"'{text}' is not a share (a number >= 0).",
+            (number_problem(text, what) or f"'{text}' is not {what}").rstrip(".")
+            + (f" (pair {pair})." if pair else "."),
             "enter the amount of need covered, or leave the cell empty.",
         )
         return False, None
     return True, share
 
 
-def _check_known(
-    donor: str, recipient: str, row: str, scenario: Scenario, problems: Collector
-) -> None:
-    """Ids the scenario does not know: a pairing can only be scored on the scenario's ids."""
-    if donor not in scenario.donor_index:
-        problems.add(
-            f"{row}, column 'donor'",
-            f"unknown donor '{donor}' (not in the scenario's donor table).",
-            suggest(donor, scenario.donors),
-        )
-    if recipient not in scenario.recipient_index:
-        problems.add(
-            f"{row}, column 'recipient'",
-            f"unknown recipient '{recipient}' (not in the scenario's recipient table).",
-            suggest(recipient, scenario.recipients),
-        )
+class _Known:
+    """Ids the scenario does not know: a pairing can only be scored on the scenario's ids.
+    The fix for each distinct unknown id is looked up once."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        donors = Names("donor", scenario.donors, scenario.donor_labels)
+        recipients = Names("recipient", scenario.recipients, scenario.recipient_labels)
+        self.fix_donor = Suggester(donors, recipients)
+        self.fix_recipient = Suggester(recipients, donors)
+
+    def check(self, donor: str, recipient: str, row: str, problems: Collector) -> None:
+        if donor not in self.scenario.donor_index:
+            problems.add(
+                f"{row}, column 'donor'",
+                f"unknown donor {shown(donor)} (not in the scenario's donor table).",
+                self.fix_donor(donor),
+            )
+        if recipient not in self.scenario.recipient_index:
+            problems.add(
+                f"{row}, column 'recipient'",
+                f"unknown recipient {shown(recipient)} (not in the scenario's recipient table).",
+                self.fix_recipient(recipient),
+            )
 
 
 def _uncell(value: str) -> str:
-    """Undo report.cell: "'=x" was written for the id "=x"."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+    """Undo report.cell: "'=x" was written for the id "=x", and "''x" for "'x" (cell
+    prefixes every value that starts with an apostrophe, so exactly one is stripped)."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r'":
         return value[1:]
     return value

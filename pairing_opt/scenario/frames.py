@@ -1,8 +1,8 @@
 """Scenarios from tables already in memory: pandas DataFrames or mappings of columns.
 
 A notebook user has the data in hand and no files to name, so messages locate problems
-by table and argument ("donors table, row 3 (B), column 'capacity'") instead of by file
-and line. The checks are the file loader's own: `build` and `validate_spec`.
+by table and argument ("donors table, row 3, column 'capacity': ... (donor B).") instead
+of by file and line. The checks are the file loader's own: `build` and `validate_spec`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ files into Tables, and tests can pass pandas DataFrames directly (see table.as_t
 
 from __future__ import annotations
 
-import difflib
+import itertools
+import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,7 +29,14 @@ from .spec import (
     ScenarioSpec,
     SolverSpec,
 )
-from .table import Table, as_table, no_cycle_collection, parse_numbers
+from .table import (
+    Table,
+    as_table,
+    no_cycle_collection,
+    number_problem,
+    parse_numbers,
+    without_thousands,
+)
 
 DISTANCE_OBJECTIVES = ("distance", "weighted_distance", "max_distance")
 PAIR_ID_COLUMNS = ("donor", "recipient")
@@ -88,6 +97,7 @@ class Scenario:
     objective: Objective
     solver: SolverSpec
     source: str = "<memory>"
+    inputs: tuple[str, ...] = ()  # the files it was read from: output must never replace them
 
     @classmethod
     def from_frames(
@@ -140,16 +150,34 @@ class Scenario:
         """The (donor, recipient) indices of a pair named by its ids."""
         return self.donor_index[donor], self.recipient_index[recipient]
 
+    @cached_property
+    def _pair_codes_sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pair table's pairs as sorted codes donor * recipients + recipient, and the
+        row of each: a look-up by binary search, with no dictionary of every pair."""
+        if self.pairs is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        codes = self.pairs.donor.astype(np.int64) * len(self.recipients) + self.pairs.recipient
+        order = np.argsort(codes, kind="stable")
+        return codes[order], order
+
+    def pair_table_rows(self, donor: np.ndarray, recipient: np.ndarray) -> np.ndarray:
+        """Each pair's row in the pair table, -1 where the table has none."""
+        codes, order = self._pair_codes_sorted
+        wanted = np.asarray(donor, dtype=np.int64) * len(self.recipients) + np.asarray(
+            recipient, dtype=np.int64
+        )
+        if len(codes) == 0:
+            return np.full(len(wanted), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(codes, wanted), len(codes) - 1)
+        return np.where(codes[pos] == wanted, order[pos], -1).astype(np.int64)
+
     def pair_rows(self, cand: Candidates) -> np.ndarray:
         """Each candidate pair's row in the pair table (every candidate has one when there
         is a table): where its pair-table values are."""
-        lookup = self.pair_lookup
-        return np.array(
-            [lookup[(int(d), int(r))] for d, r in zip(cand.donor, cand.recipient, strict=False)],
-            dtype=np.int64,
-        )
+        return self.pair_table_rows(cand.donor, cand.recipient)
 
-    def _pair_codes(self, refs: Sequence[PairRef]) -> np.ndarray:
+    def pair_codes(self, refs: Sequence[PairRef]) -> np.ndarray:
         """Pairs named by ids as codes donor * recipients + recipient, so that candidate
         pairs can be matched against them as one array."""
         n_r = len(self.recipients)
@@ -176,8 +204,8 @@ class Scenario:
         """A pair-table value, NaN when there is no table, row, column or value."""
         if self.pairs is None or column not in self.pairs.columns:
             return float("nan")
-        row = self.pair_lookup.get((d, r))
-        return float("nan") if row is None else float(self.pairs.columns[column][row])
+        row = int(self.pair_table_rows(np.array([d]), np.array([r]))[0])
+        return float("nan") if row < 0 else float(self.pairs.columns[column][row])
 
     def distance_km(self, d: int, r: int) -> float:
         """The pair table's km when given, else great-circle km; NaN when neither is known."""
@@ -239,11 +267,11 @@ class Scenario:
         keep = ~self.excluded[d]
         code = d * n_r + r
         if self.rules.forbidden:
-            keep &= ~np.isin(code, self._pair_codes(self.rules.forbidden))
+            keep &= ~np.isin(code, self.pair_codes(self.rules.forbidden))
         limit = self.rules.max_distance_km
         if limit is not None:
             keep &= ~(km > limit)  # unknown distances are caught by validation
-        fixed_codes = self._pair_codes(self.rules.fixed)
+        fixed_codes = self.pair_codes(self.rules.fixed)
         d, r, km, load, code = d[keep], r[keep], km[keep], load[keep], code[keep]
         # Canonical order (recipient, donor) makes the model, and so the result, independent
         # of the pair table's row order.
@@ -267,25 +295,309 @@ def _yaml_where(path: tuple[str | int, ...]) -> str:
     return "scenario, " + ".".join(str(p) for p in path)
 
 
-def suggest(name: str, known: Sequence[str]) -> str:
-    """A fix that names the closest known id, if any."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else "use an id from that table."
-
-
 def listing(items: Sequence[str]) -> str:
     """Names joined for a message, at most MAX_LISTED of them, then 'and N more'."""
     shown = ", ".join(items[:MAX_LISTED])
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
+# --------------------------------------------------------------------------- names
+# Ids are compared as Unicode NFC text: a name typed on one system (NFD, as macOS file
+# names are) and the same name typed on another are the same id. Anything else that
+# differs (case, width, spacing, punctuation, spelling) is a different id: pairopt may
+# point it out, but never accepts it silently.
+
+# C0 and C1 control characters and DEL: never part of a name (NUL, escape, tab ...).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What name_key drops from ASCII text: punctuation, spaces and controls (not symbols: $+<=>).
+_ASCII_DROP = str.maketrans(
+    "", "", "".join(c for c in map(chr, range(128)) if unicodedata.category(c)[0] in "ZPC")
+)
+
+
+def nfc(text: str) -> str:
+    """The text in Unicode NFC (ASCII text is returned as it is, cheaply)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def control_characters(text: str) -> list[str]:
+    """The control characters in the text, as U+XXXX, in order, each once."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in _CONTROL.findall(text)))
+
+
+def shown(text: str) -> str:
+    """The text quoted for a message, with control characters escaped ('A\\x00')."""
+    return "'" + _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) + "'"
+
+
+def _form(text: str) -> str:
+    """The Unicode normal form the text is written in: NFC, NFD or mixed."""
+    for form in ("NFC", "NFD"):
+        if unicodedata.is_normalized(form, text):
+            return form
+    return "mixed"
+
+
+def name_key(text: str) -> str:
+    """What is left of a name when case, width (full-width forms), Unicode normalisation,
+    spaces, punctuation and hyphens are ignored: names with one key are plausibly the
+    same name."""
+    if text.isascii():
+        return text.translate(_ASCII_DROP).casefold()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in folded if unicodedata.category(c)[0] not in "ZPC")
+
+
+_DIFFERENCES: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("Unicode normalisation (NFC/NFD)", lambda s: unicodedata.normalize("NFC", s)),
+    ("full-width or compatibility characters", lambda s: unicodedata.normalize("NFKC", s)),
+    ("letter case", str.casefold),
+    (
+        "spaces or punctuation",
+        lambda s: "".join(c for c in s if unicodedata.category(c)[0] not in "ZPC"),
+    ),
+)
+
+
+def differences(a: str, b: str) -> str:
+    """What differs between two names of one key, in words ('letter case and spaces or
+    punctuation')."""
+    for size in range(1, len(_DIFFERENCES) + 1):
+        for combo in itertools.combinations(_DIFFERENCES, size):
+            x, y = a, b
+            for _, fold in combo:
+                x, y = fold(x), fold(y)
+            if x == y:
+                return " and ".join(label for label, _ in combo)
+    return "spelling"
+
+
+# Chinese province-level divisions and the Hubei cities, each with the other spellings
+# found in data (pinyin, postal and Wade-Giles romanisations, Chinese): a typed name that
+# is one of these is a real place, and is suggested only as another spelling of itself.
+_PLACES: tuple[tuple[str, ...], ...] = (
+    ("Beijing", "Peking", "Peiping", "北京"),
+    ("Tianjin", "Tientsin", "天津"),
+    ("Hebei", "Hopeh", "Hopei", "河北"),
+    ("Shanxi", "Shansi", "山西"),
+    ("Inner Mongolia", "Nei Mongol", "Neimenggu", "Nei Menggu", "内蒙古", "内蒙古自治区"),
+    ("Liaoning", "辽宁"),
+    ("Jilin", "Kirin", "Chilin", "吉林"),
+    ("Heilongjiang", "Heilungkiang", "黑龙江"),
+    ("Shanghai", "上海"),
+    ("Jiangsu", "Kiangsu", "江苏"),
+    ("Zhejiang", "Chekiang", "浙江"),
+    ("Anhui", "Anhwei", "安徽"),
+    ("Fujian", "Fukien", "福建"),
+    ("Jiangxi", "Kiangsi", "江西"),
+    ("Shandong", "Shantung", "山东"),
+    ("Henan", "Honan", "河南"),
+    ("Hubei", "Hupeh", "Hupei", "湖北"),
+    ("Hunan", "湖南"),
+    ("Guangdong", "Kwangtung", "Canton", "广东"),
+    ("Guangxi", "Kwangsi", "广西", "广西壮族自治区"),
+    ("Hainan", "海南"),
+    ("Chongqing", "Chungking", "重庆"),
+    ("Sichuan", "Szechwan", "Szechuan", "四川"),
+    ("Guizhou", "Kweichow", "贵州"),
+    ("Yunnan", "云南"),
+    ("Tibet", "Xizang", "西藏", "西藏自治区"),
+    ("Shaanxi", "Shensi", "陕西"),
+    ("Gansu", "Kansu", "甘肃"),
+    ("Qinghai", "Tsinghai", "青海"),
+    ("Ningxia", "Ningsia", "宁夏", "宁夏回族自治区"),
+    ("Xinjiang", "Sinkiang", "新疆", "新疆维吾尔自治区"),
+    ("Hong Kong", "Xianggang", "香港"),
+    ("Macau", "Macao", "Aomen", "澳门"),
+    ("Taiwan", "台湾"),
+    ("Wuhan", "武汉"),
+    ("Huangshi", "黄石"),
+    ("Shiyan", "十堰"),
+    ("Yichang", "Ichang", "宜昌"),
+    ("Xiangyang", "Xiangfan", "襄阳"),
+    ("Ezhou", "鄂州"),
+    ("Jingmen", "荆门"),
+    ("Xiaogan", "孝感"),
+    ("Jingzhou", "荆州"),
+    ("Huanggang", "黄冈"),
+    ("Xianning", "咸宁"),
+    ("Suizhou", "随州"),
+    ("Enshi", "恩施"),
+    ("Xiantao", "仙桃"),
+    ("Qianjiang", "潜江"),
+    ("Tianmen", "天门"),
+    ("Shennongjia", "神农架"),
+)
+_ADMIN_SUFFIXES = ("", "省", "市", "shi", "sheng", "province", "city")
+
+
+def _place_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for names in _PLACES:
+        for spelling in names:
+            for suffix in _ADMIN_SUFFIXES:
+                table.setdefault(name_key(spelling + suffix), names[0])
+    return table
+
+
+_PLACE_OF = _place_table()  # name key -> the place's pinyin name
+
+
+def _slips(key: str) -> set[str]:
+    """Keys one typing slip away: a letter doubled or not, two adjacent letters swapped.
+    Only letters: names that differ in a digit (City 1, City 11) are different names."""
+    out = set()
+    for i, c in enumerate(key):
+        if not c.isalpha():
+            continue
+        out.add(key[:i] + c + key[i:])  # doubled
+        if i + 1 < len(key) and key[i + 1] == c:
+            out.add(key[:i] + key[i + 1 :])  # doubled letter typed once
+        if i + 1 < len(key) and key[i + 1] != c and key[i + 1].isalpha():
+            out.add(key[:i] + key[i + 1] + c + key[i + 2 :])  # swapped
+    out.discard(key)
+    return out
+
+
+class Names:
+    """One side's ids and labels ('donor' or 'recipient'), indexed by name key so that
+    what a name that is not an id plausibly means is found in constant time."""
+
+    def __init__(self, role: str, ids: Sequence[str], labels: Sequence[str] = ()) -> None:
+        self.role = role
+        self.ids = ids
+        self.labels = labels
+
+    @cached_property
+    def exact(self) -> dict[str, int]:
+        """Id to its first row (built when first needed: most tables have no bad id)."""
+        return {name: i for i, name in reversed(list(enumerate(self.ids)))}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.exact
+
+    @cached_property
+    def _by_key(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name in self.exact:
+            out.setdefault(name_key(name), []).append(name)
+        return out
+
+    @cached_property
+    def _by_label(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, label in zip(self.ids, self.labels, strict=False):
+            if label and label != name:
+                out.setdefault(name_key(label), []).append(name)
+        return out
+
+    @cached_property
+    def _by_place(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name in self.exact:
+            place = _PLACE_OF.get(name_key(name))
+            if place is not None:
+                out.setdefault(place, []).append(name)
+        return out
+
+    def same_name(self, name: str) -> str | None:
+        """The one id that differs from `name` only in case, width, Unicode form, spaces
+        or punctuation; None when there is none or more than one."""
+        found = self._by_key.get(name_key(name), [])
+        return found[0] if len(found) == 1 and found[0] != name else None
+
+    def label_of(self, name: str) -> str | None:
+        """The one id whose label is `name` (up to case, width, spaces, punctuation)."""
+        found = self._by_label.get(name_key(name), [])
+        return found[0] if len(found) == 1 else None
+
+    def other_spelling(self, name: str) -> str | None:
+        """The one id that is another spelling of the same place (Anhwei: Anhui)."""
+        place = _PLACE_OF.get(name_key(name))
+        found = self._by_place.get(place, []) if place is not None else []
+        return found[0] if len(found) == 1 else None
+
+    def slip(self, name: str) -> str | None:
+        """The one id a typing slip away (Hunnan: Hunan), unless `name` is itself the name
+        of another real place (Shaanxi is not Shanxi, Henan is not Hunan)."""
+        key = name_key(name)
+        if not key or key in _PLACE_OF:
+            return None
+        found = {i for k in _slips(key) for i in self._by_key.get(k, [])}
+        return found.pop() if len(found) == 1 else None
+
+
+class Suggester:
+    """What to tell a user about an id that is not in its table: the id it plausibly
+    is, or where the name is known instead. One answer per distinct name, cached, so a
+    table of many rows with one mistyped id costs one look-up."""
+
+    def __init__(self, own: Names, other: Names | None = None) -> None:
+        self.own = own
+        self.other = other
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        fix = self._cache.get(name)
+        if fix is None:
+            fix = self._cache[name] = self._fix(name)
+        return fix
+
+    def _fix(self, name: str) -> str:
+        own, other = self.own, self.other
+        controls = control_characters(name)
+        if controls:
+            clean = _CONTROL.sub("", name)
+            hint = f" ('{clean}' is a {own.role})" if clean in own else ""
+            return f"remove the control character(s) {', '.join(controls)} from the id{hint}."
+        same = own.same_name(name)
+        if same is not None:
+            return f"did you mean '{same}'? (it differs only in {differences(name, same)})"
+        label = own.label_of(name)
+        if label is not None:
+            return f"{shown(name)} is the label of {own.role} {label}: use its id '{label}'."
+        if other is not None:
+            fix = self._elsewhere(name, other)
+            if fix:
+                return fix
+        spelling = own.other_spelling(name)
+        if spelling is not None:
+            return f"did you mean '{spelling}'? ({shown(name)} is another spelling of it)"
+        slip = own.slip(name)
+        if slip is not None:
+            return f"did you mean '{slip}'?"
+        return "use an id from that table."
+
+    def _elsewhere(self, name: str, other: Names) -> str:
+        """Where the name is known on the other side, if anywhere."""
+        role, not_role = other.role, self.own.role
+        if name in other:
+            return f"{shown(name)} is a {role}, not a {not_role}: name a {not_role} here."
+        same = other.same_name(name)
+        if same is not None:
+            return f"{shown(name)} looks like the {role} '{same}', not a {not_role}."
+        label = other.label_of(name)
+        if label is not None:
+            return f"{shown(name)} is the label of {role} {label}, not a {not_role}."
+        return ""
+
+
+def suggest(name: str, known: Sequence[str] | Names, other: Names | None = None) -> str:
+    """A fix for an unknown id: the id it plausibly is, or where it is known instead."""
+    own = known if isinstance(known, Names) else Names("id", known)
+    return Suggester(own, other)(name)
+
+
 class _TableReader:
     """Column checks for one table, reporting file, row and column."""
 
-    def __init__(self, frame: Table, name: str, problems: Collector):
+    def __init__(self, frame: Table, name: str, problems: Collector, role: str = "row"):
         self.frame = frame
         self.name = name
         self.problems = problems
+        self.role = role  # what a row is, for messages: donor, recipient, pair
+        # Each row's id once it is known and valid (unique, no control character), else "".
+        self.row_ids: list[str] = []
 
     def has(self, column: str, key: str) -> bool:
         if column in self.frame.columns:
@@ -301,22 +613,53 @@ class _TableReader:
     def where(self, row: int, column: str) -> str:
         return f"{self.name}, row {row + 2}, column '{column}'"
 
+    def cell(self, row: int, column: str, what: str, fix: str) -> None:
+        """A problem in one cell, naming the row's id when it is known and valid."""
+        row_id = self.row_ids[row] if row < len(self.row_ids) else ""
+        if row_id:
+            body = what[:-1] if what.endswith(".") else what
+            what = f"{body} ({self.role} {row_id})."
+        self.problems.add(self.where(row, column), what, fix)
+
     def ids(self, column: str) -> list[str]:
-        values = [v.strip() for v in self.frame[column]]
+        """The id column in Unicode NFC; empty, duplicate (also after normalisation) and
+        control-character ids are reported."""
+        raw = [v.strip() for v in self.frame[column]]
+        values = [nfc(v) for v in raw]
         first: dict[str, int] = {}
+        valid = [bool(v) for v in values]
+        controls = _CONTROL.search("".join(values)) is not None  # one pass for the usual case
         for i, value in enumerate(values):
             if not value:
                 self.problems.add(
                     self.where(i, column), "the id is empty.", "give every row a unique id."
                 )
-            elif value in first:
+                continue
+            if controls and _CONTROL.search(value):
+                valid[i] = False
                 self.problems.add(
                     self.where(i, column),
-                    f"duplicate id '{value}' (also in row {first[value] + 2}).",
+                    f"the id {shown(value)} contains the control character(s) "
+                    f"{', '.join(control_characters(value))}.",
+                    "remove the control characters (or retype the id).",
+                )
+            if value in first:
+                j = first[value]
+                valid[i] = valid[j] = False
+                forms = (
+                    f" (rows {j + 2} and {i + 2} write it in different Unicode forms, "
+                    f"{_form(raw[j])} and {_form(raw[i])}: the same text to a reader)"
+                    if raw[i] != raw[j]
+                    else ""
+                )
+                self.problems.add(
+                    self.where(i, column),
+                    f"duplicate id '{value}' (also in row {j + 2}){forms}.",
                     "make ids unique or remove the repeated row.",
                 )
             else:
                 first[value] = i
+        self.row_ids = [v if ok else "" for v, ok in zip(values, valid, strict=True)]
         return values
 
     def numbers(
@@ -330,40 +673,42 @@ class _TableReader:
     ) -> FloatArray:
         """Parse a numeric column; empty cells are NaN (an error when required)."""
         raw = [v.strip() for v in self.frame[column]]
-        array = parse_numbers(v.replace(",", "") for v in raw)
+        array = parse_numbers(without_thousands(v) for v in raw)
         empty = np.array([v == "" for v in raw], dtype=bool)
         bad_text = np.isnan(array) & ~empty
         for i in np.flatnonzero(bad_text):
             text = raw[i]
             if text.lower() in {"nan", "na", "n/a", "null", "none", "-"}:
-                self.problems.add(
-                    self.where(int(i), column),
+                self.cell(
+                    int(i),
+                    column,
                     f"'{text}' is a missing value marker, not {what}.",
                     f"enter {what}" + (" or leave the cell empty." if not required else "."),
                 )
             else:
-                self.problems.add(
-                    self.where(int(i), column),
-                    f"'{text}' is not {what}.",
+                self.cell(
+                    int(i),
+                    column,
+                    number_problem(text, what) or f"'{text}' is not {what}.",
                     f"enter {what} (plain digits, '.' for decimals).",
                 )
         if required:
             for i in np.flatnonzero(empty):
-                self.problems.add(
-                    self.where(int(i), column), "the cell is empty.", f"enter {what}."
-                )
+                self.cell(int(i), column, "the cell is empty.", f"enter {what}.")
         self.finite(array, column, what)
         if low is not None:
             for i in np.flatnonzero(array < low):
-                self.problems.add(
-                    self.where(int(i), column),
+                self.cell(
+                    int(i),
+                    column,
                     f"{array[i]:g} is below the minimum {low:g}.",
                     f"enter {what} >= {low:g}.",
                 )
         if high is not None:
             for i in np.flatnonzero(array > high):
-                self.problems.add(
-                    self.where(int(i), column),
+                self.cell(
+                    int(i),
+                    column,
                     f"{array[i]:g} is above the maximum {high:g}.",
                     f"enter {what} <= {high:g}.",
                 )
@@ -373,15 +718,29 @@ class _TableReader:
         """Report each infinite cell and blank it (NaN): no rule or objective can use one."""
         infinite = np.isinf(array)
         for i in np.flatnonzero(infinite):
-            self.problems.add(
-                self.where(int(i), column), "infinite values are not allowed.", f"enter {what}."
+            text = self.frame[column][int(i)].strip()
+            self.cell(
+                int(i), column, f"'{text}': infinite values are not allowed.", f"enter {what}."
             )
         array[infinite] = np.nan
 
     def labels(self, column: str | None, key: str, ids: list[str]) -> tuple[str, ...]:
+        """Display labels in Unicode NFC (the id where empty); control characters are
+        reported."""
         if column is None or not self.has(column, key):
             return tuple(ids)
-        return tuple(v.strip() or ids[i] for i, v in enumerate(self.frame[column]))
+        labels = [nfc(v.strip()) for v in self.frame[column]]
+        clean = _CONTROL.search("".join(labels)) is None
+        for i, label in enumerate([] if clean else labels):
+            if _CONTROL.search(label):
+                self.cell(
+                    i,
+                    column,
+                    f"the label {shown(label)} contains the control character(s) "
+                    f"{', '.join(control_characters(label))}.",
+                    "remove the control characters (or retype the label).",
+                )
+        return tuple(v or ids[i] for i, v in enumerate(labels))
 
     def coordinates(
         self, lat: str | None, lon: str | None, key: str, locate: Locate
@@ -408,10 +767,12 @@ class _TableReader:
             (np.isnan(lats) & blank_lat) | (np.isnan(lons) & blank_lon)
         )
         for i in np.flatnonzero(half):
-            column = lat if np.isnan(lats[i]) else lon
-            self.problems.add(
-                self.where(int(i), column),
-                "only one coordinate of the pair is given.",
+            column, given = (lat, lon) if np.isnan(lats[i]) else (lon, lat)
+            self.cell(
+                int(i),
+                column,
+                f"only one coordinate of the pair is given ('{given}' is "
+                f"'{self.frame[given][int(i)].strip()}', '{column}' is empty).",
                 "fill in both latitude and longitude, or leave both empty.",
             )
         return lats, lons
@@ -427,10 +788,17 @@ class _Side:
     lon: FloatArray
     labels: tuple[str, ...]
 
+    role: str = "id"
+
     @cached_property
     def index(self) -> dict[str, int]:
         """Id to row, for the ids that rules and the pair table name."""
         return {name: i for i, name in enumerate(self.ids)}
+
+    @cached_property
+    def names(self) -> Names:
+        """The ids and labels, for messages about names that are not ids."""
+        return Names(self.role, self.ids, self.labels)
 
 
 def _side(
@@ -451,7 +819,7 @@ def _side(
         amounts = reader.numbers(amount, what=what)
     lat, lon = reader.coordinates(table.lat, table.lon, key, locate)
     labels = reader.labels(table.label, f"{key}.label", ids)
-    return _Side(ids, amounts, lat, lon, labels)
+    return _Side(ids, amounts, lat, lon, labels, role=key[:-1])
 
 
 def build(
@@ -470,8 +838,11 @@ def build(
     problems = Collector()
     donors, recipients = as_table(donors), as_table(recipients)
     pairs = None if pairs is None else as_table(pairs)
-    dt = _TableReader(donors, names.get("donors", spec.donors.file), problems)
-    rt = _TableReader(recipients, names.get("recipients", spec.recipients.file), problems)
+    dt = _TableReader(donors, names.get("donors", spec.donors.file), problems, "donor")
+    rt = _TableReader(
+        recipients, names.get("recipients", spec.recipients.file), problems, "recipient"
+    )
+    spec = spec.model_copy(update={"rules": _nfc_rules(spec.rules)})
     _check_rows(dt, rt)
     d_side = _side(
         dt, spec.donors, spec.donors.capacity, "donors", "capacity", "a capacity", locate
@@ -484,7 +855,7 @@ def build(
     if pairs is not None and spec.pairs is not None:
         with no_cycle_collection():  # a tuple per pair, and pair tables can be large
             pair_data = _build_pairs(
-                pairs, names.get("pairs", spec.pairs.file), d_side.index, r_side.index, problems
+                pairs, names.get("pairs", spec.pairs.file), d_side, r_side, problems
             )
     _check_objective_column(spec.objective, pair_data, locate, problems)
     problems.raise_if_any()
@@ -519,6 +890,21 @@ def _check_rows(*readers: _TableReader) -> None:
             )
 
 
+def _nfc_rules(rules: Rules) -> Rules:
+    """The rules with every id in Unicode NFC, as the tables' ids are."""
+
+    def refs(items: list[PairRef]) -> list[PairRef]:
+        return [PairRef(donor=nfc(p.donor), recipient=nfc(p.recipient)) for p in items]
+
+    return rules.model_copy(
+        update={
+            "fixed": refs(rules.fixed),
+            "forbidden": refs(rules.forbidden),
+            "exclude_donors": [nfc(name) for name in rules.exclude_donors],
+        }
+    )
+
+
 def _check_rule_ids(
     rules: Rules, donors: _Side, recipients: _Side, locate: Locate, problems: Collector
 ) -> None:
@@ -526,26 +912,28 @@ def _check_rule_ids(
     table has no ids at all, its own problem says so.)"""
     donor_ids, donor_index = donors.ids, donors.index
     recipient_ids, recipient_index = recipients.ids, recipients.index
+    fix_donor = Suggester(donors.names, recipients.names)
+    fix_recipient = Suggester(recipients.names, donors.names)
     for key in ("fixed", "forbidden"):
         for k, ref in enumerate(getattr(rules, key)):
             if donor_ids and ref.donor not in donor_index:
                 problems.add(
                     locate(("rules", key, k, "donor")),
-                    f"unknown donor '{ref.donor}'.",
-                    suggest(ref.donor, donor_ids),
+                    f"unknown donor {shown(ref.donor)}.",
+                    fix_donor(ref.donor),
                 )
             if recipient_ids and ref.recipient not in recipient_index:
                 problems.add(
                     locate(("rules", key, k, "recipient")),
-                    f"unknown recipient '{ref.recipient}'.",
-                    suggest(ref.recipient, recipient_ids),
+                    f"unknown recipient {shown(ref.recipient)}.",
+                    fix_recipient(ref.recipient),
                 )
     for k, name in enumerate(rules.exclude_donors):
         if donor_ids and name not in donor_index:
             problems.add(
                 locate(("rules", "exclude_donors", k)),
-                f"unknown donor '{name}'.",
-                suggest(name, donor_ids),
+                f"unknown donor {shown(name)}.",
+                fix_donor(name),
             )
 
 
@@ -599,7 +987,7 @@ def check_objective_data(
         values = scenario.pairs.columns.get(objective.column)
         if values is not None:
             rows = scenario.pair_rows(cand)
-            empty = [int(scenario.pairs.file_rows[i]) for i in rows if np.isnan(values[i])]
+            empty = scenario.pairs.file_rows[rows[np.isnan(values[rows])]].tolist()
             if empty:
                 problems.add(
                     f"{scenario.pairs.name}, row {listing([str(x) for x in sorted(empty)])}, "
@@ -612,17 +1000,13 @@ def check_objective_data(
 
 
 def _build_pairs(
-    frame: Table,
-    name: str,
-    donor_index: dict[str, int],
-    recipient_index: dict[str, int],
-    problems: Collector,
+    frame: Table, name: str, donors: _Side, recipients: _Side, problems: Collector
 ) -> PairData | None:
     """The pair table as indices and numeric columns, or None without its id columns."""
-    reader = _TableReader(frame, name, problems)
+    reader = _TableReader(frame, name, problems, "pair")
     if not all([reader.has(c, f"pairs ({c})") for c in PAIR_ID_COLUMNS]):
         return None
-    d_idx, r_idx = _pair_ids(reader, donor_index, recipient_index)
+    d_idx, r_idx = _pair_ids(reader, donors, recipients)
     return PairData(
         donor=d_idx,
         recipient=r_idx,
@@ -633,17 +1017,22 @@ def _build_pairs(
 
 
 def _pair_ids(
-    reader: _TableReader, donor_index: dict[str, int], recipient_index: dict[str, int]
+    reader: _TableReader, donor_side: _Side, recipient_side: _Side
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's donor and recipient index (-1 where unknown), with every empty, unknown
-    or repeated pair reported: a pair's data must belong to exactly one known pair."""
+    or repeated pair reported: a pair's data must belong to exactly one known pair. The
+    fix for an unknown id is looked up once per distinct id."""
     frame, problems = reader.frame, reader.problems
-    donors = [v.strip() for v in frame["donor"]]
-    recipients = [v.strip() for v in frame["recipient"]]
+    donor_index, recipient_index = donor_side.index, recipient_side.index
+    donors = [nfc(v.strip()) for v in frame["donor"]]
+    recipients = [nfc(v.strip()) for v in frame["recipient"]]
     d_idx = np.full(len(frame), -1, dtype=np.int64)
     r_idx = np.full(len(frame), -1, dtype=np.int64)
     seen: dict[tuple[str, str], int] = {}
-    known_d, known_r = list(donor_index), list(recipient_index)
+    repeated: set[int] = set()
+    known_d, known_r = bool(donor_index), bool(recipient_index)
+    fix_donor = Suggester(donor_side.names, recipient_side.names)
+    fix_recipient = Suggester(recipient_side.names, donor_side.names)
     for i, (d, r) in enumerate(zip(donors, recipients, strict=False)):
         if not d or not r:
             column = "donor" if not d else "recipient"
@@ -654,14 +1043,17 @@ def _pair_ids(
         if d in donor_index:
             d_idx[i] = donor_index[d]
         elif known_d:
-            problems.add(reader.where(i, "donor"), f"unknown donor '{d}'.", suggest(d, known_d))
+            problems.add(reader.where(i, "donor"), f"unknown donor {shown(d)}.", fix_donor(d))
         if r in recipient_index:
             r_idx[i] = recipient_index[r]
         elif known_r:
             problems.add(
-                reader.where(i, "recipient"), f"unknown recipient '{r}'.", suggest(r, known_r)
+                reader.where(i, "recipient"),
+                f"unknown recipient {shown(r)}.",
+                fix_recipient(r),
             )
         if (d, r) in seen:
+            repeated.update((i, seen[(d, r)]))
             problems.add(
                 reader.where(i, "donor"),
                 f"the pair {d} -> {r} is listed twice (also row {seen[(d, r)] + 2}).",
@@ -669,6 +1061,11 @@ def _pair_ids(
             )
         else:
             seen[(d, r)] = i
+    valid = (d_idx >= 0) & (r_idx >= 0)
+    valid[list(repeated)] = False  # a pair listed twice names no one row
+    reader.row_ids = [
+        f"{d} -> {r}" if ok else "" for d, r, ok in zip(donors, recipients, valid, strict=True)
+    ]
     return d_idx, r_idx
 
 
@@ -686,7 +1083,7 @@ def _pair_columns(reader: _TableReader) -> dict[str, FloatArray]:
             columns[column] = reader.numbers(column, required=False, what=what)
             continue
         raw = [v.strip() for v in frame[column]]
-        parsed = parse_numbers(raw)
+        parsed = parse_numbers(without_thousands(v) for v in raw)
         if not np.any(np.isnan(parsed) & np.array([v != "" for v in raw], dtype=bool)):
             reader.finite(parsed, column, "a finite number")
             columns[column] = parsed
