@@ -1,21 +1,26 @@
 """The `pairopt` command line: parse options, call the library, print, exit.
 
-Exit codes (README, "Exit codes"): 0 proven optimal; 1 infeasible; 2 bad input or usage;
-3 solver missing or failed; 4 stopped at a limit; 70 internal error; 130 interrupted.
+Exit codes (README, "Exit codes"): 0 proven optimal; 1 infeasible; 2 bad input or usage
+(also output that cannot be written); 3 solver missing or failed; 4 stopped at a limit;
+70 internal error; 130 interrupted; 143 terminated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
 import re
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
 from .errors import ExitCode, InfeasibleError, InputError, PairoptError, Problem
@@ -55,8 +60,57 @@ def in_flags(message: str) -> str:
 
 def _fail(lines: list[str], code: int) -> None:
     for i, line in enumerate(lines):
-        click.echo(("pairopt: " if i == 0 else "") + in_flags(line), err=True)
+        _say(("pairopt: " if i == 0 else "") + in_flags(line))
     sys.exit(code)
+
+
+def _say(message: str) -> None:
+    """A line on stderr. When stderr cannot take it (closed, full, a closed pipe) there is
+    nowhere left to tell, so the run goes on to its exit code."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(message, err=True)
+
+
+def _prepare_streams() -> None:
+    """At the process boundary: a closed fd 0, 1 or 2 gets /dev/null, so no file opened later
+    takes its number (solver logs must never land in an output file); text the stdout or
+    stderr encoding cannot hold (Chinese labels under an ASCII locale) is escaped; a stream
+    Python found closed (sys.stdout None) becomes one that fails on writing."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    from .io.atomic import ESCAPE, ClosedStream
+
+    if sys.stdout is None:  # library code may flush it; writing the output will fail
+        sys.stdout = ClosedStream()
+    if sys.stderr is None:
+        sys.stderr = ClosedStream()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # io.TextIOWrapper's
+        if reconfigure is not None:
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(errors=ESCAPE)  # like backslashreplace, with ASCII table rules
+
+
+def _settle_streams() -> None:
+    """Flush stdout and stderr now; one that cannot take it (a closed pipe, a full disk) is
+    pointed at /dev/null, so that Python's own flush at exit neither fails nor prints."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, stream.fileno())
+                os.close(null)
 
 
 class _Group(click.Group):
@@ -72,6 +126,7 @@ class _Group(click.Group):
             raise KeyboardInterrupt  # the same clean stop as Ctrl-C
 
         previous = _install(signal.SIGTERM, on_sigterm)
+        _prepare_streams()
         try:
             return super().invoke(ctx)
         except PairoptError as exc:
@@ -95,6 +150,7 @@ class _Group(click.Group):
                 int(ExitCode.INTERNAL_ERROR),
             )
         finally:
+            _settle_streams()
             if previous is not None:
                 _install(signal.SIGTERM, previous)
 
@@ -143,34 +199,66 @@ class StatusLine:
             parts.append(f"bound {bound:.6g}")
         if best is not None and bound is not None and best != 0:
             parts.append(f"gap {abs(best - bound) / abs(best):.3%}")
-        sys.stderr.write("\r" + "  ".join(parts) + "\x1b[K")
-        sys.stderr.flush()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write("\r" + "  ".join(parts) + "\x1b[K")
+            sys.stderr.flush()
         self.shown = True
 
     def clear(self) -> None:
         if self.shown:
             self.shown = False
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
 
 
-def _need_file_for_xlsx(fmt: str, output: str | None) -> None:
-    if fmt == "xlsx" and (output is None or output == "-") and sys.stdout.isatty():
-        raise InputError(
-            [
-                Problem(
-                    "--format xlsx",
-                    "a workbook is binary and stdout is a terminal.",
-                    "add -o report.xlsx.",
-                )
-            ]
+def _output(
+    report: type, fmt: str, output: str | None, inputs: Sequence[str | None] = ()
+) -> tuple[str, list[Problem]]:
+    """The format to write (--format if given, else the one -o's extension implies, else
+    the default) and every problem with it and with -o (a path that is one of the `inputs`
+    included), found before any work is done."""
+    from .io.atomic import choose_format, input_clashes, output_problems
+
+    source = click.get_current_context().get_parameter_source("fmt")
+    given = None if source is ParameterSource.DEFAULT else fmt
+    problems = output_problems(output) + input_clashes(output, [p for p in inputs if p])
+    try:
+        fmt = choose_format(output, given, FORMATS[report])
+    except InputError as exc:
+        problems.extend(exc.problems)
+    stdout = output is None or output == "-"
+    if fmt == "xlsx" and stdout and sys.stdout is not None and sys.stdout.isatty():
+        problems.append(
+            Problem(
+                "--format xlsx",
+                "a workbook is binary and stdout is a terminal.",
+                "add -o report.xlsx.",
+            )
         )
+    return fmt, problems
 
 
-def _load(path: str, overrides: tuple[str, ...] = ()) -> Any:
+def _load(
+    path: str,
+    overrides: tuple[str, ...] = (),
+    problems: list[Problem] | None = None,
+    output: str | None = None,
+) -> Any:
+    """The scenario; the problems found before (with -o, --format) are reported with the
+    scenario's own, all at once, and -o may not name one of the scenario's tables."""
     from .api import load
+    from .io.atomic import input_clashes
 
-    return load(path, overrides)
+    earlier = list(problems or [])
+    try:
+        data = load(path, overrides)
+    except InputError as exc:
+        raise InputError([*earlier, *exc.problems]) from exc
+    earlier += [p for p in input_clashes(output, data.inputs) if p not in earlier]
+    if earlier:
+        raise InputError(earlier)
+    return data
 
 
 def _emit(report: object, fmt: str, output: str | None, *, timings: bool = True) -> None:
@@ -180,10 +268,6 @@ def _emit(report: object, fmt: str, output: str | None, *, timings: bool = True)
 
     color = fmt == "table" and output is None and sys.stdout.isatty()
     write_text(render(report, fmt, color=color, timings=timings), output)
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 SET_HELP = (
@@ -201,8 +285,9 @@ solver_option = click.option(
 output_option = click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write the output to this file (atomically) instead of stdout.",
+    type=click.Path(allow_dash=True),  # folders and devices are refused in io.atomic
+    help="Write the output to this file (atomically) instead of stdout; the format follows "
+    "the extension (.csv, .json, .xlsx, .md) unless --format is given.",
 )
 no_timings_option = click.option(
     "--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed."
@@ -223,9 +308,35 @@ def format_option(report: type, help: str | None = None) -> Callable[[F], F]:
     )
 
 
+def _finite(example: str) -> Callable[[click.Context, click.Parameter, float | None], Any]:
+    """A callback refusing nan and inf, which click's FloatRange lets through."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            flag = param.opts[-1]
+            raise InputError(
+                [
+                    Problem(
+                        flag,
+                        f"'{value}' is not a finite number.",
+                        f"give a number such as {flag} {example}, or leave it out to keep "
+                        "the scenario's own.",
+                    )
+                ]
+            )
+        return value
+
+    return check
+
+
 def time_limit_option(help: str) -> Callable[[F], F]:
     """--time-limit in seconds, overriding solver.time_limit."""
-    return click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help=help)
+    return click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        callback=_finite("60"),
+        help=help,
+    )
 
 
 @main.command()
@@ -240,6 +351,7 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 @click.option(
     "--mip-gap",
     type=click.FloatRange(min=0, max=1, max_open=True),
+    callback=_finite("0.01"),
     help="Relative gap accepted as optimal (overrides solver.mip_gap).",
 )
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
@@ -278,8 +390,8 @@ def solve(
       pairopt solve scenario.yaml --set rules.max_distance_km=1000 --alternatives 5
     """
 
-    data = _load(scenario, overrides)
-    _need_file_for_xlsx(fmt, output)
+    fmt, problems = _output(SolveReport, fmt, output, [scenario])
+    data = _load(scenario, overrides, problems, output)
     result = _solve(data, quiet, alternatives=alternatives or 1, **options)
     numbered, timings = alternatives is not None, not no_timings
     _emit(SolveReport(list(result.solutions), numbered, labels), fmt, output, timings=timings)
@@ -369,8 +481,8 @@ def evaluate(
     from .api import configure
     from .api import evaluate as score
 
-    _need_file_for_xlsx(fmt, output)
-    data = configure(_load(scenario, overrides), **options)
+    fmt, problems = _output(EvaluationReport, fmt, output, [scenario, pairing])
+    data = configure(_load(scenario, overrides, problems, output), **options)
     found = score(data, pairing)
     if vs_optimal:
         found = found.against(_optimum(data))
@@ -419,10 +531,12 @@ def compare(
     """
     from .api import compare as differ
 
-    _need_file_for_xlsx(fmt, output)
-    data = _load(scenario, overrides) if scenario is not None else None
-    if overrides and data is None:
-        raise InputError([Problem("--set", "needs --scenario.", "add --scenario SCENARIO.")])
+    fmt, problems = _output(ComparisonReport, fmt, output, [a, b, scenario])
+    if overrides and scenario is None:
+        problems.append(Problem("--set", "needs --scenario.", "add --scenario SCENARIO."))
+    data = _load(scenario, overrides, problems, output) if scenario is not None else None
+    if problems and data is None:
+        raise InputError(problems)
     result = differ(a, b, data, names=(a, b))
     _emit(ComparisonReport(result.differences, (a, b)), fmt, output)
     if not result.same:
@@ -462,7 +576,7 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),  # folders and devices are refused in io.atomic
     help="The image to write: .png or .svg (written atomically).",
 )
 @click.option(
@@ -485,10 +599,12 @@ def plot(
       pairopt plot scenarios/hubei-2020/scenario.yaml -o optimum.png
       pairopt plot scenario.yaml pairing_2020.csv -o pairing_2020.svg
     """
-    from .io.atomic import write_text
+    from .io.atomic import input_clashes, output_problems, write_text
     from .report.plot import draw
 
-    data = _load(scenario, overrides)
+    inputs = [scenario, *([pairing] if pairing else [])]
+    early = output_problems(output) + input_clashes(output, inputs)
+    data = _load(scenario, overrides, early, output)
     chosen, title = _plotted_pairing(data, pairing)
     image, warnings = draw(
         data, chosen, Path(output).suffix.lower().lstrip("."), title=title, names=names
@@ -521,9 +637,10 @@ def schema() -> None:
     Example:
       pairopt schema > pairopt.schema.json
     """
+    from .io.atomic import write_stdout
     from .scenario.spec import json_schema
 
-    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+    write_stdout(json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
 @main.command()
@@ -554,13 +671,14 @@ def solvers(fmt: str) -> None:
       pairopt solvers
     """
     from .api import solvers as available
+    from .io.atomic import write_stdout
 
     rows = available()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        write_stdout(json.dumps(rows, indent=2) + "\n")
     for row in rows if fmt == "text" else []:
         state = f"available, version {row['version']}" if row["available"] else "not available"
-        click.echo(f"{row['name']:<6} {state}")
+        write_stdout(f"{row['name']:<6} {state}\n")
     if not any(row["available"] for row in rows):
         sys.exit(int(ExitCode.SOLVER_FAILED))
 

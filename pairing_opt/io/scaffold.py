@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from .atomic import write_text
+from .atomic import output_problems, write_text
 
 SCENARIO = """\
 # A pairopt scenario: edit the tables and rules, then run
@@ -87,9 +87,23 @@ def init(folder: str | Path) -> list[Path]:
                 for p in existing
             ]
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only place, a file where a folder should be
+        raise InputError(
+            [
+                Problem(
+                    str(folder),
+                    f"cannot be created: {exc.strerror}.",
+                    "choose a folder you can write to.",
+                )
+            ]
+        ) from exc
+    problems = [p for name in FILES for p in output_problems(str(folder / name), option="")]
+    if problems:  # say so before writing anything, so no half scenario is left behind
+        raise InputError(problems[:1])
     written = []
     for name, text in FILES.items():
-        write_text(text, str(folder / name))
+        write_text(text, str(folder / name), option="")
         written.append(folder / name)
     return written
