@@ -547,15 +547,7 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, openpyxl errors on junk files
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    f"not a readable .xlsx workbook ({type(exc).__name__}).",
-                    "re-save the file from Excel as .xlsx, or export it as CSV.",
-                )
-            ]
-        ) from exc
+        raise _unreadable_xlsx(name, exc) from exc
     try:
         if sheet is not None and sheet not in book.sheetnames:
             _fail(
@@ -569,20 +561,25 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
     except InputError:
         raise
     except Exception as exc:  # a damaged sheet: openpyxl's errors while reading it
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    f"not a readable .xlsx workbook ({type(exc).__name__}).",
-                    "re-save the file from Excel as .xlsx, or export it as CSV.",
-                )
-            ]
-        ) from exc
+        raise _unreadable_xlsx(name, exc) from exc
     finally:
         book.close()
     if any(None in row for row in rows):
         _check_formulas(data, index, rows, name)
     return _xlsx_table(rows, name)
+
+
+def _unreadable_xlsx(name: str, exc: Exception) -> InputError:
+    """A workbook that zipfile or openpyxl cannot read (junk, damage, another format)."""
+    return InputError(
+        [
+            Problem(
+                name,
+                f"not a readable .xlsx workbook ({type(exc).__name__}).",
+                "re-save the file from Excel as .xlsx, or export it as CSV.",
+            )
+        ]
+    )
 
 
 def _check_unpacked_size(data: bytes, name: str) -> None:
@@ -593,15 +590,7 @@ def _check_unpacked_size(data: bytes, name: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    f"not a readable .xlsx workbook ({type(exc).__name__}).",
-                    "re-save the file from Excel as .xlsx, or export it as CSV.",
-                )
-            ]
-        ) from exc
+        raise _unreadable_xlsx(name, exc) from exc
     variable = "PAIROPT_MAX_XLSX_UNPACKED_MB"
     limit = limit_from_env(MAX_XLSX_UNPACKED_BYTES, variable)
     if unpacked > limit:
