@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .checks.compare import Comparison as Differences
 from .checks.compare import compare as differences
 from .checks.diagnose import summary
+from .checks.magnitudes import check_magnitudes
 from .checks.verify import Assignment, Coverage, DonorLoad, Violation
 from .checks.verify import Evaluation as RuleCheck
 from .checks.verify import evaluate as check_rules
@@ -402,7 +403,9 @@ def compare(
 
 def check(scenario: Scenario) -> dict[str, object]:
     """What can be told without solving: sizes, totals, and every conflict that makes the
-    rules impossible to satisfy (an empty `conflicts` list does not prove feasibility)."""
+    rules impossible to satisfy (an empty `conflicts` list does not prove feasibility).
+    Numbers that `solve` would refuse as too far apart raise InputError here too."""
+    check_magnitudes(scenario)
     return summary(scenario)
 
 

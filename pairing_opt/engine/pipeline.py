@@ -13,22 +13,17 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..checks.diagnose import conflicts
+from ..checks.magnitudes import check_magnitudes
 from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..scenario.scenario import Scenario, check_objective_data
-from ..scenario.spec import ColumnObjective, Objective, SolverSpec, objective_name
+from ..scenario.spec import Objective, SolverSpec, objective_name
 from .backends import Outcome, SolverInfo, Status, relative_gap
 from .model import PairingModel, build_model
 from .strategy import solve_model
 
 # Fractions of a recipient's need that sum to within this of 1 are read as they are.
 COVERAGE_ROUNDING = 1e-12
-# The largest ratio between two positive amounts (capacities after the reserve, needs,
-# pair loads), two positive distances (when the objective sums or bounds them), or two
-# nonzero values of the objective's pair-table column, that a scenario may hold (see
-# "Numbers" in docs/how-it-works.md).
-MAX_RATIO = 1e9
-DISTANCE_OBJECTIVES = ("distance", "weighted_distance", "max_distance")
 
 
 @dataclass(frozen=True)
@@ -214,42 +209,6 @@ def _no_solution(scenario: Scenario, outcome: Outcome) -> SolveResult:
         options=scenario.solver,
         tie_break="not needed",
     )
-
-
-def check_magnitudes(scenario: Scenario) -> None:
-    """Refuse numbers that no solver can compare reliably: positive amounts (or, for the
-    objective, distances or the column's nonzero values) further apart than MAX_RATIO. Only ratios
-    count, so the unit a user picks never decides. Raises InputError naming the extremes."""
-    cand = scenario.candidates
-    amounts = np.concatenate(
-        [scenario.effective_capacity, scenario.need, cand.load[np.isfinite(cand.load)]]
-    )
-    groups = [("amounts (capacities after the reserve, needs and pair loads)", amounts)]
-    objective = scenario.objective
-    if objective in DISTANCE_OBJECTIVES:
-        groups.append(("distances (km) of the candidate pairs", cand.km[np.isfinite(cand.km)]))
-    if isinstance(objective, ColumnObjective) and scenario.pairs is not None and len(cand):
-        values = scenario.pairs.columns[objective.column][scenario.pair_rows(cand)]
-        groups.append((f"values of the pair-table column '{objective.column}'", values))
-    problems = []
-    for what, values in groups:
-        positive = np.abs(np.asarray(values, dtype=float))
-        positive = positive[np.isfinite(positive) & (positive > 0)]
-        if len(positive) == 0:
-            continue
-        low, high = float(positive.min()), float(positive.max())
-        if high > MAX_RATIO * low:
-            problems.append(
-                Problem(
-                    "scenario",
-                    f"the {what} range from {low:g} to {high:g}, a ratio of {high / low:.3g}; "
-                    f"pairopt solves reliably only within a ratio of {MAX_RATIO:g}.",
-                    "drop or round the tiny values (they cannot change the pairing), or "
-                    "split the scenario.",
-                )
-            )
-    if problems:
-        raise InputError(problems)
 
 
 def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome, scale: float) -> None:
