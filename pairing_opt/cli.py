@@ -139,6 +139,19 @@ class _Group(click.Group):
             _fail(["interrupted; no output was written."], int(ExitCode.INTERRUPTED))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except MemoryError:  # the input is larger than this machine: not a bug in pairopt
+            if debug:
+                traceback.print_exc()
+            _fail(
+                [
+                    "1 problem in the input:",
+                    "  - memory: the scenario is too large for this machine's memory; no "
+                    "output was written. Fix: reduce the tables (a pair table with only the "
+                    "possible pairs), or lower PAIROPT_MAX_PAIRS / PAIROPT_MAX_TABLE_MB so "
+                    "pairopt refuses such input up front.",
+                ],
+                int(ExitCode.BAD_INPUT),
+            )
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             if debug:
                 traceback.print_exc()

@@ -205,3 +205,58 @@ def test_a_fifo_case_cannot_hang_the_corpus(
     monkeypatch.setattr(loader, "read_capped", lambda path, name, **_: Path(path).read_bytes())
     with pytest.raises(corpus.CaseTimeout):
         corpus._run(corpus.BAD / "110-scenario-fifo", tmp_path, monkeypatch)
+
+
+def test_too_many_candidate_pairs_are_refused_before_they_are_built(tmp_path: Path) -> None:
+    """Donors x recipients beyond PAIROPT_MAX_PAIRS is one located message, exit 2, before
+    the pairs take memory; a pair table lifts it (only its rows are candidates)."""
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    donors = "id,cap\n" + "".join(f"d{i},5\n" for i in range(300))
+    recipients = "id,need\n" + "".join(f"r{j},1\n" for j in range(40))
+    (folder / "donors.csv").write_text(donors, encoding="utf-8")
+    (folder / "recipients.csv").write_text(recipients, encoding="utf-8")
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(
+        "donors: {file: donors.csv, id: id, capacity: cap}\n"
+        "recipients: {file: recipients.csv, id: id, need: need}\n"
+        "objective: balance\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PAIROPT_MAX_PAIRS": "10000"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pairing_opt", "check", str(scenario)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "300 donors x 40 recipients = 12,000 candidate pairs" in done.stderr
+    assert "PAIROPT_MAX_PAIRS" in done.stderr and "Traceback" not in done.stderr
+    env["PAIROPT_MAX_PAIRS"] = "12000"
+    done = subprocess.run(
+        [sys.executable, "-m", "pairing_opt", "check", str(scenario)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_running_out_of_memory_is_a_clean_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An input past what the caps catch must still end in a message, not 'internal error'."""
+    from click.testing import CliRunner
+
+    from pairing_opt import api
+    from pairing_opt.cli import main
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(api, "load", exhausted)
+    result = CliRunner().invoke(main, ["check", "any.yaml"])
+    assert result.exit_code == 2
+    assert "too large for this machine's memory" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -23,7 +23,9 @@ from ..scenario.validation import model_fields, validate_spec
 from .files import MB, describe_size, limit_from_env, read_capped
 
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is surely a mistake
-MAX_TABLE_BYTES = 256 << 20  # a CSV table on disk (PAIROPT_MAX_TABLE_MB)
+MAX_TABLE_BYTES = 64 << 20  # a CSV table on disk (PAIROPT_MAX_TABLE_MB); reading costs ~10x
+# Candidate pairs a scenario may have (PAIROPT_MAX_PAIRS): about 170 bytes each in memory.
+MAX_PAIRS = 5_000_000
 MAX_XLSX_BYTES = 64 << 20  # an .xlsx workbook on disk, compressed (PAIROPT_MAX_XLSX_MB)
 MAX_XLSX_UNPACKED_BYTES = 128 << 20  # its parts unpacked (PAIROPT_MAX_XLSX_UNPACKED_MB)
 MAX_XLSX_ROWS = 100_000  # rows of the sheet read (PAIROPT_MAX_XLSX_ROWS)
@@ -569,6 +571,28 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
     return _xlsx_table(rows, name)
 
 
+def _check_pair_count(
+    donors: int, recipients: int, pairs: Table | None, names: dict[str, str]
+) -> None:
+    """Refuse, before any pair is built, a scenario with more candidate pairs than fit in
+    memory: every pair without a pair table, or the pair table's rows."""
+    limit = limit_from_env(MAX_PAIRS, "PAIROPT_MAX_PAIRS", unit=1, what="a number of pairs")
+    count = donors * recipients if pairs is None else len(pairs)
+    if count <= limit:
+        return
+    if pairs is None:
+        what = f"{donors:,} donors x {recipients:,} recipients = {count:,} candidate pairs"
+        fix = "add a 'pairs:' table listing the pairs that are possible, "
+    else:
+        what = f"{count:,} rows, each a candidate pair"
+        fix = "keep only the pairs that are possible, "
+    _fail(
+        names["pairs"] if pairs is not None else "scenario",
+        f"{what}; pairopt takes at most {limit:,} (about 170 bytes of memory each).",
+        fix + f"or raise PAIROPT_MAX_PAIRS (now {limit}) on a machine with the memory.",
+    )
+
+
 def _unreadable_xlsx(name: str, exc: Exception) -> InputError:
     """A workbook that zipfile or openpyxl cannot read (junk, damage, another format)."""
     return InputError(
@@ -768,6 +792,7 @@ def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -
     problems.raise_if_any()
     donors, recipients = frames["donors"], frames["recipients"]
     assert donors is not None and recipients is not None
+    _check_pair_count(len(donors), len(recipients), frames["pairs"], names)
     guessed = [
         f"{names[role]} (read as {frame.guessed_encoding.upper()})"
         for role, frame in frames.items()
