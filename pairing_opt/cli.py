@@ -613,15 +613,14 @@ def plot(
       pairopt plot scenario.yaml pairing_2020.csv -o pairing_2020.svg
     """
     from .io.atomic import input_clashes, output_problems, write_text
-    from .report.plot import draw
+    from .report.plot import draw, image_problems
 
     inputs = [scenario, *([pairing] if pairing else [])]
-    early = output_problems(output) + input_clashes(output, inputs)
+    fmt = Path(output).suffix.lower().lstrip(".")
+    early = output_problems(output) + input_clashes(output, inputs) + image_problems(fmt)
     data = _load(scenario, overrides, early, output)
     chosen, title = _plotted_pairing(data, pairing)
-    image, warnings = draw(
-        data, chosen, Path(output).suffix.lower().lstrip("."), title=title, names=names
-    )
+    image, warnings = draw(data, chosen, fmt, title=title, names=names)
     for warning in warnings:
         _say(f"pairopt: warning: {in_flags(warning)}")
     write_text(image, output)

@@ -81,3 +81,18 @@ def test_plot_without_matplotlib_says_what_to_install(
     assert result.exit_code == 3
     assert "pip install 'pairopt[plot]'" in result.stderr
     assert not (tmp_path / "map.png").exists()
+
+
+def test_an_unsupported_image_type_is_refused_before_solving(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """-o map.gif is bad input found before any work: the solve is never started."""
+    from pairing_opt import api
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("solved before checking -o")
+
+    monkeypatch.setattr(api, "solve", never)
+    result = CliRunner().invoke(main, ["plot", str(EXAMPLE), "-o", str(tmp_path / "map.gif")])
+    assert result.exit_code == 2
+    assert "unsupported image type '.gif'" in result.stderr

@@ -48,14 +48,23 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in names), None)
 
 
+IMAGE_FORMATS = ("png", "svg")
+
+
+def image_problems(fmt: str) -> list[Problem]:
+    """Why `fmt` (a file extension without the dot) is not an image `draw` can write."""
+    if fmt in IMAGE_FORMATS:
+        return []
+    return [Problem("-o", f"unsupported image type '.{fmt}'.", "name a .png or .svg file.")]
+
+
 def draw(
     scenario: Scenario, pairing: list[Assignment], fmt: str, *, title: str, names: str = "id"
 ) -> tuple[bytes, list[str]]:
     """The map as PNG or SVG bytes, and warnings for the user (e.g. a missing font)."""
-    if fmt not in ("png", "svg"):
-        raise InputError(
-            [Problem("-o", f"unsupported image type '.{fmt}'.", "name a .png or .svg file.")]
-        )
+    problems = image_problems(fmt)
+    if problems:
+        raise InputError(problems)
     unplaced = _unplaced(scenario)
     plt = _pyplot()  # only now: bad input is reported even without matplotlib
     warnings: list[str] = []
