@@ -519,3 +519,18 @@ def test_output_never_replaces_an_input_of_the_run(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.stderr
         assert "is an input of this run" in result.stderr
         assert target.read_bytes() == before
+
+
+def test_the_library_solves_with_stdout_closed() -> None:
+    """A notebook kernel or a daemon may have no stdout: solving must not need one."""
+    code = (
+        "import os, sys\n"
+        "os.close(1)\n"
+        "sys.stdout = None\n"
+        "import pairing_opt as po\n"
+        f"r = po.solve(po.load({str(EXAMPLE)!r}))\n"
+        "sys.stderr.write(r.status)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.endswith("optimal")

@@ -124,11 +124,12 @@ def _stdout_to_devnull() -> Iterator[None]:
     """HiGHS prints a banner on fd 1 when its first instance is created; keep stdout clean."""
     try:
         fd = sys.__stdout__.fileno() if sys.__stdout__ else 1
-    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed or None
+            sys.stdout.flush()
+        saved = os.dup(fd)
+    except (OSError, ValueError):  # no stdout at all (closed fd 1): nothing to keep clean
         yield
         return
-    sys.stdout.flush()
-    saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), fd)
