@@ -264,7 +264,7 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
                     name,
                     "the scenario must be a YAML mapping of keys "
                     "(name, donors, recipients, rules, ...).",
-                    "see the scenario format in the README.",
+                    "see docs/scenario-format.md.",
                 )
             ]
         )

@@ -47,6 +47,16 @@ def model_fields(path: Path_) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
+def given(err: Any, lead: str = "") -> str:
+    """The value the user wrote, quoted for the message (scalars only, cut to 60 characters):
+    a message must say what was wrong, not only what is allowed."""
+    value = err.get("input")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    text = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
+    return f"{lead} {text}"
+
+
 def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
     """Each pydantic error as a located problem with a fix, the objective's many alternatives
     reported once."""
@@ -70,7 +80,7 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
             problems.append(
                 Problem(
                     locate(("objective",)),
-                    f"not a valid objective ({err['msg']}).",
+                    f"not a valid objective{given(err)} ({err['msg']}).",
                     f"use one of {names}, or {{minimize: COLUMN}} / "
                     "{maximize: COLUMN} with a pair-table column.",
                 )
@@ -88,16 +98,16 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
                 Problem(
                     locate(loc[:-1]),
                     f"required key '{loc[-1]}' is missing.",
-                    "add it (see the scenario format in the README).",
+                    "add it (see docs/scenario-format.md).",
                 )
             )
         else:
-            message = str(err["msg"]).removeprefix("Value error, ")
+            message = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
             problems.append(
                 Problem(
                     locate(loc),
-                    message + ("" if message.endswith(".") else "."),
-                    "correct this value (see the scenario format in the README).",
+                    f"{message}{given(err, ', given')}.",
+                    "correct this value (see docs/scenario-format.md).",
                 )
             )
     return problems
