@@ -237,3 +237,16 @@ def test_compare_bad_input_exits_2(tmp_path: Path) -> None:
     result = run("compare", HUBEI_2020, bad, "--scenario", HUBEI)
     assert result.exit_code == 2 and "unknown donor 'Nowhere'" in result.stderr
     assert run("compare", HUBEI_2020, tmp_path / "missing.csv").exit_code == 2
+
+
+def test_set_objective_takes_the_short_column_form() -> None:
+    """--set objective=maximize:score means what --objective maximize:score means, and so
+    does the same text in the scenario file."""
+    args = ["solve", str(EXAMPLE), "--format", "json", "--no-timings", "-q"]
+    by_flag = CliRunner().invoke(main, [*args, "--objective", "maximize:score"])
+    by_set = CliRunner().invoke(main, [*args, "--set", "objective=maximize:score"])
+    assert by_flag.exit_code == by_set.exit_code == 0, by_set.stderr
+    assert by_set.stdout == by_flag.stdout
+    assert json.loads(by_set.stdout)["objective"]["name"] == "maximize score"
+    empty = CliRunner().invoke(main, [*args, "--set", "objective=maximize:"])
+    assert empty.exit_code == 2 and "--set objective" in empty.stderr

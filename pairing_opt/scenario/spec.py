@@ -178,6 +178,22 @@ class ScenarioSpec(_Strict):
     objective: Objective = "weighted_distance"
     solver: SolverSpec = Field(default_factory=SolverSpec)
 
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        """'minimize:COLUMN' / 'maximize:COLUMN', the form a command line or a what-if
+        override carries, means {minimize: COLUMN} / {maximize: COLUMN}."""
+        return column_objective_text(value)
+
+
+def column_objective_text(value: object) -> object:
+    """{sense: column} for a 'minimize:COLUMN' or 'maximize:COLUMN' string; else the value."""
+    if isinstance(value, str):
+        sense, colon, column = value.partition(":")
+        if colon and sense.strip() in ("minimize", "maximize") and column.strip():
+            return {sense.strip(): column.strip()}
+    return value
+
 
 def objective_name(objective: Objective) -> str:
     """A display name: 'distance', ..., 'minimize cost', 'maximize score'."""

@@ -12,7 +12,13 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from ..errors import InputError, Problem
-from .spec import NAMED_OBJECTIVES, ColumnObjective, Objective, ScenarioSpec
+from .spec import (
+    NAMED_OBJECTIVES,
+    ColumnObjective,
+    Objective,
+    ScenarioSpec,
+    column_objective_text,
+)
 
 Path_ = tuple[str | int, ...]
 Locate = Callable[[Path_], str]
@@ -82,7 +88,7 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
                     locate(("objective",)),
                     f"not a valid objective{given(err)} ({err['msg']}).",
                     f"use one of {names}, or {{minimize: COLUMN}} / "
-                    "{maximize: COLUMN} with a pair-table column.",
+                    "{maximize: COLUMN} (also written minimize:COLUMN) with a pair-table column.",
                 )
             )
             continue
@@ -118,9 +124,9 @@ def parse_objective(text: str, where: str = "objective (argument)") -> Objective
     (a pair-table column), the short form that a command line or a sweep key can carry."""
     if text in NAMED_OBJECTIVES:
         return cast(Objective, text)
-    sense, _, column = text.partition(":")
-    if sense in ("minimize", "maximize") and column.strip():
-        return ColumnObjective.model_validate({sense: column.strip()})
+    mapping = column_objective_text(text)
+    if isinstance(mapping, dict):
+        return ColumnObjective.model_validate(mapping)
     raise InputError(
         [
             Problem(
