@@ -223,25 +223,17 @@ def test_too_many_candidate_pairs_are_refused_before_they_are_built(tmp_path: Pa
         "objective: balance\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PAIROPT_MAX_PAIRS": "10000"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pairing_opt", "check", str(scenario)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+
+    def check(limit: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PAIROPT_MAX_PAIRS": limit}
+        command = [sys.executable, "-m", "pairing_opt", "check", str(scenario)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    done = check("10000")
     assert done.returncode == 2, done.stderr
     assert "300 donors x 40 recipients = 12,000 candidate pairs" in done.stderr
     assert "PAIROPT_MAX_PAIRS" in done.stderr and "Traceback" not in done.stderr
-    env["PAIROPT_MAX_PAIRS"] = "12000"
-    done = subprocess.run(
-        [sys.executable, "-m", "pairing_opt", "check", str(scenario)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    done = check("12000")
     assert done.returncode == 0, done.stderr
 
 

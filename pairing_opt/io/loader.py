@@ -121,7 +121,7 @@ def _read_scenario_text(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = _line_at(data, exc.start)
         _fail(f"{name}, line {line}", "is not UTF-8 text.", "save the scenario file as UTF-8.")
 
 
@@ -384,13 +384,23 @@ def _decode(data: bytes, name: str, encoding: str) -> str:
             "use a Python codec name such as utf-8, gb18030, big5 or utf-16.",
         )
     except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
+        row = _line_at(data, exc.start)
         _fail(
             f"{name}, row {row}",
             f"the text is not valid {encoding}.",
-            "set 'encoding: <codec>' on the table in the scenario (e.g. encoding: big5, "
-            "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
+            SET_ENCODING,
         )
+
+
+SET_ENCODING = (
+    "set 'encoding: <codec>' on the table in the scenario (e.g. encoding: big5, "
+    "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8."
+)
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    """The 1-based line of a byte offset, for messages about undecodable text."""
+    return data[:offset].count(b"\n") + 1
 
 
 def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
@@ -401,7 +411,7 @@ def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError as exc:
-        bad_line = data[: exc.start].count(b"\n") + 1
+        bad_line = _line_at(data, exc.start)
     utf8_line = _first_utf8_line(data)
     if utf8_line:
         _fail(
@@ -415,12 +425,11 @@ def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
+        row = _line_at(data, exc.start)
         _fail(
             f"{name}, row {row}",
             f"the text is not valid {' or '.join(FALLBACK_ENCODINGS)}.",
-            "set 'encoding: <codec>' on the table in the scenario (e.g. encoding: big5, "
-            "encoding: utf-16 or encoding: latin-1), or re-save the file as UTF-8.",
+            SET_ENCODING,
         )
 
 
