@@ -11,8 +11,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..scenario.scenario import Scenario
-from ..scenario.spec import ColumnObjective, Objective
+from ..scenario.spec import ColumnObjective, Objective, Range
 
 # Numbers closer than this, relative to the data they are measured against, are equal:
 # solver feasibility is about 1e-7 (in the scaled model, so relative), and a file rounds
@@ -29,11 +31,19 @@ def _close_enough(value: float, limit: float, size: float | None = None) -> bool
 
 @dataclass(frozen=True)
 class Assignment:
-    """One pair of a pairing: `share` is the amount of the recipient's need the donor covers."""
+    """One pair of a pairing: `share` is the amount of the recipient's need the donor covers.
+    With several resources `shares` holds one amount per resource (in the scenario's
+    resource order) and `share` is the first of them."""
 
     donor: str
     recipient: str
     share: float
+    shares: tuple[float, ...] = ()
+
+    @property
+    def amounts(self) -> tuple[float, ...]:
+        """The share of each resource."""
+        return self.shares or (self.share,)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class DonorLoad:
     load: float
     capacity: float
     available: float  # capacity less the reserve
+    resource: str = ""  # with several resources, one entry per donor and resource
 
     @property
     def utilisation(self) -> float:
@@ -66,6 +77,12 @@ class Coverage:
     donors: int
     covered: float
     need: float
+    resource: str = ""  # with several resources, one entry per recipient and resource
+
+    @property
+    def shortfall(self) -> float:
+        """Need left uncovered (0 when covered in full or more)."""
+        return max(0.0, self.need - self.covered)
 
 
 @dataclass
@@ -74,14 +91,37 @@ class Evaluation:
     donors: list[DonorLoad]
     recipients: list[Coverage]
     values: dict[str, float] = field(default_factory=dict)
+    # Per resource ('' for the one unnamed resource): need left uncovered, and its price
+    # under rules.coverage (0 where need must be covered in full).
+    shortfall: dict[str, float] = field(default_factory=dict)
+    shortfall_cost: float = 0.0
+    maximise: bool = False  # the scenario's objective is maximised (shortfall is subtracted)
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
+    @property
+    def total_shortfall(self) -> float:
+        """All need left uncovered, summed over resources (in their own units)."""
+        return math.fsum(self.shortfall.values())
+
     def value(self, objective: Objective) -> float:
+        """The objective's own value (distance, cost, ...), without any shortfall price."""
         key = objective.column if isinstance(objective, ColumnObjective) else objective
         return self.values.get(key, math.nan)
+
+    def score(self, objective: Objective) -> float:
+        """What solve optimises: the objective plus the price of uncovered need (minus it,
+        for an objective that is maximised)."""
+        maximise = isinstance(objective, ColumnObjective) and objective.sense == "max"
+        cost = self.shortfall_cost
+        return self.value(objective) + (-cost if maximise else cost)
+
+    def parts(self, objective: Objective) -> dict[str, float]:
+        """The score split into its parts: the objective's own value and the shortfall."""
+        key = objective.column if isinstance(objective, ColumnObjective) else objective
+        return {key: self.value(objective), "shortfall": self.shortfall_cost}
 
 
 class _Violations:
@@ -119,7 +159,25 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
             )
     coverage = _coverage(scenario, by_recipient, broken)
     loads = _loads(scenario, by_donor, broken)
-    return Evaluation(broken.found, loads, coverage, _values(scenario, pairing, loads))
+    shortfall = {name: 0.0 for name in scenario.resources}
+    for c in coverage:
+        shortfall[c.resource] += c.shortfall
+    prices = scenario.penalties
+    cost = math.fsum(
+        float(prices[k]) * shortfall[name]
+        for k, name in enumerate(scenario.resources)
+        if not math.isnan(prices[k])
+    )
+    objective = scenario.objective
+    return Evaluation(
+        broken.found,
+        loads,
+        coverage,
+        _values(scenario, pairing, loads),
+        shortfall,
+        cost,
+        isinstance(objective, ColumnObjective) and objective.sense == "max",
+    )
 
 
 Grouped = dict[str, list[Assignment]]
@@ -153,12 +211,22 @@ def _check_pair(
 ) -> None:
     """The rules one pair breaks on its own, whatever the rest of the pairing."""
     d, r = scenario.pair_index(a.donor, a.recipient)
-    if not math.isfinite(a.share) or a.share < -REL_TOL * float(scenario.need[r]):
+    for k, share in enumerate(a.amounts):
+        need = float(scenario.need_matrix[r, k]) if k < len(scenario.resources) else 0.0
+        if not math.isfinite(share) or share < -REL_TOL * need:
+            broken.pair(
+                "share",
+                f"{a.donor} -> {a.recipient} has share{_of(scenario, k)} {share:g}; "
+                "shares must be >= 0.",
+                a,
+                share,
+            )
+    if len(a.amounts) != len(scenario.resources):
         broken.pair(
             "share",
-            f"{a.donor} -> {a.recipient} has share {a.share:g}; shares must be >= 0.",
+            f"{a.donor} -> {a.recipient} gives {len(a.amounts)} share(s) and the scenario has "
+            f"{len(scenario.resources)} resource(s).",
             a,
-            a.share,
         )
     if scenario.pairs is not None and (d, r) not in scenario.pair_lookup:
         broken.pair(
@@ -168,115 +236,186 @@ def _check_pair(
         broken.pair("exclude_donors", f"{a.donor} is excluded but paired with {a.recipient}.", a)
     if forbidden:
         broken.pair("forbidden", f"{a.donor} -> {a.recipient} is a forbidden pair.", a)
-    limit = scenario.rules.max_distance_km
-    if limit is None:
+    limit = float(scenario.distance_limits[d])
+    if math.isinf(limit):
         return
     km = scenario.distance_km(d, r)
+    own = "" if limit == scenario.rules.max_distance_km else f" ({a.donor}'s own limit)"
     if math.isnan(km):
         broken.pair("max_distance_km", f"{a.donor} -> {a.recipient} has no known distance.", a)
     elif not _close_enough(km, limit):
         broken.pair(
             "max_distance_km",
             f"{a.donor} -> {a.recipient} is {km:.1f} km apart, "
-            f"{km - limit:.1f} km over the limit of {limit:g} km.",
+            f"{km - limit:.1f} km over the limit of {limit:g} km{own}.",
             a,
             km - limit,
         )
 
 
+def _of(scenario: Scenario, k: int) -> str:
+    """' of staff' for a named resource, '' for the one unnamed resource."""
+    return f" of {scenario.resources[k]}" if scenario.multi_resource else ""
+
+
 def _coverage(scenario: Scenario, by_recipient: Grouped, broken: _Violations) -> list[Coverage]:
-    """Each recipient's coverage, with the rules on its need, donor count and shares."""
+    """Each recipient's coverage of each resource, with the rules on its need, donor count
+    and shares."""
     rules = scenario.rules
-    dpr = rules.donors_per_recipient
+    low, high = scenario.donor_count_range
+    priced = ~np.isnan(scenario.penalties)
     coverage: list[Coverage] = []
     for r, name in enumerate(scenario.recipients):
         pairs = by_recipient.get(name, [])
-        need = float(scenario.need[r])
-        covered = sum(a.share for a in pairs)
-        coverage.append(Coverage(name, len(pairs), covered, need))
-        if abs(covered - need) > REL_TOL * need:
-            broken(
-                "coverage",
-                f"{name} needs {need:g} and its donors cover {covered:g} ({covered - need:+g}).",
-                recipient=name,
-                amount=covered - need,
+        for k, resource in enumerate(scenario.resources):
+            need = float(scenario.need_matrix[r, k])
+            covered = math.fsum(_amount(a, k) for a in pairs)
+            coverage.append(Coverage(name, len(pairs), covered, need, resource))
+            short = need - covered > REL_TOL * need
+            over = covered - need > REL_TOL * max(need, abs(covered))
+            if over or (short and not priced[k]):
+                broken(
+                    "coverage",
+                    f"{name} needs {need:g}{_of(scenario, k)} and its donors cover "
+                    f"{covered:g} ({covered - need:+g}).",
+                    recipient=name,
+                    amount=covered - need,
+                )
+            if rules.min_share > 0 and need > 0:
+                for a in pairs:
+                    if _amount(a, k) < rules.min_share * need - REL_TOL * need:
+                        broken.pair(
+                            "min_share",
+                            f"{a.donor} covers {_amount(a, k):g}{_of(scenario, k)} of {name}'s "
+                            f"need {need:g}, less than min_share {rules.min_share:g}.",
+                            a,
+                            _amount(a, k),
+                        )
+        if not low[r] <= len(pairs) <= high[r]:
+            own = (
+                f" ({name}'s own rule)"
+                if (low[r], high[r]) != _rule_range(rules.donors_per_recipient)
+                else ""
             )
-        count_ok = len(pairs) >= dpr.min and (dpr.max is None or len(pairs) <= dpr.max)
-        if not count_ok:
             broken(
                 "donors_per_recipient",
-                f"{name} has {len(pairs)} donor(s); the rule allows {_range(dpr.min, dpr.max)}.",
+                f"{name} has {len(pairs)} donor(s); the rule allows "
+                f"{_range(low[r], high[r])}{own}.",
                 recipient=name,
                 amount=float(len(pairs)),
             )
-        if rules.min_share > 0 and need > 0:
-            for a in pairs:
-                if a.share < rules.min_share * need - REL_TOL * need:
-                    broken.pair(
-                        "min_share",
-                        f"{a.donor} covers {a.share:g} of {name}'s need {need:g}, "
-                        f"less than min_share {rules.min_share:g}.",
-                        a,
-                        a.share,
-                    )
     return coverage
 
 
+def _amount(a: Assignment, k: int) -> float:
+    amounts = a.amounts
+    return amounts[k] if k < len(amounts) else 0.0
+
+
+def _rule_range(rule: Range) -> tuple[float, float]:
+    return float(rule.min), math.inf if rule.max is None else float(rule.max)
+
+
 def _loads(scenario: Scenario, by_donor: Grouped, broken: _Violations) -> list[DonorLoad]:
-    """Each donor's load, with the rules on its capacity and recipient count."""
+    """Each donor's load of each resource, with the rules on its capacity, minimum
+    commitment and recipient count."""
     rules = scenario.rules
-    rpd = rules.recipients_per_donor
+    low, high = scenario.recipient_count_range
     excluded = set(rules.exclude_donors)
     loads: list[DonorLoad] = []
     for d, name in enumerate(scenario.donors):
         pairs = by_donor.get(name, [])
-        used = _load(scenario, d, pairs)
-        capacity = float(scenario.capacity[d])
-        available = capacity * (1.0 - rules.reserve)
-        loads.append(DonorLoad(name, len(pairs), used, capacity, available))
-        # Relative to the larger of the available capacity and the load of its pairs in
-        # full: a donor of capacity 0 may carry noise, never a need.
-        full = sum(scenario.load(d, scenario.recipient_index[a.recipient]) for a in pairs)
-        if not _close_enough(used, available, max(available, full)):
-            reserve = (
-                f" (capacity {capacity:g} less reserve {rules.reserve:g})" if rules.reserve else ""
-            )
-            broken(
-                "capacity",
-                f"{name} carries a load of {used:g}, {used - available:g} over "
-                f"its available {available:g}{reserve}.",
-                donor=name,
-                amount=used - available,
-            )
+        for k, resource in enumerate(scenario.resources):
+            loads.append(_donor_load(scenario, d, k, pairs, name in excluded, broken))
+            loads[-1].resource = resource
         if name in excluded:
             continue
-        if len(pairs) < rpd.min or (rpd.max is not None and len(pairs) > rpd.max):
+        if not low[d] <= len(pairs) <= high[d]:
+            own = (
+                f" ({name}'s own rule)"
+                if (low[d], high[d]) != _rule_range(rules.recipients_per_donor)
+                else ""
+            )
             broken(
                 "recipients_per_donor",
                 f"{name} has {len(pairs)} recipient(s); the rule "
-                f"allows {_range(rpd.min, rpd.max)}.",
+                f"allows {_range(low[d], high[d])}{own}.",
                 donor=name,
                 amount=float(len(pairs)),
             )
     return loads
 
 
-def _load(scenario: Scenario, d: int, pairs: list[Assignment]) -> float:
-    """The capacity donor d spends on its pairs: each pair's load times the share of the
-    recipient's need it covers."""
+def _donor_load(
+    scenario: Scenario,
+    d: int,
+    k: int,
+    pairs: list[Assignment],
+    excluded: bool,
+    broken: _Violations,
+) -> DonorLoad:
+    """Donor d's load of resource k, checked against its capacity and its minimum."""
+    name = scenario.donors[d]
+    used = _load(scenario, d, k, pairs)
+    capacity = float(scenario.capacity_matrix[d, k])
+    reserve = float(scenario.reserves[d])
+    available = float(scenario.available_matrix[d, k])
+    # Relative to the larger of the available capacity and the load of its pairs in
+    # full: a donor of capacity 0 may carry noise, never a need.
+    full = math.fsum(scenario.load(d, scenario.recipient_index[a.recipient], k) for a in pairs)
+    of = _of(scenario, k)
+    if not _close_enough(used, available, max(available, full)):
+        kept = f" (capacity {capacity:g} less reserve {reserve:g})" if reserve else ""
+        forced = scenario.rules.min_share * full
+        if scenario.rules.min_share > 0 and not _close_enough(
+            forced, available, max(available, full)
+        ):
+            # The shares it was given cannot be lowered below min_share: that rule, not
+            # the split, is what puts it over.
+            broken(
+                "min_share",
+                f"min_share {scenario.rules.min_share:g} makes {name} carry at least "
+                f"{forced:g}{of} for its {len(pairs)} recipient(s), over its available "
+                f"{available:g}{kept}.",
+                donor=name,
+                amount=forced - available,
+            )
+        else:
+            broken(
+                "capacity",
+                f"{name} carries a load of {used:g}{of}, {used - available:g} over "
+                f"its available {available:g}{kept}.",
+                donor=name,
+                amount=used - available,
+            )
+    least = float(scenario.min_load_matrix[d, k])
+    if least > 0 and not excluded and used < least - REL_TOL * least:
+        broken(
+            "min_load",
+            f"{name} carries {used:g}{of}, less than its minimum commitment {least:g}.",
+            donor=name,
+            amount=used - least,
+        )
+    return DonorLoad(name, len(pairs), used, capacity, available)
+
+
+def _load(scenario: Scenario, d: int, k: int, pairs: list[Assignment]) -> float:
+    """The capacity of resource k donor d spends on its pairs: each pair's load times the
+    share of the recipient's need it covers."""
     used = 0.0
     for a in pairs:
         r = scenario.recipient_index[a.recipient]
-        need = float(scenario.need[r])
-        fraction = a.share / need if need > 0 else 0.0
-        used += scenario.load(d, r) * fraction
+        need = float(scenario.need_matrix[r, k])
+        fraction = _amount(a, k) / need if need > 0 else 0.0
+        used += scenario.load(d, r, k) * fraction
     return used
 
 
-def _range(low: int, high: int | None) -> str:
-    if high is None:
-        return f"at least {low}"
-    return f"exactly {low}" if low == high else f"{low} to {high}"
+def _range(low: float, high: float | None) -> str:
+    low_n = int(low)
+    if high is None or math.isinf(high):
+        return f"at least {low_n}"
+    return f"exactly {low_n}" if low == high else f"{low_n} to {int(high)}"
 
 
 def _values(
@@ -285,10 +424,13 @@ def _values(
     """Every objective's value for this pairing (NaN where data are missing)."""
     distance = weighted = 0.0
     longest = 0.0
+    weights = scenario.weights
     for a in pairing:
         km = scenario.distance_km(*scenario.pair_index(a.donor, a.recipient))
         distance += km
-        weighted += a.share * km
+        weighted += km * math.fsum(
+            float(weights[k]) * _amount(a, k) for k in range(len(scenario.resources))
+        )
         longest = max(longest, km) if not math.isnan(km) else math.nan
     balance = max((x.utilisation for x in loads if x.load > 0 or x.available > 0), default=0.0)
     values = {

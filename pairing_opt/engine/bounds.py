@@ -85,15 +85,16 @@ def _gain_of_use(
     milp: Milp, model: PairingModel, d: np.ndarray, col_term: np.ndarray
 ) -> np.ndarray:
     """term_x(1) + least term_f over the shares the pair may carry."""
-    x, f = model.x_col, model.f_col
+    x = model.x_col
     gain = d[x] - col_term[x]  # term of x_p at 1
     gain[milp.ub[x] < 1.0] = math.inf  # x_p cannot be 1 at all
     if not model.single_donor:
-        least = milp.lb[f]
-        if model.min_fraction is not None:
-            least = np.maximum(least, model.min_fraction)
-        # d_f >= 0: least at the smallest share; d_f < 0: term is 0 at the upper bound.
-        gain = gain + np.where(d[f] > 0, d[f] * least - col_term[f], 0.0)
+        for k, f in enumerate(model.share_cols):
+            least = milp.lb[f]
+            if model.min_fraction is not None:
+                least = np.maximum(least, model.min_fraction[k])
+            # d_f >= 0: least at the smallest share; d_f < 0: term is 0 at the upper bound.
+            gain = gain + np.where(d[f] > 0, d[f] * least - col_term[f], 0.0)
     return np.asarray(np.maximum(gain, 0.0))
 
 
@@ -102,5 +103,5 @@ def restrict(model: PairingModel, kept: np.ndarray, milp: Milp | None = None) ->
     milp = model.milp if milp is None else milp
     ub = milp.ub.copy()
     ub[model.x_col[~kept]] = 0.0
-    ub[model.f_col[~kept]] = 0.0
+    ub[model.share_cols[:, ~kept]] = 0.0
     return replace(milp, ub=ub)

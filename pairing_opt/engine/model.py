@@ -1,14 +1,19 @@
 """The mixed-integer model of a pairing, as solver-neutral sparse arrays.
 
-Variables, per allowed pair p = (donor d, recipient r):
-  x_p in {0, 1}   the pair is used;
-  f_p in [0, 1]   the fraction of r's need that d covers (only when a recipient may have
-                  several donors; with one donor per recipient f_p = x_p and the model is
-                  exactly the Generalized Assignment Problem).
-Constraints: each recipient's need is covered in full (sum_d f = 1), f <= x, f >= min_share x,
-donor counts per recipient and recipient counts per donor within their ranges, and each
-donor's load sum_r load_p f_p within its capacity less the reserve. Fixed pairs have x = 1;
-forbidden, excluded and too-distant pairs have no variables at all.
+Variables, per allowed pair p = (donor d, recipient r) and resource k:
+  x_p in {0, 1}     the pair is used (one decision for every resource);
+  f_pk in [0, 1]    the fraction of r's need of k that d covers (only when a recipient may
+                    have several donors or need may go uncovered; with one donor per
+                    recipient and full coverage f_pk = x_p and the model is exactly the
+                    (multi-resource) Generalized Assignment Problem);
+  s_rk in [0, 1]    the fraction of r's need of k left uncovered, priced per unit of need
+                    (only under rules.coverage: {shortfall_penalty: P}).
+Constraints: each recipient's need of each resource is covered (sum_d f + s = 1, s = 0
+under full coverage), f <= x, f >= min_share x, donor counts per recipient and recipient
+counts per donor within their ranges (per row where a table column gives them), and each
+donor's load of each resource sum_r load_pk f_pk within its capacity less its reserve and
+at least its minimum commitment. Fixed pairs have x = 1; forbidden, excluded and
+too-distant pairs have no variables at all.
 
 The model never reads files and never calls a solver: `solve` does that.
 """
@@ -126,13 +131,14 @@ class PairingModel:
     milp: Milp
     candidates: Candidates
     x_col: np.ndarray
-    f_col: np.ndarray  # equals x_col when each recipient has at most one donor
+    share_cols: np.ndarray  # (resources, pairs); each row is x_col when f = x
     sense: int  # +1 minimise, -1 maximise: reported objective = sense * (c . v)
     objective: Objective
     secondary: np.ndarray | None = field(default=None)  # tie-break costs (minimised)
-    min_fraction: np.ndarray | None = field(default=None)  # least f_p when x_p = 1
+    min_fraction: np.ndarray | None = field(default=None)  # (resources, pairs) least f
     # The objective's unit: reported objective = sense * scale * (c . v) (see power_of_ten).
     scale: float = 1.0
+    short_cols: np.ndarray | None = field(default=None)  # (resources, recipients), -1: none
 
     def unscaled(self, value: float) -> float:
         """A value of c.v (minimisation form, scaled) in the objective's own sense and unit."""
@@ -144,13 +150,18 @@ class PairingModel:
         return self.objective in MINIMAX_OBJECTIVES
 
     @property
+    def f_col(self) -> np.ndarray:
+        """The share columns of the first (or only) resource."""
+        return np.asarray(self.share_cols[0])
+
+    @property
     def single_donor(self) -> bool:
         return bool(np.array_equal(self.x_col, self.f_col))
 
-    def fractions(self, values: np.ndarray) -> np.ndarray:
-        """Fractions of need per candidate, cleaned of solver noise."""
+    def fractions(self, values: np.ndarray, k: int = 0) -> np.ndarray:
+        """Fractions of resource k's need per candidate, cleaned of solver noise."""
         used = self.used(values)
-        frac = np.clip(values[self.f_col], 0.0, 1.0)
+        frac = np.clip(values[self.share_cols[k]], 0.0, 1.0)
         frac[~used] = 0.0
         frac[np.abs(frac) < ROUNDING] = 0.0
         frac[np.abs(frac - 1.0) < ROUNDING] = 1.0
@@ -229,6 +240,13 @@ class _Rows:
         self.ub.append(np.full(n, ub))
         self.count += n
 
+    def add_entries(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        """One more entry in each of the given (existing) rows: vals * v[cols]."""
+        if len(rows):
+            self.rows.append(rows)
+            self.cols.append(cols)
+            self.vals.append(vals)
+
     def add_column(self, first: int, col: int, vals: np.ndarray) -> None:
         """One more entry in each of the len(vals) rows from row `first`: vals * v[col]."""
         self.rows.append(first + np.arange(len(vals)))
@@ -250,25 +268,23 @@ class _Rows:
         )
 
 
-def _count_bounds(low: int, high: int | None) -> tuple[float, float]:
-    return float(low), INF if high is None else float(high)
-
-
 def objective_costs(
     scenario: Scenario,
     cand: Candidates,
     objective: Objective,
     n_cols: int,
     x_col: np.ndarray,
-    f_col: np.ndarray,
+    share_cols: np.ndarray,
 ) -> np.ndarray:
-    """Costs of a linear objective over the model's columns (minimisation form)."""
+    """Costs of a linear objective over the model's columns (minimisation form); a
+    need-weighted objective sums over resources, each with its weight."""
     c = np.zeros(n_cols)
-    need = scenario.need[cand.recipient]
     if objective == "distance":
         np.add.at(c, x_col, cand.km)
     elif objective == "weighted_distance":
-        np.add.at(c, f_col, cand.km * need)
+        need = scenario.need_matrix[cand.recipient]
+        for k, weight in enumerate(scenario.weights):
+            np.add.at(c, share_cols[k], cand.km * need[:, k] * weight)
     elif isinstance(objective, ColumnObjective):
         assert scenario.pairs is not None
         rows = scenario.pair_rows(cand)
@@ -281,28 +297,40 @@ def objective_costs(
 
 @dataclass(frozen=True)
 class _Columns:
-    """Where each variable sits: x_p, then f_p (unless f = x), then the minimax value."""
+    """Where each variable sits: x_p, then f_pk per resource (unless f = x), then the
+    shortfalls s_rk, then the minimax value."""
 
     x: np.ndarray
-    f: np.ndarray
+    f: np.ndarray  # (resources, pairs)
+    short: np.ndarray  # (resources, recipients), -1 where need must be covered in full
     n: int
     aux: int | None  # the minimax objective's value (max_distance, balance), if any
 
     @classmethod
-    def of(cls, n: int, single: bool, minimax: bool) -> _Columns:
-        """The layout for n pairs: f is x itself with one donor per recipient (f = x)."""
+    def of(
+        cls, n: int, n_resources: int, single: bool, minimax: bool, priced: np.ndarray
+    ) -> _Columns:
+        """The layout for n pairs: f is x itself with one donor per recipient (f = x);
+        `priced` (resources, recipients) marks the needs that may go uncovered."""
         x = np.arange(n, dtype=np.int64)
-        f = x if single else n + np.arange(n, dtype=np.int64)
-        n_cols = n if single else 2 * n
+        if single:
+            f = np.tile(x, (n_resources, 1))
+            n_cols = n
+        else:
+            f = n + np.arange(n * n_resources, dtype=np.int64).reshape(n_resources, n)
+            n_cols = n * (1 + n_resources)
+        short = np.full(priced.shape, -1, dtype=np.int64)
+        short[priced] = n_cols + np.arange(int(priced.sum()), dtype=np.int64)
+        n_cols += int(priced.sum())
         aux = None
         if minimax:
             aux = n_cols
             n_cols += 1
-        return cls(x, f, n_cols, aux)
+        return cls(x, f, short, n_cols, aux)
 
     def bounds(self, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Lower and upper bounds and integrality: x binary (1 for fixed pairs), f in
-        [0, 1], the minimax value unbounded above."""
+        """Lower and upper bounds and integrality: x binary (1 for fixed pairs), f and s
+        in [0, 1], the minimax value unbounded above."""
         lb = np.zeros(self.n)
         ub = np.ones(self.n)
         integer = np.zeros(self.n, dtype=bool)
@@ -317,10 +345,13 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
     """Build the MILP for the scenario's allowed pairs under `objective` (default: the
     scenario's own)."""
     objective = scenario.objective if objective is None else objective
-    rules = scenario.rules
     cand = scenario.candidates
-    single = rules.donors_per_recipient.max == 1
-    cols = _Columns.of(len(cand), single, objective in MINIMAX_OBJECTIVES)
+    single = scenario.single_donor
+    need = scenario.need_matrix.T  # (resources, recipients)
+    priced = ~np.isnan(scenario.penalties)[:, None] & (need > 0)
+    cols = _Columns.of(
+        len(cand), len(scenario.resources), single, objective in MINIMAX_OBJECTIVES, priced
+    )
     rows = _Rows()
     _recipient_rows(rows, scenario, cols, single)
     _donor_rows(rows, scenario, cols, objective)
@@ -331,10 +362,11 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
         milp=milp,
         candidates=cand,
         x_col=cols.x,
-        f_col=cols.f,
+        share_cols=cols.f,
         sense=sense,
         objective=objective,
         scale=scale,
+        short_cols=cols.short if priced.any() else None,
     )
     secondary = _secondary(scenario, model, cols.n)
     if secondary is not None:  # never reported: its scale need not be kept
@@ -343,80 +375,97 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
         )
     model.secondary = secondary
     if not single:
-        positive = scenario.need > 0
-        model.min_fraction = np.where(positive[cand.recipient], rules.min_share, 0.0)
+        model.min_fraction = np.where(need[:, cand.recipient] > 0, scenario.rules.min_share, 0.0)
     return model
 
 
 def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: bool) -> None:
     """Coverage, share bounds and donor counts: what each recipient must receive."""
     rules = scenario.rules
-    dpr = rules.donors_per_recipient
     cand = scenario.candidates
     ones = np.ones(len(cand))
     recipients = np.arange(len(scenario.recipients))
-    positive = scenario.need > 0
-    # Coverage: each recipient with a need is covered in full.
-    rows.grouped(cand.recipient, cols.f, ones, recipients[positive], 1.0, 1.0)
-    low, high = _count_bounds(dpr.min, dpr.max)
+    low, high = scenario.donor_count_range
+    counted = (low > 0) | (high < INF)
     if single:
-        rows.grouped(cand.recipient, cols.x, ones, recipients[~positive], low, high)
+        # Coverage: each recipient with a need has exactly one donor (f = x).
+        positive = scenario.has_need
+        rows.grouped(cand.recipient, cols.x, ones, recipients[positive], 1.0, 1.0)
+        rest = recipients[~positive & counted]
+        rows.grouped(cand.recipient, cols.x, ones, rest, low[rest], high[rest])
         return
-    # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
-    # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
-    # donor counts much better (a weak bound here left real scenarios unproven).
-    rows.each(cols.f, ones, cols.x, -scenario.reach, 0.0)
-    if rules.min_share > 0:
-        share_pairs = np.flatnonzero(positive[cand.recipient])
-        rows.each(
-            cols.x[share_pairs],
-            np.full(len(share_pairs), rules.min_share),
-            cols.f[share_pairs],
-            -np.ones(len(share_pairs)),
-            0.0,
-        )
-    if low > 0 or high < INF:
-        rows.grouped(cand.recipient, cols.x, ones, recipients, low, high)
+    need = scenario.need_matrix
+    reach = scenario.reach_matrix
+    for k in range(len(scenario.resources)):
+        targets = recipients[need[:, k] > 0]
+        # Coverage of resource k: sum_d f + s = 1 (s only where a shortfall is priced).
+        first = rows.count
+        rows.grouped(cand.recipient, cols.f[k], ones, targets, 1.0, 1.0)
+        short = cols.short[k, targets]
+        has = short >= 0
+        rows.add_entries(first + np.flatnonzero(has), short[has], np.ones(int(has.sum())))
+        # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
+        # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
+        # donor counts much better (a weak bound here left real scenarios unproven).
+        rows.each(cols.f[k], ones, cols.x, -reach[:, k], 0.0)
+        if rules.min_share > 0:
+            share_pairs = np.flatnonzero(need[cand.recipient, k] > 0)
+            rows.each(
+                cols.x[share_pairs],
+                np.full(len(share_pairs), rules.min_share),
+                cols.f[k][share_pairs],
+                -np.ones(len(share_pairs)),
+                0.0,
+            )
+    counted_rows = recipients[counted]
+    rows.grouped(cand.recipient, cols.x, ones, counted_rows, low[counted_rows], high[counted_rows])
 
 
 def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, objective: Objective) -> None:
-    """Recipient counts and capacity: what each donor may take on."""
-    rpd = scenario.rules.recipients_per_donor
+    """Recipient counts, capacity and minimum commitments: what each donor may take on."""
     cand = scenario.candidates
-    low, high = _count_bounds(rpd.min, rpd.max)
-    if low > 0 or high < INF:  # excluded donors are exempt from the count rule
-        active = np.flatnonzero(~scenario.excluded)
-        rows.grouped(cand.donor, cols.x, np.ones(len(cand)), active, low, high)
+    low, high = scenario.recipient_count_range
+    # Excluded donors are exempt from the count rule and from any minimum commitment.
+    counted = np.flatnonzero(~scenario.excluded & ((low > 0) | (high < INF)))
+    rows.grouped(cand.donor, cols.x, np.ones(len(cand)), counted, low[counted], high[counted])
     # Capacity (skipped for donors who could take every allowed pair at once). Each row
     # is in its donor's own unit (donor_scale), so that the solver's absolute tolerances
     # are relative to that donor's capacity and loads.
     n_donors = len(scenario.donors)
     unit = donor_scale(scenario)
-    cap = scenario.effective_capacity / unit
-    load = cand.load / unit[cand.donor]
-    total_load = np.bincount(cand.donor, weights=load, minlength=n_donors)
-    if objective == "balance":
-        assert cols.aux is not None
-        donors = np.flatnonzero(total_load > 0)
-        rows.grouped(cand.donor, cols.f, load, donors, -INF, cap[donors])
-        # load_d - cap_d * t <= 0 for every donor with capacity, t = largest utilisation.
-        with_cap = donors[cap[donors] > 0]
-        rows_before = rows.count
-        rows.grouped(cand.donor, cols.f, load, with_cap, -INF, 0.0)
-        rows.add_column(rows_before, cols.aux, -cap[with_cap])
-    else:
-        binding = np.flatnonzero(total_load > cap * (1.0 + ROUNDING))
-        rows.grouped(cand.donor, cols.f, load, binding, -INF, cap[binding])
+    committed = scenario.min_load_matrix
+    for k in range(len(scenario.resources)):
+        cap = scenario.available_matrix[:, k] / unit[:, k]
+        load = cand.loads[:, k] / unit[cand.donor, k]
+        total_load = np.bincount(cand.donor, weights=load, minlength=n_donors)
+        if objective == "balance":
+            assert cols.aux is not None
+            donors = np.flatnonzero(total_load > 0)
+            rows.grouped(cand.donor, cols.f[k], load, donors, -INF, cap[donors])
+            # load_d - cap_d * t <= 0 for every donor with capacity, t = largest utilisation.
+            with_cap = donors[cap[donors] > 0]
+            rows_before = rows.count
+            rows.grouped(cand.donor, cols.f[k], load, with_cap, -INF, 0.0)
+            rows.add_column(rows_before, cols.aux, -cap[with_cap])
+        else:
+            binding = np.flatnonzero(total_load > cap * (1.0 + ROUNDING))
+            rows.grouped(cand.donor, cols.f[k], load, binding, -INF, cap[binding])
+        least = committed[:, k] / unit[:, k]
+        bound = np.flatnonzero((least > 0) & ~scenario.excluded)
+        rows.grouped(cand.donor, cols.f[k], load, bound, least[bound], INF)
 
 
 def donor_scale(scenario: Scenario) -> np.ndarray:
-    """Per donor, the unit its capacity row is written in: a power of ten of the larger of
-    its available capacity and its largest candidate load (1 inside AMOUNT_BAND)."""
+    """(donors, resources): the unit each capacity row is written in, a power of ten of the
+    larger of the donor's available capacity and its largest candidate load (1 inside
+    AMOUNT_BAND)."""
     cand = scenario.candidates
-    largest = np.zeros(len(scenario.donors))
-    np.maximum.at(largest, cand.donor, cand.load)
-    magnitude = np.maximum(largest, scenario.effective_capacity)
-    return np.array([power_of_ten(float(m), AMOUNT_BAND, AMOUNT_TARGET) for m in magnitude])
+    largest = np.zeros(scenario.available_matrix.shape)
+    np.maximum.at(largest, cand.donor, cand.loads)
+    magnitude = np.maximum(largest, scenario.available_matrix)
+    return np.array(
+        [power_of_ten(float(m), AMOUNT_BAND, AMOUNT_TARGET) for m in magnitude.ravel()]
+    ).reshape(magnitude.shape)
 
 
 def _objective(
@@ -430,6 +479,12 @@ def _objective(
     c = np.zeros(cols.n)
     sense = 1
     scale = 1.0
+    # The price of need left uncovered (rules.coverage), in the objective's own unit.
+    priced = cols.short >= 0
+    shortfall = np.zeros(cols.n)
+    if priced.any():
+        price = np.nan_to_num(scenario.penalties)[:, None] * scenario.need_matrix.T
+        shortfall[cols.short[priced]] = price[priced]
     if objective == "max_distance":
         assert cols.aux is not None
         # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used (z and
@@ -437,11 +492,13 @@ def _objective(
         scale = power_of_ten(float(np.abs(cand.km).max(initial=0.0)), COST_BAND, COST_TARGET)
         rows.each(cols.x, cand.km / scale, np.full(n, cols.aux), -np.ones(n), 0.0)
         c[cols.aux] = 1.0
+        c += shortfall / scale
     elif objective == "balance":
         assert cols.aux is not None
         c[cols.aux] = 1.0
+        c += shortfall
     else:
-        c = objective_costs(scenario, cand, objective, cols.n, cols.x, cols.f)
+        c = objective_costs(scenario, cand, objective, cols.n, cols.x, cols.f) + shortfall
         scale = power_of_ten(float(np.abs(c).max(initial=0.0)), COST_BAND, COST_TARGET)
         c = c / scale
         if isinstance(objective, ColumnObjective) and objective.sense == "max":
@@ -461,9 +518,9 @@ def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarr
         c = np.zeros(n_cols)
         c[model.x_col] = 1.0
         return c
-    x_col, f_col = model.x_col, model.f_col
-    distance = objective_costs(scenario, cand, "distance", n_cols, x_col, f_col)
-    weighted = objective_costs(scenario, cand, "weighted_distance", n_cols, x_col, f_col)
+    x_col, share_cols = model.x_col, model.share_cols
+    distance = objective_costs(scenario, cand, "distance", n_cols, x_col, share_cols)
+    weighted = objective_costs(scenario, cand, "weighted_distance", n_cols, x_col, share_cols)
     if objective == "weighted_distance":
         return distance
     if objective == "distance":

@@ -24,6 +24,8 @@ from .strategy import solve_model
 
 # Fractions of a recipient's need that sum to within this of 1 are read as they are.
 COVERAGE_ROUNDING = 1e-12
+# Under a shortfall price, coverage within this of 1 is full coverage (solver tolerance).
+PRICED_ROUNDING = 1e-7
 
 
 @dataclass(frozen=True)
@@ -90,21 +92,36 @@ def with_options(
 
 def read_pairing(scenario: Scenario, model: PairingModel, values: np.ndarray) -> list[Assignment]:
     """Pairs in canonical order (recipient order, then donor order) with shares in need units.
-    Each recipient's fractions are made to sum to exactly 1 (coverage is an equality of the
-    model): a solver's values carry its tolerance, and CBC's only 8 significant digits, so
-    a lone donor's fraction 0.99999931 would otherwise print a share short of the need."""
+    A recipient's fractions that sum to within a solver's tolerance of 1 are made to sum to
+    exactly 1 (coverage is an equality of the model, and under a shortfall price a gap that
+    small is noise, not need left uncovered): a solver's values carry its tolerance, and
+    CBC's only 8 significant digits, so a lone donor's fraction 0.99999931 would otherwise
+    print a share short of the need."""
     cand = model.candidates
     used = model.used(values)
-    fractions = model.fractions(values)
-    total = np.bincount(cand.recipient, weights=fractions, minlength=len(scenario.recipients))
-    covered = total[cand.recipient]
-    off = (covered > 0) & (np.abs(covered - 1.0) > COVERAGE_ROUNDING)
-    fractions = np.where(off, fractions / np.where(covered > 0, covered, 1.0), fractions)
+    n_r = len(scenario.recipients)
+    shares = []
+    for k in range(len(scenario.resources)):
+        fractions = model.fractions(values, k)
+        total = np.bincount(cand.recipient, weights=fractions, minlength=n_r)
+        covered = total[cand.recipient]
+        full = math.isnan(scenario.penalties[k])
+        tolerance = COVERAGE_ROUNDING if full else PRICED_ROUNDING
+        off = (covered > 0) & (np.abs(covered - 1.0) > COVERAGE_ROUNDING)
+        if not full:  # only near-complete coverage is snapped; real shortfall stays
+            off &= (np.abs(covered - 1.0) <= tolerance) | (covered > 1.0)
+        fractions = np.where(off, fractions / np.where(covered > 0, covered, 1.0), fractions)
+        shares.append(fractions * scenario.need_matrix[cand.recipient, k])
+    multi = scenario.multi_resource
     pairing = []
     for i in np.flatnonzero(used):
         d, r = int(cand.donor[i]), int(cand.recipient[i])
-        share = float(fractions[i] * scenario.need[r])
-        pairing.append(Assignment(scenario.donors[d], scenario.recipients[r], share))
+        amounts = tuple(float(column[i]) for column in shares)
+        pairing.append(
+            Assignment(
+                scenario.donors[d], scenario.recipients[r], amounts[0], amounts if multi else ()
+            )
+        )
     return pairing
 
 
@@ -173,7 +190,7 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
     pairing = read_pairing(scenario, model, outcome.values)
     evaluation = evaluate(scenario, pairing)
     _check(scenario, evaluation, outcome, model.scale)
-    value = evaluation.value(scenario.objective)
+    value = evaluation.score(scenario.objective)
     bound = outcome.bound
     if bound is not None and outcome.status == Status.OPTIMAL and options.mip_gap == 0:
         bound = min(bound, value) if model.sense == 1 else max(bound, value)
@@ -214,7 +231,7 @@ def _no_solution(scenario: Scenario, outcome: Outcome) -> SolveResult:
 def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome, scale: float) -> None:
     """A solver answer that breaks a rule or disagrees on the objective is an error."""
     problems = [v.message for v in evaluation.violations]
-    value = evaluation.value(scenario.objective)
+    value = evaluation.score(scenario.objective)
     if outcome.objective is not None and outcome.values is not None and not problems:
         # The reported objective must match the verifier's own computation, relative to
         # the values and to the objective's unit (`scale`, 1 unless the model is scaled).

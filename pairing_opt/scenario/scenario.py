@@ -8,10 +8,11 @@ files into Tables, and tests can pass pandas DataFrames directly (see table.as_t
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -24,9 +25,11 @@ from .spec import (
     DonorTable,
     Objective,
     PairRef,
+    Range,
     RecipientTable,
     Rules,
     ScenarioSpec,
+    Shortfall,
     SolverSpec,
 )
 from .table import (
@@ -72,11 +75,45 @@ class Candidates:
     donor: np.ndarray
     recipient: np.ndarray
     km: FloatArray  # NaN where unknown (allowed only when no distance is needed)
-    load: FloatArray  # capacity spent if the donor covers the recipient's whole need
+    loads: FloatArray  # (pairs, resources): capacity spent to cover the whole need
     fixed: np.ndarray  # bool
 
     def __len__(self) -> int:
         return len(self.donor)
+
+    @property
+    def load(self) -> FloatArray:
+        """The first (with one resource, the only) resource's loads."""
+        return np.asarray(self.loads[:, 0])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-donor and per-recipient rules from table columns; NaN where a cell is blank
+    (the scenario-wide rule applies). Empty arrays: the column is not given."""
+
+    max_recipients: FloatArray = field(default_factory=lambda: np.zeros(0))
+    min_recipients: FloatArray = field(default_factory=lambda: np.zeros(0))
+    max_distance_km: FloatArray = field(default_factory=lambda: np.zeros(0))
+    reserve: FloatArray = field(default_factory=lambda: np.zeros(0))
+    min_load: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))  # (donors, res.)
+    min_donors: FloatArray = field(default_factory=lambda: np.zeros(0))
+    max_donors: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+
+def _count_range(
+    low: FloatArray, high: FloatArray, rule: Range, n: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per row, the least and most of a count: the column's value, else the rule's."""
+    top = math.inf if rule.max is None else rule.max
+    return _per_row(low, rule.min, n), _per_row(high, top, n)
+
+
+def _per_row(column: FloatArray, default: float, n: int) -> FloatArray:
+    """A per-row rule: the column's value, or `default` where blank or not given."""
+    if len(column) != n:
+        return np.full(n, float(default))
+    return np.asarray(np.where(np.isnan(column), default, column), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -98,6 +135,13 @@ class Scenario:
     solver: SolverSpec
     source: str = "<memory>"
     inputs: tuple[str, ...] = ()  # the files it was read from: output must never replace them
+    # Several resources: names, weights and (rows, resources) amounts; with none given the
+    # one unnamed resource is `capacity` and `need`, and these stay empty.
+    resource_names: tuple[str, ...] = ()
+    resource_weights: tuple[float, ...] = ()
+    capacities: FloatArray | None = None
+    needs: FloatArray | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_frames(
@@ -184,10 +228,127 @@ class Scenario:
         indices = (self.pair_index(p.donor, p.recipient) for p in refs)
         return np.array([d * n_r + r for d, r in indices], dtype=np.int64)
 
+    # ------------------------------------------------------------------ resources
+
+    @property
+    def multi_resource(self) -> bool:
+        """Several named resources (outputs then carry one share per resource)."""
+        return bool(self.resource_names)
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """Resource names; ('',) for the one unnamed resource."""
+        return self.resource_names or ("",)
+
+    @cached_property
+    def capacity_matrix(self) -> FloatArray:
+        """(donors, resources) capacities."""
+        return self.capacities if self.capacities is not None else self.capacity[:, None]
+
+    @cached_property
+    def need_matrix(self) -> FloatArray:
+        """(recipients, resources) needs."""
+        return self.needs if self.needs is not None else self.need[:, None]
+
+    @cached_property
+    def weights(self) -> FloatArray:
+        """Per resource, its weight in need-weighted objectives (1 by default)."""
+        if self.resource_weights:
+            return np.asarray(self.resource_weights, dtype=float)
+        return np.ones(len(self.resources))
+
+    @cached_property
+    def penalties(self) -> FloatArray:
+        """Per resource, the price per unit of uncovered need; NaN: covered in full."""
+        coverage = self.rules.coverage
+        out = np.full(len(self.resources), np.nan)
+        if isinstance(coverage, Shortfall):
+            price = coverage.shortfall_penalty
+            for k, name in enumerate(self.resources):
+                if isinstance(price, dict):
+                    out[k] = price.get(name, np.nan)
+                else:
+                    out[k] = price
+        return out
+
+    @property
+    def full_coverage(self) -> bool:
+        """Every need must be covered in full (no shortfall price on any resource)."""
+        return bool(np.isnan(self.penalties).all())
+
+    @cached_property
+    def has_need(self) -> np.ndarray:
+        """Per recipient, whether it needs anything at all."""
+        return np.asarray((self.need_matrix > 0).any(axis=1))
+
+    def resource_label(self, k: int) -> str:
+        """'staff' for a named resource, '' for the one unnamed resource."""
+        return self.resources[k]
+
+    # ------------------------------------------------------------------ rules per row
+
+    @cached_property
+    def reserves(self) -> FloatArray:
+        """Per donor, the share of capacity kept at home."""
+        return _per_row(self.limits.reserve, self.rules.reserve, len(self.donors))
+
+    @cached_property
+    def available_matrix(self) -> FloatArray:
+        """(donors, resources) capacity less each donor's reserve."""
+        return np.asarray(self.capacity_matrix * (1.0 - self.reserves)[:, None], dtype=float)
+
     @cached_property
     def effective_capacity(self) -> FloatArray:
-        """Capacity less the reserve kept at home."""
-        return np.asarray(self.capacity * (1.0 - self.rules.reserve), dtype=float)
+        """Capacity less the reserve kept at home (the first resource)."""
+        return np.asarray(self.available_matrix[:, 0])
+
+    @cached_property
+    def min_load_matrix(self) -> FloatArray:
+        """(donors, resources) least load each donor must carry (0: no minimum)."""
+        given = self.limits.min_load
+        if given.shape != self.capacity_matrix.shape:
+            return np.zeros_like(self.capacity_matrix)
+        return np.asarray(np.where(np.isnan(given), 0.0, given))
+
+    @cached_property
+    def recipient_count_range(self) -> tuple[FloatArray, FloatArray]:
+        """Per donor, the least and most recipients (inf: no upper limit)."""
+        limits = self.limits
+        return _count_range(
+            limits.min_recipients,
+            limits.max_recipients,
+            self.rules.recipients_per_donor,
+            len(self.donors),
+        )
+
+    @cached_property
+    def donor_count_range(self) -> tuple[FloatArray, FloatArray]:
+        """Per recipient, the least and most donors (inf: no upper limit)."""
+        limits = self.limits
+        return _count_range(
+            limits.min_donors,
+            limits.max_donors,
+            self.rules.donors_per_recipient,
+            len(self.recipients),
+        )
+
+    @cached_property
+    def distance_limits(self) -> FloatArray:
+        """Per donor, the farthest pair allowed in km (inf: no limit)."""
+        default = self.rules.max_distance_km
+        return _per_row(
+            self.limits.max_distance_km, math.inf if default is None else default, len(self.donors)
+        )
+
+    @property
+    def has_distance_limit(self) -> bool:
+        return bool(np.isfinite(self.distance_limits).any())
+
+    @property
+    def single_donor(self) -> bool:
+        """At most one donor per recipient and every need covered in full: then each pair
+        covers its recipient's whole need, and shares equal pair decisions."""
+        return bool((self.donor_count_range[1] <= 1).all()) and self.full_coverage
 
     @cached_property
     def excluded(self) -> np.ndarray:
@@ -198,7 +359,7 @@ class Scenario:
 
     def needs_distance(self, objective: Objective | None = None) -> bool:
         objective = self.objective if objective is None else objective
-        return objective in DISTANCE_OBJECTIVES or self.rules.max_distance_km is not None
+        return objective in DISTANCE_OBJECTIVES or self.has_distance_limit
 
     def pair_value(self, d: int, r: int, column: str) -> float:
         """A pair-table value, NaN when there is no table, row, column or value."""
@@ -218,23 +379,34 @@ class Scenario:
             )
         )
 
-    def load(self, d: int, r: int) -> float:
-        """Capacity the donor spends to cover the recipient's whole need (default: the need)."""
-        if self.need[r] <= 0:
+    def load_column(self, k: int) -> str:
+        """The pair-table column of resource k's loads: load, or load_<resource>."""
+        return f"load_{self.resources[k]}" if self.multi_resource else "load"
+
+    def load(self, d: int, r: int, k: int = 0) -> float:
+        """Capacity of resource k the donor spends to cover the recipient's whole need of
+        it (default: the need)."""
+        need = float(self.need_matrix[r, k])
+        if need <= 0:
             return 0.0  # load is spent per fraction of the need covered; there is none
-        value = self.pair_value(d, r, "load")
-        return float(self.need[r]) if np.isnan(value) else value
+        value = self.pair_value(d, r, self.load_column(k))
+        return need if np.isnan(value) else value
 
     @cached_property
-    def reach(self) -> FloatArray:
-        """Per candidate pair, the largest share of the recipient's need the donor's available
-        capacity covers (at most 1; 1 for a pair that spends no capacity)."""
+    def reach_matrix(self) -> FloatArray:
+        """(pairs, resources): the largest share of the recipient's need the donor's
+        available capacity covers (at most 1; 1 for a pair that spends no capacity)."""
         cand = self.candidates
-        load = cand.load
-        cap = self.effective_capacity[cand.donor]
+        loads = cand.loads
+        cap = self.available_matrix[cand.donor]
         return np.asarray(
-            np.where(load > 0, np.minimum(1.0, cap / np.where(load > 0, load, 1.0)), 1.0)
+            np.where(loads > 0, np.minimum(1.0, cap / np.where(loads > 0, loads, 1.0)), 1.0)
         )
+
+    @property
+    def reach(self) -> FloatArray:
+        """reach_matrix for the first resource."""
+        return np.asarray(self.reach_matrix[:, 0])
 
     @cached_property
     def candidates(self) -> Candidates:
@@ -242,16 +414,23 @@ class Scenario:
         excluded, and within max_distance_km. Fixed pairs that fail these stay out; the
         diagnostics name them."""
         n_d, n_r = len(self.donors), len(self.recipients)
+        n_k = len(self.resources)
         if self.pairs is not None:
             d = self.pairs.donor.astype(np.int64)
             r = self.pairs.recipient.astype(np.int64)
             km = self.pairs.columns.get("km", np.full(len(d), np.nan)).copy()
-            load = self.pairs.columns.get("load", np.full(len(d), np.nan)).copy()
+            load = np.stack(
+                [
+                    self.pairs.columns.get(self.load_column(k), np.full(len(d), np.nan))
+                    for k in range(n_k)
+                ],
+                axis=1,
+            )
         else:
             d = np.repeat(np.arange(n_d, dtype=np.int64), n_r)
             r = np.tile(np.arange(n_r, dtype=np.int64), n_d)
             km = np.full(len(d), np.nan)
-            load = np.full(len(d), np.nan)
+            load = np.full((len(d), n_k), np.nan)
         missing = np.isnan(km)
         if missing.any():
             km[missing] = great_circle_km(
@@ -260,17 +439,16 @@ class Scenario:
                 self.recipient_lat[r[missing]],
                 self.recipient_lon[r[missing]],
             )
-        no_load = np.isnan(load)
-        load[no_load] = self.need[r[no_load]]
-        load[self.need[r] <= 0] = 0.0  # a donor spends load x fraction of a need: none here
+        need = self.need_matrix[r]
+        load = np.where(np.isnan(load), need, load)
+        load[need <= 0] = 0.0  # a donor spends load x fraction of a need: none here
 
         keep = ~self.excluded[d]
         code = d * n_r + r
         if self.rules.forbidden:
             keep &= ~np.isin(code, self.pair_codes(self.rules.forbidden))
-        limit = self.rules.max_distance_km
-        if limit is not None:
-            keep &= ~(km > limit)  # unknown distances are caught by validation
+        if self.has_distance_limit:
+            keep &= ~(km > self.distance_limits[d])  # unknown distances: caught by validation
         fixed_codes = self.pair_codes(self.rules.fixed)
         d, r, km, load, code = d[keep], r[keep], km[keep], load[keep], code[keep]
         # Canonical order (recipient, donor) makes the model, and so the result, independent
@@ -280,7 +458,7 @@ class Scenario:
             donor=d[order],
             recipient=r[order],
             km=km[order],
-            load=load[order],
+            loads=load[order],
             fixed=np.isin(code[order], fixed_codes),
         )
 
@@ -783,7 +961,7 @@ class _Side:
     """One side of the pairing as its table gives it (donors or recipients)."""
 
     ids: list[str]
-    amounts: FloatArray  # capacity or need
+    amounts: FloatArray  # (rows, resources): capacity or need
     lat: FloatArray
     lon: FloatArray
     labels: tuple[str, ...]
@@ -801,25 +979,153 @@ class _Side:
         return Names(self.role, self.ids, self.labels)
 
 
+def _amounts(
+    reader: _TableReader,
+    columns: str | dict[str, str],
+    resources: tuple[str, ...],
+    key: str,
+    what: str,
+    *,
+    required: bool = True,
+) -> FloatArray:
+    """(rows, resources) numbers from one column per resource (one column, one resource);
+    NaN where a column is missing or, when not required, a cell is blank."""
+    n = len(reader.frame)
+    if isinstance(columns, str):
+        columns = (
+            {resources[0]: columns} if len(resources) == 1 else dict.fromkeys(resources, columns)
+        )
+        names = {k: key for k in columns}
+    else:
+        names = {k: f"{key}.{k}" for k in columns}
+    out = np.full((n, len(resources)), np.nan)
+    for k, resource in enumerate(resources):
+        column = columns.get(resource)
+        if column is None or not reader.has(column, names[resource]):
+            continue
+        out[:, k] = reader.numbers(column, what=what, required=required)
+    return out
+
+
 def _side(
     reader: _TableReader,
     table: DonorTable | RecipientTable,
-    amount: str,
+    amount: str | dict[str, str],
     key: str,
     amount_key: str,
     what: str,
     locate: Locate,
+    resources: tuple[str, ...] = ("",),
 ) -> _Side:
     """Ids, amounts (capacity or need), coordinates and labels of one side of the pairing."""
     ids: list[str] = []
-    amounts = np.zeros(0)
     if reader.has(table.id, f"{key}.id"):
         ids = reader.ids(table.id)
-    if reader.has(amount, f"{key}.{amount_key}"):
-        amounts = reader.numbers(amount, what=what)
+    amounts = _amounts(reader, amount, resources, f"{key}.{amount_key}", what)
     lat, lon = reader.coordinates(table.lat, table.lon, key, locate)
     labels = reader.labels(table.label, f"{key}.label", ids)
     return _Side(ids, amounts, lat, lon, labels, role=key[:-1])
+
+
+def _rule_column(
+    reader: _TableReader,
+    column: str | None,
+    key: str,
+    what: str,
+    *,
+    high: float | None = None,
+    whole: bool = False,
+) -> FloatArray:
+    """A per-row rule column (NaN where blank = the scenario-wide rule); empty if not given."""
+    if column is None or not reader.has(column, key):
+        return np.zeros(0)
+    values = reader.numbers(column, required=False, high=high, what=what)
+    if whole:
+        for i in np.flatnonzero(~np.isnan(values) & (values != np.round(values))):
+            reader.cell(int(i), column, f"{values[i]:g} is not a whole number.", f"enter {what}.")
+    return values
+
+
+def _limits(
+    dt: _TableReader,
+    rt: _TableReader,
+    donors: DonorTable,
+    recipients: RecipientTable,
+    resources: tuple[str, ...],
+) -> Limits:
+    """The per-donor and per-recipient rule columns the spec names."""
+    count = "a whole number >= 0 (or blank for the scenario-wide rule)"
+    min_load = np.zeros((0, 0))
+    if donors.min_load is not None:
+        min_load = _amounts(
+            dt, donors.min_load, resources, "donors.min_load", "a load >= 0", required=False
+        )
+    return Limits(
+        max_recipients=_rule_column(
+            dt, donors.max_recipients, "donors.max_recipients", count, whole=True
+        ),
+        min_recipients=_rule_column(
+            dt, donors.min_recipients, "donors.min_recipients", count, whole=True
+        ),
+        max_distance_km=_rule_column(
+            dt, donors.max_distance_km, "donors.max_distance_km", "a distance in km > 0"
+        ),
+        reserve=_rule_column(
+            dt, donors.reserve, "donors.reserve", "a share from 0 to below 1", high=0.999999
+        ),
+        min_load=min_load,
+        min_donors=_rule_column(
+            rt, recipients.min_donors, "recipients.min_donors", count, whole=True
+        ),
+        max_donors=_rule_column(
+            rt, recipients.max_donors, "recipients.max_donors", count, whole=True
+        ),
+    )
+
+
+def _check_limits(limits: Limits, dt: _TableReader, rt: _TableReader, spec: ScenarioSpec) -> None:
+    """Per-row ranges must be ordered (min <= max), as the scenario-wide ones are."""
+    rules = spec.rules
+    pairs = (
+        (
+            dt,
+            limits.min_recipients,
+            limits.max_recipients,
+            rules.recipients_per_donor,
+            spec.donors.min_recipients,
+            spec.donors.max_recipients,
+            "recipients",
+        ),
+        (
+            rt,
+            limits.min_donors,
+            limits.max_donors,
+            rules.donors_per_recipient,
+            spec.recipients.min_donors,
+            spec.recipients.max_donors,
+            "donors",
+        ),
+    )
+    for reader, low, high, default, low_col, high_col, what in pairs:
+        if not len(low) and not len(high):
+            continue
+        lo, hi = _count_range(low, high, default, len(reader.frame))
+        for i in np.flatnonzero(lo > hi):
+            column = high_col if len(high) and not np.isnan(high[i]) else low_col
+            reader.cell(
+                int(i),
+                str(column),
+                f"at least {lo[i]:g} and at most {hi[i]:g} {what}: the range is empty.",
+                "make the minimum no larger than the maximum.",
+            )
+    if len(limits.max_distance_km):
+        for i in np.flatnonzero(limits.max_distance_km <= 0):
+            dt.cell(
+                int(i),
+                str(spec.donors.max_distance_km),
+                "a distance limit must be > 0.",
+                "enter a distance in km > 0, or leave the cell blank.",
+            )
 
 
 def build(
@@ -844,18 +1150,41 @@ def build(
     )
     spec = spec.model_copy(update={"rules": _nfc_rules(spec.rules)})
     _check_rows(dt, rt)
+    resources = tuple(r.name for r in spec.resources or []) or ("",)
     d_side = _side(
-        dt, spec.donors, spec.donors.capacity, "donors", "capacity", "a capacity", locate
+        dt,
+        spec.donors,
+        spec.donors.capacity,
+        "donors",
+        "capacity",
+        "a capacity",
+        locate,
+        resources,
     )
     r_side = _side(
-        rt, spec.recipients, spec.recipients.need, "recipients", "need", "a need", locate
+        rt,
+        spec.recipients,
+        spec.recipients.need,
+        "recipients",
+        "need",
+        "a need",
+        locate,
+        resources,
     )
+    multi = spec.resources is not None
+    limits = _limits(dt, rt, spec.donors, spec.recipients, resources)
+    _check_limits(limits, dt, rt, spec)
     _check_rule_ids(spec.rules, d_side, r_side, locate, problems)
     pair_data = None
     if pairs is not None and spec.pairs is not None:
         with no_cycle_collection():  # a tuple per pair, and pair tables can be large
             pair_data = _build_pairs(
-                pairs, names.get("pairs", spec.pairs.file), d_side, r_side, problems
+                pairs,
+                names.get("pairs", spec.pairs.file),
+                d_side,
+                r_side,
+                problems,
+                tuple(f"load_{k}" for k in resources) if multi else ("load",),
             )
     _check_objective_column(spec.objective, pair_data, locate, problems)
     problems.raise_if_any()
@@ -863,12 +1192,12 @@ def build(
         name=spec.name,
         donors=tuple(d_side.ids),
         donor_labels=d_side.labels,
-        capacity=d_side.amounts,
+        capacity=np.asarray(d_side.amounts[:, 0]),
         donor_lat=d_side.lat,
         donor_lon=d_side.lon,
         recipients=tuple(r_side.ids),
         recipient_labels=r_side.labels,
-        need=r_side.amounts,
+        need=np.asarray(r_side.amounts[:, 0]),
         recipient_lat=r_side.lat,
         recipient_lon=r_side.lon,
         pairs=pair_data,
@@ -876,6 +1205,11 @@ def build(
         objective=spec.objective,
         solver=spec.solver,
         source=source,
+        resource_names=resources if multi else (),
+        resource_weights=tuple(r.weight for r in spec.resources or []),
+        capacities=d_side.amounts if multi else None,
+        needs=r_side.amounts if multi else None,
+        limits=limits,
     )
     check_objective_data(scenario, spec.objective, locate)
     return scenario
@@ -975,7 +1309,7 @@ def check_objective_data(
             reason = (
                 f"objective '{objective}'"
                 if objective in DISTANCE_OBJECTIVES
-                else "rules.max_distance_km"
+                else "a distance limit (max_distance_km)"
             )
             problems.add(
                 locate(("objective",) if objective in DISTANCE_OBJECTIVES else ("rules",)),
@@ -1000,17 +1334,29 @@ def check_objective_data(
 
 
 def _build_pairs(
-    frame: Table, name: str, donors: _Side, recipients: _Side, problems: Collector
+    frame: Table,
+    name: str,
+    donors: _Side,
+    recipients: _Side,
+    problems: Collector,
+    load_columns: tuple[str, ...] = ("load",),
 ) -> PairData | None:
     """The pair table as indices and numeric columns, or None without its id columns."""
     reader = _TableReader(frame, name, problems, "pair")
     if not all([reader.has(c, f"pairs ({c})") for c in PAIR_ID_COLUMNS]):
         return None
+    if load_columns != ("load",) and "load" in frame.columns:
+        problems.add(
+            f"{name}, column 'load'",
+            "with several resources a pair's load is given per resource, and 'load' names "
+            "none of them.",
+            f"rename the column to one of {', '.join(load_columns)}.",
+        )
     d_idx, r_idx = _pair_ids(reader, donors, recipients)
     return PairData(
         donor=d_idx,
         recipient=r_idx,
-        columns=_pair_columns(reader),
+        columns=_pair_columns(reader, load_columns),
         file_rows=np.arange(len(frame)) + 2,
         name=name,
     )
@@ -1069,7 +1415,9 @@ def _pair_ids(
     return d_idx, r_idx
 
 
-def _pair_columns(reader: _TableReader) -> dict[str, FloatArray]:
+def _pair_columns(
+    reader: _TableReader, load_columns: tuple[str, ...] = ("load",)
+) -> dict[str, FloatArray]:
     """The pair table's numeric columns: km and load must be numbers; any other column is
     data only if every cell parses, so that text columns (notes) are simply ignored."""
     frame = reader.frame
@@ -1078,7 +1426,7 @@ def _pair_columns(reader: _TableReader) -> dict[str, FloatArray]:
         column = str(column)
         if column in PAIR_ID_COLUMNS:
             continue
-        if column in ("km", "load"):
+        if column == "km" or column in load_columns:
             what = "a distance in km" if column == "km" else "a load (a number >= 0)"
             columns[column] = reader.numbers(column, required=False, what=what)
             continue

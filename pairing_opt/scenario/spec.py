@@ -34,20 +34,87 @@ class TableSpec(_Strict):
     sheet: str | None = Field(default=None, description="Sheet name for .xlsx (default: first).")
 
 
+# A column name, or with several resources one column per resource ({staff: staff_cap}).
+Columns = str | dict[str, str]
+
+
 class DonorTable(TableSpec):
     id: str = Field(description="Column of unique donor ids.")
-    capacity: str = Field(description="Column with how much need the donor can take on (>= 0).")
+    capacity: Columns = Field(
+        description="Column with how much need the donor can take on (>= 0); with several "
+        "resources, a mapping of each resource to its column."
+    )
     lat: str | None = Field(default=None, description="Column of latitudes in degrees.")
     lon: str | None = Field(default=None, description="Column of longitudes in degrees.")
     label: str | None = Field(default=None, description="Column shown as the display name.")
+    # Per-donor rules: optional columns; a blank cell means the scenario-wide rule.
+    max_recipients: str | None = Field(
+        default=None, description="Column: most recipients this donor takes."
+    )
+    min_recipients: str | None = Field(
+        default=None, description="Column: fewest recipients this donor takes."
+    )
+    max_distance_km: str | None = Field(
+        default=None, description="Column: this donor's own distance limit in km."
+    )
+    min_load: Columns | None = Field(
+        default=None,
+        description="Column: the least load this donor must carry (a minimum commitment); "
+        "with several resources, a mapping of resource to column.",
+    )
+    reserve: str | None = Field(
+        default=None, description="Column: share of this donor's capacity kept at home."
+    )
 
 
 class RecipientTable(TableSpec):
     id: str = Field(description="Column of unique recipient ids.")
-    need: str = Field(description="Column with the recipient's need (>= 0), unit of capacity.")
+    need: Columns = Field(
+        description="Column with the recipient's need (>= 0), unit of capacity; with several "
+        "resources, a mapping of each resource to its column."
+    )
     lat: str | None = None
     lon: str | None = None
     label: str | None = None
+    min_donors: str | None = Field(
+        default=None, description="Column: fewest donors this recipient gets."
+    )
+    max_donors: str | None = Field(
+        default=None, description="Column: most donors this recipient gets."
+    )
+
+
+DONOR_RULE_COLUMNS = ("max_recipients", "min_recipients", "max_distance_km", "min_load", "reserve")
+RECIPIENT_RULE_COLUMNS = ("min_donors", "max_donors")
+
+
+class Resource(_Strict):
+    """One kind of assistance (staff, supplies, funds): its own capacity, need and shares."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_]+$")]
+    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        default=1.0,
+        description="Weight of this resource in objectives that weight by need "
+        "(weighted_distance) and in the shortfall price.",
+    )
+
+
+def _as_resource(value: object) -> object:
+    """A bare name is shorthand for {name: NAME}."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+Penalty = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Shortfall(_Strict):
+    """Need may be left uncovered at a price per unit (per resource where several)."""
+
+    shortfall_penalty: Penalty | dict[str, Penalty] = Field(
+        description="Price per unit of need left uncovered, added to the objective; with "
+        "several resources a number for all or a mapping {resource: price} (resources "
+        "not named must be covered in full)."
+    )
 
 
 class PairTable(TableSpec):
@@ -101,6 +168,11 @@ class Rules(_Strict):
     min_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
         default=0.0,
         description="Each donor of a recipient covers at least this fraction of its need.",
+    )
+    coverage: Literal["full"] | Shortfall = Field(
+        default="full",
+        description="'full' (every need covered in full) or {shortfall_penalty: P}: "
+        "uncovered need allowed at price P per unit.",
     )
 
     _ranges = field_validator("donors_per_recipient", "recipients_per_donor", mode="before")(
@@ -171,12 +243,65 @@ class ScenarioSpec(_Strict):
 
     name: str = "scenario"
     description: str | None = None
+    resources: list[Resource] | None = Field(
+        default=None,
+        description="Several kinds of assistance (e.g. [staff, supplies, funds]); "
+        "default: one unnamed resource.",
+    )
     donors: DonorTable
     recipients: RecipientTable
     pairs: PairTable | None = None
     rules: Rules = Field(default_factory=Rules)
     objective: Objective = "weighted_distance"
     solver: SolverSpec = Field(default_factory=SolverSpec)
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _resource_names(cls, value: object) -> object:
+        return [_as_resource(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _resources_named(self) -> ScenarioSpec:
+        """With resources, every amount column maps each resource, and nothing else."""
+        names = [r.name for r in self.resources or []]
+        if self.resources is not None:
+            if not names:
+                raise ValueError("resources is empty: name at least one, or leave it out")
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"resources named twice: {', '.join(twice)}")
+        spots: list[tuple[str, object, bool]] = [
+            ("donors.capacity", self.donors.capacity, True),
+            ("recipients.need", self.recipients.need, True),
+            ("donors.min_load", self.donors.min_load, False),
+        ]
+        coverage = self.rules.coverage
+        if isinstance(coverage, Shortfall):
+            spots.append(("rules.coverage.shortfall_penalty", coverage.shortfall_penalty, False))
+        for where, value, complete in spots:
+            if not isinstance(value, dict):
+                if self.resources is not None and complete:
+                    raise ValueError(
+                        f"{where} is one column, and the scenario has resources "
+                        f"({', '.join(names)}): map each resource to its column, e.g. "
+                        f"{{{names[0]}: COLUMN}}"
+                    )
+                continue
+            if self.resources is None:
+                raise ValueError(
+                    f"{where} maps resources ({', '.join(value)}), and the scenario names "
+                    "none: add 'resources: [...]' or give one column"
+                )
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError(
+                    f"{where} names unknown resource(s) {', '.join(unknown)}; the resources "
+                    f"are {', '.join(names)}"
+                )
+            missing = [n for n in names if n not in value]
+            if complete and missing:
+                raise ValueError(f"{where} has no column for resource(s) {', '.join(missing)}")
+        return self
 
     @field_validator("objective", mode="before")
     @classmethod
