@@ -28,7 +28,7 @@ from .engine.pipeline import with_options as _with_options
 from .engine.shares import Completion, complete_pairing
 from .errors import InfeasibleError, InputError, Problem
 from .io.loader import load as _load
-from .io.pairings import PairingRow, parse_pairing, read_pairing
+from .io.pairings import PairingRows, parse_pairing, read_pairing
 from .report.common import PAIR_KEYS, STATUS_TEXT, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
 from .report.evaluation import evaluation_dict
@@ -236,9 +236,10 @@ def _tuples_table(items: Iterable[Any]) -> Table:
 
 def pairing_rows(
     source: PairingSource, scenario: Scenario | None = None
-) -> tuple[list[PairingRow], str]:
+) -> tuple[PairingRows, str]:
     """A pairing from any of the forms `PairingSource` lists, checked as a pairing file is
-    (and against the scenario's ids when one is given), with a name for reports."""
+    (and against the scenario's ids when one is given), with a name for reports. The rows
+    are a list whose `notes` say what reading did (a column read by the scenario's labels)."""
     if isinstance(source, str | os.PathLike):
         return read_pairing(Path(source), scenario), str(source)
     if isinstance(source, Result):
@@ -260,6 +261,9 @@ class Evaluation:
     completion: Completion
     check: RuleCheck
     optimum: Result | None = None
+    notes: tuple[str, ...] = ()
+    """What reading the pairing did that its user should know, e.g. a column of the
+    scenario's labels read by label."""
 
     @property
     def ok(self) -> bool:
@@ -347,7 +351,12 @@ def evaluate(
     rows, source = pairing_rows(pairing, scenario)
     completion = complete_pairing(scenario, rows)
     return Evaluation(
-        scenario, source, completion, check_rules(scenario, completion.pairing), optimum
+        scenario,
+        source,
+        completion,
+        check_rules(scenario, completion.pairing),
+        optimum,
+        notes=rows.notes,
     )
 
 
@@ -357,6 +366,9 @@ class Comparison:
     donors changed, share differences; with a scenario, objective and load differences."""
 
     differences: Differences
+    notes: tuple[str, ...] = ()
+    """What reading the pairings did that their user should know, e.g. a column of the
+    scenario's labels read by label."""
 
     @property
     def same(self) -> bool:
@@ -395,7 +407,10 @@ def compare(
         done_a = complete_pairing(scenario, rows_a).pairing
         done_b = complete_pairing(scenario, rows_b).pairing
     label = names or ((name_a, name_b) if name_a != name_b else ("A", "B"))
-    return Comparison(differences(rows_a, rows_b, scenario, done_a, done_b, names=label))
+    return Comparison(
+        differences(rows_a, rows_b, scenario, done_a, done_b, names=label),
+        notes=rows_a.notes + rows_b.notes,
+    )
 
 
 # --------------------------------------------------------------------------- checks

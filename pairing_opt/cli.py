@@ -497,6 +497,7 @@ def evaluate(
     fmt, problems = _output(EvaluationReport, fmt, output, [scenario, pairing])
     data = configure(_load(scenario, overrides, problems, output), **options)
     found = score(data, pairing)
+    _notes(found.notes)
     if vs_optimal:
         found = found.against(_optimum(data))
     optimum = found.optimum.solutions[0] if found.optimum is not None else None
@@ -505,6 +506,13 @@ def evaluate(
     if not found.ok:
         _say(f"pairopt: {pairing} breaks {len(found.violations)} rule(s).")
         sys.exit(int(ExitCode.INFEASIBLE))
+
+
+def _notes(notes: Sequence[str]) -> None:
+    """What reading the input did that the user should know (a column read by label), on
+    stderr: stdout carries the report only."""
+    for note in notes:
+        _say(f"pairopt: note: {in_flags(note)}")
 
 
 def _optimum(data: Any) -> Any:
@@ -551,6 +559,7 @@ def compare(
     if problems and data is None:
         raise InputError(problems)
     result = differ(a, b, data, names=(a, b))
+    _notes(result.notes)
     _emit(ComparisonReport(result.differences, (a, b)), fmt, output)
     if not result.same:
         sys.exit(int(ExitCode.INFEASIBLE))

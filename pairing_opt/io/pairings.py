@@ -2,12 +2,15 @@
 
 A pairing file may break every rule of a scenario (that is what `evaluate` is for); it
 must only be readable: the columns donor and recipient, shares that are numbers >= 0 or
-empty, no pair twice, and, when a scenario is given, ids the scenario knows.
+empty, no pair twice, and, when a scenario is given, ids the scenario knows. A column
+written with the scenario's display labels instead of its ids (every value a label, none
+an id, each label one id's) is read by label, and a note says so.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,29 +28,43 @@ class PairingRow:
     share: float | None  # None: not given (evaluate computes the best split)
 
 
-def read_pairing(path: str | Path, scenario: Scenario | None = None) -> list[PairingRow]:
+class PairingRows(list[PairingRow]):
+    """The rows of a pairing (a list), with `notes`: what reading them did that the user
+    should be told (a column read by the scenario's labels), one sentence each."""
+
+    def __init__(self, rows: Iterable[PairingRow] = (), notes: Iterable[str] = ()) -> None:
+        super().__init__(rows)
+        self.notes: tuple[str, ...] = tuple(notes)
+
+
+def read_pairing(path: str | Path, scenario: Scenario | None = None) -> PairingRows:
     """Rows of a pairing CSV/XLSX, validated (and checked against the scenario's ids)."""
     path = Path(path)
     frame, name = read_table(TableSpec(file=str(path)), Path("."), role="pairing")
     return parse_pairing(frame, name, scenario)
 
 
-def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> list[PairingRow]:
-    """The rows of a pairing table, checked; every problem in it is reported at once."""
+def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> PairingRows:
+    """The rows of a pairing table, checked; every problem in it is reported at once.
+    With a scenario, a column of its labels is read by label (see `_Known.resolve`)."""
     _require_id_columns(frame, name)
     problems = Collector()
     shares = [v.strip() for v in frame["share"]] if "share" in frame else [""] * len(frame)
     rows: list[PairingRow] = []
     seen: dict[tuple[str, str], int] = {}
+    # Ids in Unicode NFC, as the scenario's are: the same name typed as NFD is found.
+    donors = [nfc(_uncell(str(v).strip())) for v in frame["donor"]]
+    recipients = [nfc(_uncell(str(v).strip())) for v in frame["recipient"]]
     known = _Known(scenario) if scenario is not None else None
+    notes: list[str] = []
+    if known is not None:
+        donors = known.resolve("donor", donors, name, notes, problems)
+        recipients = known.resolve("recipient", recipients, name, notes, problems)
     for i, (donor, recipient, share_text) in enumerate(
-        zip(frame["donor"], frame["recipient"], shares, strict=True)
+        zip(donors, recipients, shares, strict=True)
     ):
         line = i + 2
         row = f"{name}, row {line}"
-        # Ids in Unicode NFC, as the scenario's are: the same name typed as NFD is found.
-        donor = nfc(_uncell(str(donor).strip()))
-        recipient = nfc(_uncell(str(recipient).strip()))
         if not _new_pair(donor, recipient, row, line, seen, problems):
             continue
         readable, share = _share(share_text, row, problems, f"{donor} -> {recipient}")
@@ -57,7 +74,7 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> list[Pa
             known.check(donor, recipient, row, problems)
         rows.append(PairingRow(donor, recipient, share))
     problems.raise_if_any()
-    return rows
+    return PairingRows(rows, notes)
 
 
 def _require_id_columns(frame: Table, name: str) -> None:
@@ -125,7 +142,8 @@ def _share(text: str, row: str, problems: Collector, pair: str = "") -> tuple[bo
 
 class _Known:
     """Ids the scenario does not know: a pairing can only be scored on the scenario's ids.
-    The fix for each distinct unknown id is looked up once."""
+    The fix for each distinct unknown id is looked up once. A column of the scenario's
+    labels is read by label instead (`resolve`)."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -133,20 +151,83 @@ class _Known:
         recipients = Names("recipient", scenario.recipients, scenario.recipient_labels)
         self.fix_donor = Suggester(donors, recipients)
         self.fix_recipient = Suggester(recipients, donors)
+        self.by_label: set[str] = set()  # columns read by label: every value is known
+
+    def resolve(
+        self, column: str, values: list[str], name: str, notes: list[str], problems: Collector
+    ) -> list[str]:
+        """The column's ids. A column none of whose values is an id, but every non-empty
+        value a label (compared exactly, in NFC, stripped) is read by label: each value
+        becomes the id whose label it is, and a note says so. A label that belongs to more
+        than one id cannot be read: a problem names it and its ids. Any other column (ids,
+        or ids and labels mixed) is left as it is, for `check` to name what is unknown."""
+        scenario = self.scenario
+        donor = column == "donor"
+        ids = scenario.donors if donor else scenario.recipients
+        index = scenario.donor_index if donor else scenario.recipient_index
+        given = [v for v in values if v]
+        if not given or any(v in index for v in given):
+            return values
+        owners = _owners(ids, scenario.donor_labels if donor else scenario.recipient_labels)
+        if any(v not in owners for v in given):
+            return values
+        self.by_label.add(column)
+        ambiguous = {v: owners[v] for v in dict.fromkeys(given) if len(owners[v]) > 1}
+        for label, their_ids in ambiguous.items():
+            rows = [i + 2 for i, v in enumerate(values) if v == label]
+            problems.add(
+                f"{name}, column '{column}'",
+                f"the column holds the {column}s' labels, but the label {shown(label)} "
+                f"belongs to {len(their_ids)} {column}s: {_listed(their_ids)} "
+                f"({_rows(rows)}), so it names none of them.",
+                "write the ids instead.",
+            )
+        if ambiguous:
+            return values
+        read = [owners[v][0] if v else v for v in values]
+        pairs = [f"{label} is {owners[label][0]}" for label in dict.fromkeys(given)]
+        shown_pairs = ", ".join(pairs[:_EXAMPLES]) + (", ..." if len(pairs) > _EXAMPLES else "")
+        notes.append(
+            f"{name}: column '{column}' holds the {column}s' labels ({shown_pairs}); read by label."
+        )
+        return read
 
     def check(self, donor: str, recipient: str, row: str, problems: Collector) -> None:
-        if donor not in self.scenario.donor_index:
+        if "donor" not in self.by_label and donor not in self.scenario.donor_index:
             problems.add(
                 f"{row}, column 'donor'",
                 f"unknown donor {shown(donor)} (not in the scenario's donor table).",
                 self.fix_donor(donor),
             )
-        if recipient not in self.scenario.recipient_index:
+        if "recipient" not in self.by_label and recipient not in self.scenario.recipient_index:
             problems.add(
                 f"{row}, column 'recipient'",
                 f"unknown recipient {shown(recipient)} (not in the scenario's recipient table).",
                 self.fix_recipient(recipient),
             )
+
+
+_EXAMPLES = 3  # labels a note spells out with their ids before "..."
+
+
+def _owners(ids: Sequence[str], labels: Sequence[str]) -> dict[str, list[str]]:
+    """Each label (NFC, stripped) and the ids it belongs to, in table order."""
+    out: dict[str, list[str]] = {}
+    for id_, label in zip(ids, labels, strict=False):
+        out.setdefault(nfc(label.strip()), []).append(id_)
+    return out
+
+
+def _listed(names: list[str]) -> str:
+    """'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _rows(lines: list[int]) -> str:
+    """'row 3', 'rows 3, 5', 'rows 3, 5, 8, 9, 12 and 4 more'."""
+    head = ", ".join(str(n) for n in lines[:5])
+    more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
+    return f"row{'s' if len(lines) > 1 else ''} {head}{more}"
 
 
 def _uncell(value: str) -> str:
