@@ -17,9 +17,12 @@ from .spec import Objective, Rules, SolverSpec
 from .table import Table
 from .validation import Path_, validate_spec
 
-# The spec keys of each table and, by default, the column each is read from.
+# The spec keys of each table and, by default, the column each is read from. The rule
+# columns (max_recipients, ...) are read only when named in donor_columns/recipient_columns.
 DONOR_KEYS = ("id", "capacity", "lat", "lon", "label")
 RECIPIENT_KEYS = ("id", "need", "lat", "lon", "label")
+DONOR_RULE_KEYS = ("max_recipients", "min_recipients", "max_distance_km", "min_load", "reserve")
+RECIPIENT_RULE_KEYS = ("min_donors", "max_donors")
 REQUIRED = frozenset({"id", "capacity", "need"})
 
 
@@ -65,17 +68,29 @@ def as_cell_table(frame: Any, argument: str) -> Table:
 
 
 def _table_spec(
-    table: Table, role: str, keys: tuple[str, ...], columns: Mapping[str, str] | None
-) -> dict[str, str]:
+    table: Table,
+    role: str,
+    keys: tuple[str, ...],
+    columns: Mapping[str, Any] | None,
+    rule_keys: tuple[str, ...] = (),
+    resources: list[str] | None = None,
+) -> dict[str, Any]:
     """The table's spec entry: the columns named in `columns`, else a column named like the
-    key where the table has one (id and capacity or need are always named)."""
+    key where the table has one (id and capacity or need are always named; with resources,
+    capacity or need is read from a column named like each resource)."""
     given = dict(columns or {})
-    spec = {"file": f"<{role}>"}  # never read: the table is already here
+    spec: dict[str, Any] = {"file": f"<{role}>"}  # never read: the table is already here
     for key in keys:
         if key in given:
             spec[key] = given.pop(key)
+        elif key in ("capacity", "need") and resources:
+            spec[key] = {name: name for name in resources}
         elif key in REQUIRED or key in table.columns:
             spec[key] = key
+    for key in rule_keys:
+        if key in given:
+            spec[key] = given.pop(key)
+    keys = keys + rule_keys
     if given:
         raise InputError(
             [
@@ -102,24 +117,37 @@ def scenario_from_frames(
     objective: Objective | Mapping[str, str] | str = "weighted_distance",
     solver: SolverSpec | Mapping[str, Any] | None = None,
     name: str = "scenario",
-    donor_columns: Mapping[str, str] | None = None,
-    recipient_columns: Mapping[str, str] | None = None,
+    donor_columns: Mapping[str, Any] | None = None,
+    recipient_columns: Mapping[str, Any] | None = None,
+    resources: list[Any] | None = None,
 ) -> Scenario:
     """A validated Scenario from in-memory tables (see `Scenario.from_frames`)."""
     tables = {"donors": as_cell_table(donors, "donors")}
     tables["recipients"] = as_cell_table(recipients, "recipients")
     if pairs is not None:
         tables["pairs"] = as_cell_table(pairs, "pairs")
+    names = None
+    if resources is not None:
+        names = [r if isinstance(r, str) else str(dict(r).get("name", "")) for r in resources]
     data: dict[str, Any] = {
         "name": name,
-        "donors": _table_spec(tables["donors"], "donors", DONOR_KEYS, donor_columns),
+        "donors": _table_spec(
+            tables["donors"], "donors", DONOR_KEYS, donor_columns, DONOR_RULE_KEYS, names
+        ),
         "recipients": _table_spec(
-            tables["recipients"], "recipients", RECIPIENT_KEYS, recipient_columns
+            tables["recipients"],
+            "recipients",
+            RECIPIENT_KEYS,
+            recipient_columns,
+            RECIPIENT_RULE_KEYS,
+            names,
         ),
         "rules": rules if rules is not None else {},
         "objective": objective,
         "solver": solver if solver is not None else {},
     }
+    if resources is not None:
+        data["resources"] = list(resources)
     if pairs is not None:
         data["pairs"] = {"file": "<pairs>"}
     spec = validate_spec(data, _locate)

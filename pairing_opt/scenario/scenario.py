@@ -154,8 +154,9 @@ class Scenario:
         objective: Objective | Mapping[str, str] | str = "weighted_distance",
         solver: SolverSpec | Mapping[str, Any] | None = None,
         name: str = "scenario",
-        donor_columns: Mapping[str, str] | None = None,
-        recipient_columns: Mapping[str, str] | None = None,
+        donor_columns: Mapping[str, Any] | None = None,
+        recipient_columns: Mapping[str, Any] | None = None,
+        resources: Sequence[str | Mapping[str, Any]] | None = None,
     ) -> Scenario:
         """A scenario from tables in memory (pandas DataFrames or mappings of column name to
         values), checked as a scenario file is; raises InputError listing every problem.
@@ -163,6 +164,9 @@ class Scenario:
         Columns are read by spec key (donors: id, capacity, lat, lon, label; recipients:
         id, need, lat, lon, label), renamed with `donor_columns={"capacity": "staff"}`.
         `rules`, `objective` and `solver` take what the scenario file's keys take.
+        Per-row rule columns are read when named: `donor_columns={"max_recipients":
+        "max_cities"}`. With `resources=["staff", "funds"]`, capacity and need are read
+        from columns named like each resource unless mapped (`{"capacity": {"staff": ...}}`).
         """
         from .frames import scenario_from_frames  # frames builds on this module
 
@@ -176,6 +180,7 @@ class Scenario:
             name=name,
             donor_columns=donor_columns,
             recipient_columns=recipient_columns,
+            resources=None if resources is None else list(resources),
         )
 
     @cached_property
