@@ -289,8 +289,19 @@ class Evaluation:
 
     @property
     def objective(self) -> float:
-        """The value of the scenario's own objective."""
-        return self.check.value(self.scenario.objective)
+        """The scenario's own objective as solve scores it: its value plus the price of
+        need left uncovered under rules.coverage (see `parts`)."""
+        return self.check.score(self.scenario.objective)
+
+    @property
+    def parts(self) -> dict[str, float]:
+        """The objective split into its parts: the objective's own value and the shortfall."""
+        return self.check.parts(self.scenario.objective)
+
+    @property
+    def shortfall(self) -> dict[str, float]:
+        """Need left uncovered, per resource ('' for the one unnamed resource)."""
+        return dict(self.check.shortfall)
 
     @property
     def pairs(self) -> tuple[Assignment, ...]:

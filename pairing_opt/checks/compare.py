@@ -96,6 +96,7 @@ class Comparison:
     values: tuple[ValueDifference, ...] | None = None  # every objective, as Evaluation.values
     violations: tuple[int, int] | None = None  # number of broken rules on each side
     load_differences: tuple[LoadDifference, ...] | None = None
+    shortfall: tuple[ValueDifference, ...] | None = None  # need left uncovered, per resource
 
     @property
     def same(self) -> bool:
@@ -255,19 +256,23 @@ def _with_scenario(
     """The comparison with what only a scenario can tell: objectives, broken rules, loads."""
     objective = ValueDifference(
         objective_name(scenario.objective),
-        eval_a.value(scenario.objective),
-        eval_b.value(scenario.objective),
+        eval_a.score(scenario.objective),
+        eval_b.score(scenario.objective),
     )
     keys = list(eval_a.values) + [k for k in eval_b.values if k not in eval_a.values]
     values = tuple(
         ValueDifference(k, eval_a.values.get(k, math.nan), eval_b.values.get(k, math.nan))
         for k in keys
     )
-    loads_b = {x.donor: x.load for x in eval_b.donors}
+    loads_b = {(x.donor, x.resource): x.load for x in eval_b.donors}
     loads = tuple(
-        LoadDifference(x.donor, x.load, loads_b[x.donor])
+        LoadDifference(_load_name(x.donor, x.resource), x.load, loads_b[x.donor, x.resource])
         for x in eval_a.donors
-        if _differs(x.load, loads_b[x.donor])
+        if _differs(x.load, loads_b[x.donor, x.resource])
+    )
+    shortfall = tuple(
+        ValueDifference(name or "need", eval_a.shortfall[name], eval_b.shortfall[name])
+        for name in scenario.resources
     )
     return replace(
         comparison,
@@ -276,4 +281,74 @@ def _with_scenario(
         values=values,
         violations=(len(eval_a.violations), len(eval_b.violations)),
         load_differences=loads,
+        shortfall=shortfall,
+    )
+
+
+def _load_name(donor: str, resource: str) -> str:
+    return f"{donor} ({resource})" if resource else donor
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How a pairing ranks against a reference (the optimum) under one scenario. A pairing
+    that leaves need uncovered where the scenario requires it covered, or breaks any other
+    rule the reference keeps, ranks below the reference whatever its objective: such a plan
+    is scored on less than the problem asks, so its objective is not comparable and no
+    relative difference is given."""
+
+    difference: float  # score(plan) - score(reference)
+    relative: float | None  # difference / |reference score|, only when comparable
+    uncovered: dict[str, float]  # extra need left uncovered vs the reference (full coverage)
+    broken: int  # rules the plan breaks (the reference, a verified optimum, breaks none)
+
+    @property
+    def comparable(self) -> bool:
+        """The plan keeps every rule (coverage included), so its score ranks it."""
+        return not self.broken and not self.uncovered
+
+    @property
+    def extra_uncovered(self) -> float:
+        return math.fsum(v for v in self.uncovered.values() if v > 0)
+
+    def text(self, number: Callable[[float], str]) -> str:
+        """One sentence: the shortfall difference first, then the objective."""
+        diff = number(self.difference)
+        if self.extra_uncovered > 0:
+            amounts = ", ".join(
+                f"{number(v)}{' ' + k if k else ''}" for k, v in self.uncovered.items() if v > 0
+            )
+            return (
+                f"leaves {amounts} more need uncovered than the optimum, which covers it in "
+                f"full as the scenario requires: it ranks below the optimum whatever its "
+                f"objective ({diff}, measured on less need)"
+            )
+        if self.broken:
+            return (
+                f"breaks {self.broken} rule(s) the optimum keeps: it ranks below the optimum "
+                f"whatever its objective ({diff})"
+            )
+        rel = f" ({self.relative:+.2%})" if self.relative is not None else ""
+        return f"{diff}{rel} from it"
+
+
+def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Standing:
+    """Rank `plan` against `reference` (see Standing): shortfall first, then the score."""
+    objective = scenario.objective
+    value, best = plan.score(objective), reference.score(objective)
+    priced = [not math.isnan(p) for p in scenario.penalties]
+    uncovered = {
+        name: plan.shortfall[name] - reference.shortfall[name]
+        for k, name in enumerate(scenario.resources)
+        if not priced[k]
+        and plan.shortfall[name] - reference.shortfall[name]
+        > REL_TOL * max(1.0, float(scenario.need_matrix[:, k].sum()))
+    }
+    broken = len(plan.violations)
+    fair = not uncovered and not broken and best != 0 and math.isfinite(best)
+    return Standing(
+        difference=value - best,
+        relative=(value - best) / abs(best) if fair else None,
+        uncovered=uncovered,
+        broken=broken,
     )

@@ -33,68 +33,112 @@ class Completion:
 
 @dataclass(frozen=True)
 class _Rows:
-    """The pairing's rows as index arrays into the scenario."""
+    """The pairing's rows as index arrays into the scenario (loads and needs per resource)."""
 
     donor: np.ndarray
     recipient: np.ndarray
-    need: np.ndarray
-    load: np.ndarray
+    need: np.ndarray  # (rows, resources)
+    load: np.ndarray  # (rows, resources)
     km: np.ndarray
+    given: np.ndarray  # (rows, resources): the fraction given, NaN where left empty
 
 
 def complete_pairing(scenario: Scenario, rows: list[PairingRow]) -> Completion:
     """Fill in the shares a pairing leaves empty (see the module docstring). A pairing
     that cannot meet the rules under any split gets its smallest possible violations."""
-    if all(r.share is not None for r in rows):
+    multi = scenario.multi_resource
+    if all(None not in r.amounts for r in rows):
         return Completion(
-            [Assignment(r.donor, r.recipient, float(r.share or 0.0)) for r in rows], computed=False
+            [_assignment(r.donor, r.recipient, r.amounts, multi) for r in rows], False
         )
     arrays = _arrays(scenario, rows)
-    milp = _share_lp(scenario, rows, arrays)
+    milp = _share_lp(scenario, arrays)
     fractions = _solve_in_two_stages(scenario, milp, arrays)
+    amounts = np.where(np.isnan(arrays.given), fractions, arrays.given) * arrays.need
+    for i, row in enumerate(rows):  # given shares are kept exactly as written
+        for k, value in enumerate(row.amounts):
+            if value is not None:
+                amounts[i, k] = value
     pairing = [
-        Assignment(
-            row.donor,
-            row.recipient,
-            float(row.share) if row.share is not None else float(fractions[i] * arrays.need[i]),
-        )
+        _assignment(row.donor, row.recipient, tuple(amounts[i]), multi)
         for i, row in enumerate(rows)
     ]
     return Completion(pairing, computed=True)
 
 
+def _assignment(
+    donor: str, recipient: str, amounts: tuple[float | None, ...], multi: bool
+) -> Assignment:
+    values = tuple(float(v or 0.0) for v in amounts)
+    return Assignment(donor, recipient, values[0], values if multi else ())
+
+
 def _arrays(scenario: Scenario, rows: list[PairingRow]) -> _Rows:
     d = np.array([scenario.donor_index[r.donor] for r in rows], dtype=np.int64)
     r = np.array([scenario.recipient_index[x.recipient] for x in rows], dtype=np.int64)
+    n_k = len(scenario.resources)
     pairs = list(zip(d, r, strict=True))
+    need = scenario.need_matrix[r].reshape(len(rows), n_k)
+    given = np.full((len(rows), n_k), np.nan)
+    for i, row in enumerate(rows):
+        for k, value in enumerate(row.amounts[:n_k]):
+            if value is not None:
+                given[i, k] = value / need[i, k] if need[i, k] > 0 else 0.0
     return _Rows(
         donor=d,
         recipient=r,
-        need=scenario.need[r],
-        load=np.array([scenario.load(int(i), int(j)) for i, j in pairs]),
+        need=need,
+        load=np.array(
+            [[scenario.load(int(i), int(j), k) for k in range(n_k)] for i, j in pairs]
+        ).reshape(len(rows), n_k),
         km=np.array([scenario.distance_km(int(i), int(j)) for i, j in pairs]),
+        given=given,
     )
 
 
-def _share_lp(scenario: Scenario, rows: list[PairingRow], x: _Rows) -> Milp:
-    """Columns: a fraction per row, an overload per donor, under- and over-coverage per
-    recipient; the objective is the total overload plus need left uncovered or exceeded."""
-    n, n_d, n_r = len(rows), len(scenario.donors), len(scenario.recipients)
+def _share_lp(scenario: Scenario, x: _Rows) -> Milp:
+    """Per resource, columns: a fraction per row, an overload per donor, under- and
+    over-coverage per recipient; the objective is the total overload plus need left
+    uncovered (where it must be covered in full) or exceeded. Resource blocks sit side by
+    side: they share nothing once the pairs are given."""
+    n, n_d, n_r = len(x.donor), len(scenario.donors), len(scenario.recipients)
+    block = n + n_d + 2 * n_r
+    parts = [
+        _share_block(scenario, x, k, k * block, k * (n_r + n_d)) for k in range(x.need.shape[1])
+    ]
+    return Milp(
+        c=np.concatenate([p.c for p in parts]),
+        lb=np.concatenate([p.lb for p in parts]),
+        ub=np.concatenate([p.ub for p in parts]),
+        integer=np.zeros(block * len(parts), dtype=bool),
+        a_row=np.concatenate([p.a_row for p in parts]),
+        a_col=np.concatenate([p.a_col for p in parts]),
+        a_val=np.concatenate([p.a_val for p in parts]),
+        row_lb=np.concatenate([p.row_lb for p in parts]),
+        row_ub=np.concatenate([p.row_ub for p in parts]),
+    )
+
+
+def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> Milp:
+    """Resource k's part of the share LP, its columns from col0 and rows from row0."""
+    n, n_d, n_r = len(x.donor), len(scenario.donors), len(scenario.recipients)
+    need = scenario.need_matrix[:, k]
+    available = scenario.available_matrix[:, k]
     n_cols = n + n_d + 2 * n_r
     lb, ub = np.zeros(n_cols), np.full(n_cols, np.inf)
     ub[:n] = 1.0
-    for i, row in enumerate(rows):
-        if row.share is not None:
-            lb[i] = ub[i] = row.share / x.need[i] if x.need[i] > 0 else 0.0
-        elif x.need[i] > 0:
-            lb[i] = min(scenario.rules.min_share, 1.0)
+    given = x.given[:, k]
+    lb[:n] = np.where(
+        np.isnan(given), np.where(x.need[:, k] > 0, min(scenario.rules.min_share, 1.0), 0.0), given
+    )
+    ub[:n] = np.where(np.isnan(given), 1.0, given)
     cols = np.arange(n)
     # Amounts (loads, capacities, needs) in one unit of order one (model.power_of_ten): the
     # solver's tolerances are absolute. The fractions, what is read back, need no undoing.
     largest = max(
-        float(np.max(x.load, initial=0.0)),
-        float(np.max(scenario.effective_capacity, initial=0.0)),
-        float(np.max(scenario.need, initial=0.0)),
+        float(np.max(x.load[:, k], initial=0.0)),
+        float(np.max(available, initial=0.0)),
+        float(np.max(need, initial=0.0)),
     )
     unit = power_of_ten(largest, AMOUNT_BAND, AMOUNT_TARGET)
     covered = np.flatnonzero(np.bincount(x.recipient, minlength=n_r) > 0)
@@ -104,25 +148,28 @@ def _share_lp(scenario: Scenario, rows: list[PairingRow], x: _Rows) -> Milp:
     a_col = [cols, cols, n + n_d + covered, n + n_d + n_r + covered, n + np.arange(n_d)]
     a_val = [
         np.ones(n),
-        x.load / unit,
+        x.load[:, k] / unit,
         np.ones(len(covered)),
         -np.ones(len(covered)),
         -np.ones(n_d),
     ]
     row_lb = np.full(n_r + n_d, -np.inf)
-    row_ub = np.concatenate([np.full(n_r, np.inf), scenario.effective_capacity / unit])
-    positive = covered[scenario.need[covered] > 0]
+    row_ub = np.concatenate([np.full(n_r, np.inf), available / unit])
+    positive = covered[need[covered] > 0]
     row_lb[positive] = row_ub[positive] = 1.0
     c = np.zeros(n_cols)
     c[n : n + n_d] = 1.0
-    c[n + n_d :] = np.concatenate([scenario.need, scenario.need]) / unit
+    # Need left uncovered is a violation only where it must be covered in full; under a
+    # shortfall price it is part of the score, which the second stage minimises.
+    under = 0.0 if not np.isnan(scenario.penalties[k]) else 1.0
+    c[n + n_d :] = np.concatenate([need * under, need]) / unit
     return Milp(
         c=c,
         lb=lb,
         ub=ub,
         integer=np.zeros(n_cols, dtype=bool),
-        a_row=np.concatenate(a_row),
-        a_col=np.concatenate(a_col),
+        a_row=np.concatenate(a_row) + row0,
+        a_col=np.concatenate(a_col) + col0,
         a_val=np.concatenate(a_val),
         row_lb=row_lb,
         row_ub=row_ub,
@@ -130,8 +177,9 @@ def _share_lp(scenario: Scenario, rows: list[PairingRow], x: _Rows) -> Milp:
 
 
 def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
-    """The least violation first; then, where every distance is known, the least weighted
-    distance among splits that keep it."""
+    """The least violation first; then, among splits that keep it, the least price of
+    uncovered need plus (for a weighted_distance objective, or where no need is priced)
+    the least weighted distance, where every distance is known."""
     name, limit = scenario.solver.name, scenario.solver.time_limit
     first = run_milp(name, milp, limit, 0.0)
     if first.values is None or first.objective is None:
@@ -140,10 +188,20 @@ def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray
             "solve). Fix: give the shares in the pairing file's share column."
         )
     values = first.values
-    n = len(x.donor)
-    if not np.isnan(x.km).any():
-        second_c = np.zeros(len(milp.c))
-        second_c[:n] = x.km * x.need
+    n, n_k = x.need.shape
+    n_d, n_r = len(scenario.donors), len(scenario.recipients)
+    block = n + n_d + 2 * n_r
+    second_c = np.zeros(len(milp.c))
+    priced = ~np.isnan(scenario.penalties)
+    distance = scenario.objective == "weighted_distance" or not priced.any()
+    for k in range(n_k):
+        start = k * block
+        if distance and not np.isnan(x.km).any():
+            second_c[start : start + n] = x.km * x.need[:, k] * scenario.weights[k]
+        if priced[k]:
+            under = start + n + n_d + np.arange(n_r)
+            second_c[under] = scenario.penalties[k] * scenario.need_matrix[:, k]
+    if np.any(second_c):
         second_c /= power_of_ten(float(np.abs(second_c).max(initial=0.0)), COST_BAND, COST_TARGET)
         cap = first.objective + FIRST_STAGE_SLACK * max(1.0, first.objective)
         second = run_milp(
@@ -151,4 +209,7 @@ def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray
         )
         if second.values is not None:
             values = second.values
-    return np.asarray(np.clip(values[:n], 0.0, 1.0))
+    out = np.zeros((n, n_k))
+    for k in range(n_k):
+        out[:, k] = np.clip(values[k * block : k * block + n], 0.0, 1.0)
+    return out

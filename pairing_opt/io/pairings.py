@@ -26,6 +26,12 @@ class PairingRow:
     donor: str
     recipient: str
     share: float | None  # None: not given (evaluate computes the best split)
+    shares: tuple[float | None, ...] = ()  # several resources: one per resource
+
+    @property
+    def amounts(self) -> tuple[float | None, ...]:
+        """The share of each resource (None where not given)."""
+        return self.shares or (self.share,)
 
 
 class PairingRows(list[PairingRow]):
@@ -49,7 +55,10 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> Pairing
     With a scenario, a column of its labels is read by label (see `_Known.resolve`)."""
     _require_id_columns(frame, name)
     problems = Collector()
-    shares = [v.strip() for v in frame["share"]] if "share" in frame else [""] * len(frame)
+    columns = _share_columns(frame, name, scenario, problems)
+    blank = [""] * len(frame)
+    share_cells = [[v.strip() for v in frame[c]] if c in frame else blank for c in columns]
+    shares = list(zip(*share_cells, strict=True)) if share_cells else [()] * len(frame)
     rows: list[PairingRow] = []
     seen: dict[tuple[str, str], int] = {}
     # Ids in Unicode NFC, as the scenario's are: the same name typed as NFD is found.
@@ -60,19 +69,22 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> Pairing
     if known is not None:
         donors = known.resolve("donor", donors, name, notes, problems)
         recipients = known.resolve("recipient", recipients, name, notes, problems)
-    for i, (donor, recipient, share_text) in enumerate(
-        zip(donors, recipients, shares, strict=True)
-    ):
+    multi = len(columns) > 1 or columns != ["share"]
+    for i, (donor, recipient, texts) in enumerate(zip(donors, recipients, shares, strict=True)):
         line = i + 2
         row = f"{name}, row {line}"
         if not _new_pair(donor, recipient, row, line, seen, problems):
             continue
-        readable, share = _share(share_text, row, problems, f"{donor} -> {recipient}")
-        if not readable:
+        read = [
+            _share(text, row, problems, f"{donor} -> {recipient}", column)
+            for text, column in zip(texts, columns, strict=True)
+        ]
+        if not all(ok for ok, _ in read):
             continue
         if known is not None:
             known.check(donor, recipient, row, problems)
-        rows.append(PairingRow(donor, recipient, share))
+        amounts = tuple(value for _, value in read)
+        rows.append(PairingRow(donor, recipient, amounts[0], amounts if multi else ()))
     problems.raise_if_any()
     return PairingRows(rows, notes)
 
@@ -122,7 +134,30 @@ def _new_pair(
     return True
 
 
-def _share(text: str, row: str, problems: Collector, pair: str = "") -> tuple[bool, float | None]:
+def _share_columns(
+    frame: Table, name: str, scenario: Scenario | None, problems: Collector
+) -> list[str]:
+    """The share columns: share, or with several resources share_<resource> each (without a
+    scenario, the share_* columns the file has)."""
+    if scenario is not None and scenario.multi_resource:
+        columns = [f"share_{k}" for k in scenario.resources]
+        if "share" in frame.columns and not any(c in frame.columns for c in columns):
+            problems.add(
+                f"{name}, column 'share'",
+                "the scenario has several resources, and 'share' names none of them.",
+                f"give one column per resource: {', '.join(columns)} (or leave shares out).",
+            )
+        return columns
+    if scenario is None and "share" not in frame.columns:
+        found = [str(c) for c in frame.columns if str(c).startswith("share_")]
+        if found:
+            return found
+    return ["share"]
+
+
+def _share(
+    text: str, row: str, problems: Collector, pair: str = "", column: str = "share"
+) -> tuple[bool, float | None]:
     """Whether the share cell is readable, and its number (None when empty: evaluate then
     computes the best split)."""
     if not text:
@@ -131,7 +166,7 @@ def _share(text: str, row: str, problems: Collector, pair: str = "") -> tuple[bo
     if not math.isfinite(share) or share < 0:
         what = "a share (a number >= 0)"
         problems.add(
-            f"{row}, column 'share'",
+            f"{row}, column '{column}'",
             (number_problem(text, what) or f"'{text}' is not {what}").rstrip(".")
             + (f" (pair {pair})." if pair else "."),
             "enter the amount of need covered, or leave the cell empty.",

@@ -62,6 +62,9 @@ def _scenario_dict(c: Comparison) -> dict[str, Any]:
             None if c.objective is None else {"name": c.objective.name, **_value_dict(c.objective)}
         ),
         "values": None if c.values is None else {v.name: _value_dict(v) for v in c.values},
+        "uncovered": (
+            None if c.shortfall is None else {v.name: _value_dict(v) for v in c.shortfall}
+        ),
         "violations": (
             None if c.violations is None else {"a": c.violations[0], "b": c.violations[1]}
         ),
@@ -148,6 +151,11 @@ def _scenario_lines(c: Comparison) -> list[str]:
     if c.values is not None:
         lines.append("All objectives:")
         lines.extend(f"  {v.name}: {_numbers(c.names, v.a, v.b, v.difference)}" for v in c.values)
+    if c.shortfall is not None and any(v.a > 0 or v.b > 0 for v in c.shortfall):
+        lines.append("Uncovered need:")
+        lines.extend(
+            f"  {v.name}: {_numbers(c.names, v.a, v.b, v.difference)}" for v in c.shortfall
+        )
     if c.violations is not None:
         (name_a, name_b), (broken_a, broken_b) = c.names, c.violations
         lines.append(f"Broken rules: {name_a}={broken_a}, {name_b}={broken_b}")

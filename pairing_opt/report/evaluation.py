@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ..checks.compare import Standing, standing
 from ..checks.verify import Evaluation
 from ..engine.pipeline import SolveResult
 from ..engine.shares import Completion
@@ -42,7 +43,7 @@ def evaluation_dict(
     timings: bool = True,
 ) -> dict[str, Any]:
     """How a given pairing fares: broken rules, objective values, loads, and the optimum."""
-    value = evaluation.value(scenario.objective)
+    value = evaluation.score(scenario.objective)
     data: dict[str, Any] = {
         "scenario": scenario.name,
         "pairing": source,
@@ -57,32 +58,49 @@ def evaluation_dict(
             }
             for v in evaluation.violations
         ],
-        "objective": {"name": objective_name(scenario.objective), "value": number(value)},
+        "objective": {
+            "name": objective_name(scenario.objective),
+            "value": number(value),
+            "parts": {k: number(v) for k, v in evaluation.parts(scenario.objective).items()},
+        },
+        "shortfall": {k or "need": number(v) for k, v in evaluation.shortfall.items()},
         "values": {k: number(v) for k, v in sorted(evaluation.values.items())},
         "shares_computed": completion.computed,
         "pairs": pairs_dict(scenario, completion.pairing),
         **loads_dict(evaluation),
     }
     if optimum is not None:
-        data["optimum"] = _optimum_dict(value, optimum, timings=timings)
+        data["optimum"] = _optimum_dict(scenario, evaluation, optimum, timings=timings)
     return data
 
 
-def _optimum_dict(value: float, optimum: SolveResult, *, timings: bool) -> dict[str, Any]:
-    """The optimum and how far the given pairing's objective value is from it."""
-    best = optimum.objective_value
+def _optimum_dict(
+    scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, *, timings: bool
+) -> dict[str, Any]:
+    """The optimum and how the given pairing ranks against it: need left uncovered first
+    (a plan that covers less is never ranked above one that covers it), then the score."""
+    rank = standing(scenario, evaluation, optimum.evaluation)
     solver: dict[str, Any] = {"name": optimum.solver.name, "version": optimum.solver.version}
     if timings:
         solver["seconds"] = number(optimum.seconds, 3)
     return {
         "status": optimum.status.value,
         "proven_optimal": optimum.proven_optimal,
-        "value": number(best),
+        "value": number(optimum.objective_value),
         "bound": number(optimum.bound),
-        "difference": number(value - best),
-        "relative_difference": number((value - best) / abs(best) if best else None),
+        "comparable": rank.comparable,
+        "uncovered_difference": {k or "need": number(v) for k, v in rank.uncovered.items()},
+        "difference": number(rank.difference),
+        "relative_difference": number(rank.relative),
+        "verdict": rank.text(lambda v: text(v, 4)),
         "solver": solver,
     }
+
+
+def _is(rank: Standing) -> str:
+    """'is +12.5 (+3.10%) from it', or why it ranks below the optimum."""
+    sentence = rank.text(lambda v: text(v, 4))
+    return sentence if not rank.comparable else f"is {sentence}"
 
 
 def _rules(evaluation: Evaluation) -> str:
@@ -93,12 +111,28 @@ def _objective(scenario: Scenario, value: float) -> str:
     return f"{objective_name(scenario.objective)} = {text(value, 4)}"
 
 
-def _optimum(value: float, optimum: SolveResult) -> tuple[str, str]:
-    """The optimum with its proof, and the difference from it (relative when it can be)."""
-    best = optimum.objective_value
+def _optimum(
+    scenario: Scenario, evaluation: Evaluation, optimum: SolveResult
+) -> tuple[str, Standing]:
+    """The optimum with its proof, and how the pairing ranks against it."""
     proof = "proven optimal" if optimum.proven_optimal else STATUS_TEXT[optimum.status]
-    rel = f" ({(value - best) / abs(best):+.2%})" if best else ""
-    return f"{text(best, 4)} ({proof})", f"{text(value - best, 4)}{rel}"
+    return f"{text(optimum.objective_value, 4)} ({proof})", standing(
+        scenario, evaluation, optimum.evaluation
+    )
+
+
+def _shortfall_line(scenario: Scenario, evaluation: Evaluation) -> str | None:
+    """Need left uncovered, per resource, when there is any (or when it is priced)."""
+    if evaluation.total_shortfall <= 0 and scenario.full_coverage:
+        return None
+    parts = [
+        f"{text(v, 2)}{' ' + k if k else ''}" for k, v in evaluation.shortfall.items() if v > 0
+    ]
+    short = ", ".join(parts) if parts else "none"
+    price = (
+        f" (priced at {text(evaluation.shortfall_cost, 4)})" if not scenario.full_coverage else ""
+    )
+    return f"uncovered need {short}{price}"
 
 
 def evaluation_table(
@@ -116,14 +150,17 @@ def evaluation_table(
     out = console(buffer, color, width)
     out.print(pairs_table(scenario, completion.pairing, f"{source} against {scenario.name}"))
     out.print(loads_table(scenario, evaluation))
-    value = evaluation.value(scenario.objective)
+    value = evaluation.score(scenario.objective)
     lines = [SHARES_COMPUTED] if completion.computed else []
     lines.append(f"Rules:     {_rules(evaluation)}")
     lines += [f"  - [{v.rule}] {v.message}" for v in evaluation.violations]
     lines.append(f"Objective: {_objective(scenario, value)}")
+    short = _shortfall_line(scenario, evaluation)
+    if short:
+        lines.append(f"Shortfall: {short}")
     if optimum is not None:
-        best, difference = _optimum(value, optimum)
-        lines.append(f"Optimum:   {best}; this pairing is {difference} from it")
+        best, rank = _optimum(scenario, evaluation, optimum)
+        lines.append(f"Optimum:   {best}; this pairing {_is(rank)}")
     for line in lines:
         out.print(line, markup=False)
     return buffer.getvalue()
@@ -137,13 +174,16 @@ def evaluation_markdown(
     optimum: SolveResult | None = None,
 ) -> str:
     """A report to paste into a document: the verdict as a list, then the tables."""
-    value = evaluation.value(scenario.objective)
+    value = evaluation.score(scenario.objective)
     lines = [f"## {source} against {scenario.name}", "", f"- Rules: {_rules(evaluation)}"]
     lines += [f"  - `{v.rule}`: {md_escape(v.message)}" for v in evaluation.violations]
     lines.append(f"- Objective: {_objective(scenario, value)}")
+    short = _shortfall_line(scenario, evaluation)
+    if short:
+        lines.append(f"- Shortfall: {short}")
     if optimum is not None:
-        best, difference = _optimum(value, optimum)
-        lines.append(f"- Optimum: {best}; difference {difference}")
+        best, rank = _optimum(scenario, evaluation, optimum)
+        lines.append(f"- Optimum: {best}; this pairing {_is(rank)}")
     if completion.computed:
         lines.append("- Shares: computed by pairopt (the file leaves some empty)")
     lines += ["", *pairing_markdown(scenario, completion.pairing, evaluation), ""]
@@ -170,6 +210,7 @@ def evaluation_xlsx(
         summary += [
             ["optimum", data["optimum"]["value"]],
             ["difference", data["optimum"]["difference"]],
+            ["verdict", data["optimum"]["verdict"]],
         ]
     summary += [["broken rule", v["message"]] for v in data["violations"]]
     return workbook(pairing_sheets(scenario, completion.pairing, evaluation, summary))
