@@ -21,16 +21,45 @@ def check_magnitudes(scenario: Scenario) -> None:
     objective, distances or the column's nonzero values) further apart than MAX_RATIO. Only ratios
     count, so the unit a user picks never decides. Raises InputError naming the extremes."""
     cand = scenario.candidates
-    amounts = np.concatenate(
-        [scenario.effective_capacity, scenario.need, cand.load[np.isfinite(cand.load)]]
-    )
-    groups = [("amounts (capacities after the reserve, needs and pair loads)", amounts)]
+    groups = []
+    # Each resource is in its own unit: only amounts of one resource must be comparable.
+    for k, name in enumerate(scenario.resources):
+        loads = cand.loads[:, k]
+        amounts = np.concatenate(
+            [
+                scenario.available_matrix[:, k],
+                scenario.need_matrix[:, k],
+                scenario.min_load_matrix[:, k],
+                loads[np.isfinite(loads)],
+            ]
+        )
+        of = f" of {name}" if name else ""
+        groups.append(
+            (f"amounts{of} (capacities after the reserve, needs and pair loads)", amounts)
+        )
     objective = scenario.objective
+    costs = np.zeros(0)
     if objective in DISTANCE_OBJECTIVES:
-        groups.append(("distances (km) of the candidate pairs", cand.km[np.isfinite(cand.km)]))
+        costs = cand.km[np.isfinite(cand.km)]
+        groups.append(("distances (km) of the candidate pairs", costs))
     if isinstance(objective, ColumnObjective) and scenario.pairs is not None and len(cand):
-        values = scenario.pairs.columns[objective.column][scenario.pair_rows(cand)]
-        groups.append((f"values of the pair-table column '{objective.column}'", values))
+        costs = scenario.pairs.columns[objective.column][scenario.pair_rows(cand)]
+        groups.append((f"values of the pair-table column '{objective.column}'", costs))
+    priced = ~np.isnan(scenario.penalties)
+    if priced.any():
+        # Shortfall prices share the objective with its own costs (1 for balance, whose
+        # value is a utilisation): both must be resolvable at once.
+        prices = (np.nan_to_num(scenario.penalties) * scenario.need_matrix)[:, priced]
+        own = costs if len(costs) else np.ones(1)
+        if objective == "weighted_distance":
+            need = scenario.need_matrix[cand.recipient] * scenario.weights
+            own = (cand.km[:, None] * need).ravel()
+        groups.append(
+            (
+                "objective costs (the objective's own and shortfall price x need)",
+                np.concatenate([own, prices.ravel()]),
+            )
+        )
     problems = []
     for what, values in groups:
         positive = np.abs(np.asarray(values, dtype=float))
