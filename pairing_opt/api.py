@@ -29,7 +29,7 @@ from .engine.shares import Completion, complete_pairing
 from .errors import InfeasibleError, InputError, Problem
 from .io.loader import load as _load
 from .io.pairings import PairingRows, parse_pairing, read_pairing
-from .report.common import PAIR_KEYS, STATUS_TEXT, pairs_dict
+from .report.common import STATUS_TEXT, pair_keys, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
 from .report.evaluation import evaluation_dict
 from .report.solution import summary_lines, to_dict
@@ -96,8 +96,10 @@ class Result:
         return [_from_solution(s) for s in self.solutions]
 
     def to_frame(self) -> pd.DataFrame:
-        """The pairing as a DataFrame, one row per pair, in canonical order."""
-        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_KEYS)
+        """The pairing as a DataFrame, one row per pair, in canonical order: the columns of
+        the JSON pairs (with several resources share_<resource> and fraction_<resource>
+        for each resource in place of share and fraction_of_need)."""
+        return _frame(pairs_dict(self.scenario, list(self.pairs)), pair_keys(self.scenario))
 
     def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         """The JSON that `pairopt solve --format json` prints (numbered when several
@@ -213,25 +215,37 @@ def solve(
 # --------------------------------------------------------------------------- pairings
 
 
-def _tuples_table(items: Iterable[Any]) -> Table:
-    donors, recipients, shares = [], [], []
+def _tuples_table(items: Iterable[Any], scenario: Scenario | None = None) -> Table:
+    """Pairs as a pairing table: (donor, recipient[, share]) or, with several resources,
+    (donor, recipient[, share per resource]); Assignments carry their own shares."""
+    resources = scenario.resource_names if scenario is not None else ()
+    columns = [f"share_{k}" for k in resources] or ["share"]
+    donors, recipients = [], []
+    shares: list[list[str]] = [[] for _ in columns]
     for item in items:
         if isinstance(item, Assignment):
-            item = (item.donor, item.recipient, item.share)
-        if not isinstance(item, tuple | list) or len(item) not in (2, 3):
+            item = (item.donor, item.recipient, *item.amounts)
+        if not isinstance(item, tuple | list) or len(item) not in (2, 2 + len(columns)):
+            form = (
+                "share" if len(columns) == 1 else f"one share per resource: {', '.join(resources)}"
+            )
             raise InputError(
                 [
                     Problem(
                         "pairing (argument)",
                         f"{item!r} is not a pair.",
-                        "give Assignment objects or (donor, recipient[, share]) tuples.",
+                        f"give Assignment objects or (donor, recipient[, {form}]) tuples.",
                     )
                 ]
             )
         donors.append(str(item[0]))
         recipients.append(str(item[1]))
-        shares.append("" if len(item) == 2 or item[2] is None else repr(float(item[2])))
-    return Table({"donor": donors, "recipient": recipients, "share": shares})
+        for k, column in enumerate(shares):
+            value = item[2 + k] if len(item) > 2 else None
+            column.append("" if value is None else repr(float(value)))
+    return Table(
+        {"donor": donors, "recipient": recipients, **dict(zip(columns, shares, strict=True))}
+    )
 
 
 def pairing_rows(
@@ -243,11 +257,12 @@ def pairing_rows(
     if isinstance(source, str | os.PathLike):
         return read_pairing(Path(source), scenario), str(source)
     if isinstance(source, Result):
-        return parse_pairing(_tuples_table(source.pairs), "pairing", scenario), "solve result"
+        table = _tuples_table(source.pairs, scenario)
+        return parse_pairing(table, "pairing", scenario), "solve result"
     if hasattr(source, "columns") or isinstance(source, Mapping):
         table = as_cell_table(source, "pairing")
         return parse_pairing(table, "pairing table", scenario), "pairing table"
-    return parse_pairing(_tuples_table(source), "pairing", scenario), "pairing"
+    return parse_pairing(_tuples_table(source, scenario), "pairing", scenario), "pairing"
 
 
 @dataclass(frozen=True, repr=False)
@@ -334,8 +349,8 @@ class Evaluation:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """The pairing (with computed shares) as a DataFrame."""
-        return _frame(pairs_dict(self.scenario, list(self.pairs)), PAIR_KEYS)
+        """The pairing (with computed shares) as a DataFrame, with Result.to_frame's columns."""
+        return _frame(pairs_dict(self.scenario, list(self.pairs)), pair_keys(self.scenario))
 
     def __str__(self) -> str:
         verdict = "satisfies every rule" if self.ok else f"breaks {len(self.violations)} rule(s)"

@@ -49,7 +49,7 @@ def test_solve_json_has_status_objective_solver_pairs_loads(solver: str) -> None
     data = json.loads(result.stdout)
     assert data["status"] == "optimal" and data["proven_optimal"] is True
     assert data["verified"] is True
-    assert set(data["objective"]) == {"name", "value", "bound", "gap"}
+    assert set(data["objective"]) == {"name", "value", "bound", "gap", "parts"}
     assert data["objective"]["gap"] == 0
     assert data["solver"]["name"] == solver and data["solver"]["version"]
     assert "seconds" in data["solver"]

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..checks.verify import Assignment, Evaluation
+from ..checks.verify import REL_TOL, Assignment, Coverage, Evaluation
 from ..engine.backends import Status
 from ..scenario.scenario import Scenario
 
@@ -118,8 +118,60 @@ def pair_km(scenario: Scenario, a: Assignment) -> float:
     return scenario.distance_km(*scenario.pair_index(a.donor, a.recipient))
 
 
-def _need(scenario: Scenario, a: Assignment) -> float:
-    return float(scenario.need[scenario.recipient_index[a.recipient]])
+def _need(scenario: Scenario, a: Assignment, k: int = 0) -> float:
+    return float(scenario.need_matrix[scenario.recipient_index[a.recipient], k])
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def share_columns(scenario: Scenario) -> list[str]:
+    """The share columns of a pairing file: `share`, or with several resources one
+    `share_<resource>` per resource, in the scenario's order (what io.pairings reads)."""
+    if not scenario.multi_resource:
+        return ["share"]
+    return [f"share_{name}" for name in scenario.resources]
+
+
+def pairing_columns(scenario: Scenario) -> tuple[str, ...]:
+    """The pairing CSV header: donor,recipient,share,distance_km (one share per resource)."""
+    return ("donor", "recipient", *share_columns(scenario), "distance_km")
+
+
+def amounts(scenario: Scenario, a: Assignment) -> tuple[float, ...]:
+    """The pair's share of each of the scenario's resources (NaN for one it lacks)."""
+    given = a.amounts
+    return tuple(given[k] if k < len(given) else math.nan for k in range(len(scenario.resources)))
+
+
+def amount_text(value: float) -> str:
+    """An amount of need for a sentence: 2 decimals, or 2 significant digits when that
+    would show a small amount as 0."""
+    shown = text(value, 2)
+    return f"{value:.2g}" if shown == "0" and value else shown
+
+
+def _multi(evaluation: Evaluation) -> bool:
+    """Whether the evaluation has one entry per resource (the entries then name it)."""
+    return any(x.resource for x in evaluation.donors) or any(
+        c.resource for c in evaluation.recipients
+    )
+
+
+def is_short(c: Coverage) -> bool:
+    """Need left uncovered beyond the verifier's tolerance (solver noise is not shortfall)."""
+    return c.shortfall > REL_TOL * c.need
+
+
+def shortfalls(evaluation: Evaluation) -> list[Coverage]:
+    """The (recipient, resource) entries whose need is left uncovered, in scenario order."""
+    return [c for c in evaluation.recipients if is_short(c)]
+
+
+def shows_shortfall(scenario: Scenario) -> bool:
+    """Whether people's tables carry a shortfall column: need may go uncovered at a price,
+    or there are several resources (coverage is then one row per resource)."""
+    return scenario.multi_resource or not scenario.full_coverage
 
 
 # --------------------------------------------------------------------------- rows for people
@@ -147,6 +199,8 @@ COVERAGE_COLUMNS: tuple[Column, ...] = (
     ("Need", True),
     ("Covered", True),
 )
+RESOURCE_COLUMN: Column = ("Resource", False)
+SHORTFALL_COLUMN: Column = ("Shortfall", True)
 
 
 class PairRow(NamedTuple):
@@ -178,11 +232,52 @@ def pair_rows(scenario: Scenario, pairing: list[Assignment]) -> list[PairRow]:
     return rows
 
 
+def resource_pair_columns(scenario: Scenario) -> tuple[Column, ...]:
+    """With several resources a pair row has one column per resource (its share and the
+    fraction of the recipient's need of it, '50 (71%)') in place of Need/Share/% of need."""
+    return (
+        ("Recipient", False),
+        ("Donor", False),
+        *((name, True) for name in scenario.resources),
+        ("km", True),
+    )
+
+
+def resource_pair_rows(scenario: Scenario, pairing: list[Assignment]) -> list[list[str]]:
+    """Pairs in the order of resource_pair_columns."""
+    rows = []
+    for a in pairing:
+        cells = []
+        for k, amount in enumerate(amounts(scenario, a)):
+            need = _need(scenario, a, k)
+            known = need > 0 and math.isfinite(amount)
+            cells.append(f"{text(amount, 2)} ({amount / need:.0%})" if known else text(amount, 2))
+        rows.append(
+            [
+                display_name(a.recipient, recipient_label(scenario, a.recipient)),
+                display_name(a.donor, donor_label(scenario, a.donor)),
+                *cells,
+                text(pair_km(scenario, a), 0),
+            ]
+        )
+    return rows
+
+
+def load_columns(evaluation: Evaluation) -> tuple[Column, ...]:
+    """LOAD_COLUMNS, with a Resource column after the donor when there are several."""
+    if not _multi(evaluation):
+        return LOAD_COLUMNS
+    return (LOAD_COLUMNS[0], RESOURCE_COLUMN, *LOAD_COLUMNS[1:])
+
+
 def load_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]:
-    """Donors that serve a recipient or carry a load; idle donors would only add noise."""
+    """Donors that serve a recipient or carry a load; idle donors would only add noise.
+    With several resources a donor has one row per resource."""
+    multi = _multi(evaluation)
     return [
         [
             display_name(x.donor, donor_label(scenario, x.donor)),
+            *([x.resource] if multi else []),
             str(x.recipients),
             text(x.load, 2),
             text(x.available, 2),
@@ -193,15 +288,52 @@ def load_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]:
     ]
 
 
+def coverage_columns(scenario: Scenario, evaluation: Evaluation) -> tuple[Column, ...]:
+    """COVERAGE_COLUMNS, with Resource after the recipient when there are several and
+    Shortfall last when need may go uncovered (shows_shortfall)."""
+    columns = list(COVERAGE_COLUMNS)
+    if _multi(evaluation):
+        columns.insert(1, RESOURCE_COLUMN)
+    if shows_shortfall(scenario):
+        columns.append(SHORTFALL_COLUMN)
+    return tuple(columns)
+
+
 def coverage_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]:
+    """Each recipient's coverage (of each resource), in the order of coverage_columns."""
+    multi, short = _multi(evaluation), shows_shortfall(scenario)
     return [
         [
             display_name(c.recipient, recipient_label(scenario, c.recipient)),
+            *([c.resource] if multi else []),
             str(c.donors),
             text(c.need, 2),
             text(c.covered, 2),
+            *([text(c.shortfall if is_short(c) else 0.0, 2)] if short else []),
         ]
         for c in evaluation.recipients
+    ]
+
+
+def shortfall_columns(evaluation: Evaluation) -> tuple[Column, ...]:
+    columns: list[Column] = [("Recipient", False), ("Need", True), ("Covered", True)]
+    if _multi(evaluation):
+        columns.insert(1, RESOURCE_COLUMN)
+    return (*columns, SHORTFALL_COLUMN)
+
+
+def shortfall_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]:
+    """The recipients whose need is left uncovered, one row per resource short."""
+    multi = _multi(evaluation)
+    return [
+        [
+            display_name(c.recipient, recipient_label(scenario, c.recipient)),
+            *([c.resource] if multi else []),
+            text(c.need, 2),
+            text(c.covered, 2),
+            text(c.shortfall, 2),
+        ]
+        for c in shortfalls(evaluation)
     ]
 
 
@@ -220,49 +352,99 @@ DONOR_KEYS = ("donor", "recipients", "load", "capacity", "available", "utilisati
 RECIPIENT_KEYS = ("recipient", "donors", "need", "covered")
 
 
+def pair_keys(scenario: Scenario) -> tuple[str, ...]:
+    """PAIR_KEYS; with several resources share_<resource> (amount) and fraction_<resource>
+    (of the recipient's need of it) for each resource in place of share and
+    fraction_of_need."""
+    if not scenario.multi_resource:
+        return PAIR_KEYS
+    names = scenario.resources
+    return (
+        "donor",
+        "recipient",
+        *(f"share_{name}" for name in names),
+        *(f"fraction_{name}" for name in names),
+        "distance_km",
+        "donor_label",
+        "recipient_label",
+    )
+
+
+def donor_keys(evaluation: Evaluation) -> tuple[str, ...]:
+    """DONOR_KEYS, with `resource` after the donor when there are several."""
+    return ("donor", "resource", *DONOR_KEYS[1:]) if _multi(evaluation) else DONOR_KEYS
+
+
+def recipient_keys(evaluation: Evaluation, shortfall: bool = False) -> tuple[str, ...]:
+    """RECIPIENT_KEYS, with `resource` after the recipient when there are several, and
+    `shortfall` (need left uncovered) when asked for or when there are several."""
+    multi = _multi(evaluation)
+    keys = ("recipient", "resource", *RECIPIENT_KEYS[1:]) if multi else RECIPIENT_KEYS
+    return (*keys, "shortfall") if shortfall or multi else keys
+
+
 def pairs_dict(scenario: Scenario, pairing: list[Assignment]) -> list[dict[str, Any]]:
-    """Each pair with exact ids, rounded numbers and the display labels, keyed by PAIR_KEYS."""
+    """Each pair with exact ids, rounded numbers and the display labels, keyed by
+    pair_keys(scenario)."""
     out = []
+    multi = scenario.multi_resource
     for a in pairing:
-        need = _need(scenario, a)
-        out.append(
-            {
-                "donor": a.donor,
-                "recipient": a.recipient,
-                "share": number(a.share),
-                "fraction_of_need": number(a.share / need if need > 0 else 0.0),
-                "distance_km": number(pair_km(scenario, a), KM_DECIMALS),
-                "donor_label": donor_label(scenario, a.donor),
-                "recipient_label": recipient_label(scenario, a.recipient),
-            }
-        )
+        record: dict[str, Any] = {"donor": a.donor, "recipient": a.recipient}
+        if multi:
+            shares = amounts(scenario, a)
+            for name, amount in zip(scenario.resources, shares, strict=True):
+                record[f"share_{name}"] = number(amount)
+            for k, (name, amount) in enumerate(zip(scenario.resources, shares, strict=True)):
+                need = _need(scenario, a, k)
+                record[f"fraction_{name}"] = number(amount / need if need > 0 else 0.0)
+        else:
+            need = _need(scenario, a)
+            record["share"] = number(a.share)
+            record["fraction_of_need"] = number(a.share / need if need > 0 else 0.0)
+        record["distance_km"] = number(pair_km(scenario, a), KM_DECIMALS)
+        record["donor_label"] = donor_label(scenario, a.donor)
+        record["recipient_label"] = recipient_label(scenario, a.recipient)
+        out.append(record)
     return out
 
 
-def loads_dict(evaluation: Evaluation) -> dict[str, list[dict[str, Any]]]:
-    """Per-donor load and per-recipient coverage, keyed by DONOR_KEYS and RECIPIENT_KEYS."""
-    return {
-        "donors": [
-            {
-                "donor": x.donor,
-                "recipients": x.recipients,
-                "load": number(x.load),
-                "capacity": number(x.capacity),
-                "available": number(x.available),
-                "utilisation": number(x.utilisation),
-            }
-            for x in evaluation.donors
-        ],
-        "recipients": [
-            {
-                "recipient": c.recipient,
-                "donors": c.donors,
-                "need": number(c.need),
-                "covered": number(c.covered),
-            }
-            for c in evaluation.recipients
-        ],
-    }
+def loads_dict(
+    evaluation: Evaluation, *, shortfall: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Per-donor load and per-recipient coverage, keyed by donor_keys and recipient_keys:
+    with several resources one entry per resource, naming it; `shortfall` adds the need
+    left uncovered to each recipient entry (always there with several resources)."""
+    multi = _multi(evaluation)
+    with_shortfall = shortfall or multi
+    donors = []
+    for x in evaluation.donors:
+        donor: dict[str, Any] = {"donor": x.donor}
+        if multi:
+            donor["resource"] = x.resource
+        donor.update(
+            recipients=x.recipients,
+            load=number(x.load),
+            capacity=number(x.capacity),
+            available=number(x.available),
+            utilisation=number(x.utilisation),
+        )
+        donors.append(donor)
+    recipients = []
+    for c in evaluation.recipients:
+        recipient: dict[str, Any] = {"recipient": c.recipient}
+        if multi:
+            recipient["resource"] = c.resource
+        recipient.update(donors=c.donors, need=number(c.need), covered=number(c.covered))
+        if with_shortfall:
+            recipient["shortfall"] = number(c.shortfall if is_short(c) else 0.0)
+        recipients.append(recipient)
+    return {"donors": donors, "recipients": recipients}
+
+
+def shortfall_dict(evaluation: Evaluation) -> dict[str, float | None]:
+    """Need left uncovered per resource, keyed by its name ('need' for the one unnamed
+    resource)."""
+    return {name or "need": number(amount) for name, amount in evaluation.shortfall.items()}
 
 
 # --------------------------------------------------------------------------- rich tables
@@ -295,17 +477,41 @@ def rich_table(title: str, columns: Sequence[Column], rows: list[list[str]]) -> 
 
 
 def pairs_table(scenario: Scenario, pairing: list[Assignment], title: str) -> Table:
-    """Pairs grouped by recipient: its name and need are shown on its first row only."""
+    """Pairs grouped by recipient: its name and need are shown on its first row only
+    (with several resources, one share column per resource and no need column)."""
     rows, previous = [], None
-    for a, row in zip(pairing, pair_rows(scenario, pairing), strict=True):
-        recipient, need = (row.recipient, row.need) if a.recipient != previous else ("", "")
+    if scenario.multi_resource:
+        for a, row in zip(pairing, resource_pair_rows(scenario, pairing), strict=True):
+            rows.append(([row[0]] if a.recipient != previous else [""]) + row[1:])
+            previous = a.recipient
+        return rich_table(title, resource_pair_columns(scenario), rows)
+    for a, pair in zip(pairing, pair_rows(scenario, pairing), strict=True):
+        recipient, need = (pair.recipient, pair.need) if a.recipient != previous else ("", "")
         previous = a.recipient
-        rows.append([recipient, need, row.donor, row.share, row.of_need, row.km])
+        rows.append([recipient, need, pair.donor, pair.share, pair.of_need, pair.km])
     return rich_table(title, PAIR_COLUMNS, rows)
 
 
 def loads_table(scenario: Scenario, evaluation: Evaluation) -> Table:
-    return rich_table("Donor load", LOAD_COLUMNS, load_rows(scenario, evaluation))
+    """Donor loads; with several resources a donor's name and recipient count are shown
+    on its first row only."""
+    rows = load_rows(scenario, evaluation)
+    if _multi(evaluation):
+        previous = None
+        for row in rows:
+            name = row[0]
+            if name == previous:
+                row[0] = row[2] = ""
+            previous = name
+    return rich_table("Donor load", load_columns(evaluation), rows)
+
+
+def shortfall_table(scenario: Scenario, evaluation: Evaluation) -> Table | None:
+    """The recipients whose need is left uncovered (None when every need is covered)."""
+    rows = shortfall_rows(scenario, evaluation)
+    if not rows:
+        return None
+    return rich_table("Shortfall", shortfall_columns(evaluation), rows)
 
 
 # --------------------------------------------------------------------------- markdown
@@ -328,8 +534,14 @@ def pairing_markdown(
 ) -> list[str]:
     """Pairing, donor load and recipient coverage sections. A markdown table cannot span
     rows, so every pair names its recipient and the need column is left out."""
-    pair_columns = [c for c in PAIR_COLUMNS if c[0] != "Need"]
-    pairs = [[r.recipient, r.donor, r.share, r.of_need, r.km] for r in pair_rows(scenario, pairing)]
+    if scenario.multi_resource:
+        pair_columns = list(resource_pair_columns(scenario))
+        pairs = resource_pair_rows(scenario, pairing)
+    else:
+        pair_columns = [c for c in PAIR_COLUMNS if c[0] != "Need"]
+        pairs = [
+            [r.recipient, r.donor, r.share, r.of_need, r.km] for r in pair_rows(scenario, pairing)
+        ]
     return [
         "### Pairing",
         "",
@@ -337,11 +549,11 @@ def pairing_markdown(
         "",
         "### Donor load",
         "",
-        *md_table(LOAD_COLUMNS, load_rows(scenario, evaluation)),
+        *md_table(load_columns(evaluation), load_rows(scenario, evaluation)),
         "",
         "### Recipient coverage",
         "",
-        *md_table(COVERAGE_COLUMNS, coverage_rows(scenario, evaluation)),
+        *md_table(coverage_columns(scenario, evaluation), coverage_rows(scenario, evaluation)),
     ]
 
 
@@ -382,20 +594,28 @@ def _fixed_timestamps(saved: bytes) -> bytes:
 
 
 def pairing_sheets(
-    scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation, summary: list[list[Any]]
+    scenario: Scenario,
+    pairing: list[Assignment],
+    evaluation: Evaluation,
+    summary: list[list[Any]],
+    *,
+    shortfall: bool = False,
 ) -> dict[str, list[list[Any]]]:
     """The Summary sheet given, then the pairs, donor loads and coverage as in the JSON
-    (shares with the digits of a pairing CSV, share_text, so that the sheet reads back)."""
-    loads = loads_dict(evaluation)
+    (shares with the digits of a pairing CSV, share_text, so that the sheet reads back;
+    `shortfall` as in loads_dict)."""
+    loads = loads_dict(evaluation, shortfall=shortfall)
     pairs = pairs_dict(scenario, pairing)
+    columns = share_columns(scenario)
     for record, a in zip(pairs, pairing, strict=True):
-        written = share_text(a.share)
-        record["share"] = float(written) if written else None
+        for column, amount in zip(columns, amounts(scenario, a), strict=True):
+            written = share_text(amount)
+            record[column] = float(written) if written else None
     return {
         "Summary": summary,
-        "Pairing": _sheet(PAIR_KEYS, pairs),
-        "Donor load": _sheet(DONOR_KEYS, loads["donors"]),
-        "Recipient coverage": _sheet(RECIPIENT_KEYS, loads["recipients"]),
+        "Pairing": _sheet(pair_keys(scenario), pairs),
+        "Donor load": _sheet(donor_keys(evaluation), loads["donors"]),
+        "Recipient coverage": _sheet(recipient_keys(evaluation, shortfall), loads["recipients"]),
     }
 
 

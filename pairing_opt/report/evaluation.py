@@ -67,7 +67,7 @@ def evaluation_dict(
         "values": {k: number(v) for k, v in sorted(evaluation.values.items())},
         "shares_computed": completion.computed,
         "pairs": pairs_dict(scenario, completion.pairing),
-        **loads_dict(evaluation),
+        **loads_dict(evaluation, shortfall=True),
     }
     if optimum is not None:
         data["optimum"] = _optimum_dict(scenario, evaluation, optimum, timings=timings)
@@ -213,4 +213,6 @@ def evaluation_xlsx(
             ["verdict", data["optimum"]["verdict"]],
         ]
     summary += [["broken rule", v["message"]] for v in data["violations"]]
-    return workbook(pairing_sheets(scenario, completion.pairing, evaluation, summary))
+    return workbook(
+        pairing_sheets(scenario, completion.pairing, evaluation, summary, shortfall=True)
+    )

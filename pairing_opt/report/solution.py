@@ -7,10 +7,12 @@ import io
 from typing import Any
 
 from ..engine.pipeline import SolveResult
+from ..scenario.spec import ColumnObjective
 from .common import (
     KM_DECIMALS,
-    PAIRING_COLUMNS,
     STATUS_TEXT,
+    amount_text,
+    amounts,
     cell,
     console,
     donor_label,
@@ -19,32 +21,38 @@ from .common import (
     loads_table,
     number,
     pair_km,
+    pairing_columns,
     pairing_markdown,
     pairing_sheets,
     pairs_dict,
     pairs_table,
     recipient_label,
     share_text,
+    shortfall_dict,
+    shortfall_table,
+    shortfalls,
     text,
     workbook,
 )
 
 
 def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool = False) -> str:
-    """The pairing CSV: donor,recipient,share,distance_km (the format `evaluate` reads);
+    """The pairing CSV: donor,recipient,share,distance_km (the format `evaluate` reads;
+    with several resources one share_<resource> column per resource in place of share);
     `labels` appends donor_label,recipient_label (the scenario's display names), and
     `numbered` puts an `alternative` column first that numbers the pairings from 1."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     scenario = results[0].scenario
-    header = list(PAIRING_COLUMNS) + (["donor_label", "recipient_label"] if labels else [])
+    header = list(pairing_columns(scenario))
+    header += ["donor_label", "recipient_label"] if labels else []
     writer.writerow((["alternative"] if numbered else []) + header)
     for rank, result in enumerate(results, start=1):
         for a in result.pairing:
             row = [
                 cell(a.donor),
                 cell(a.recipient),
-                share_text(a.share),
+                *(share_text(amount) for amount in amounts(scenario, a)),
                 text(pair_km(scenario, a), KM_DECIMALS),
             ]
             if labels:
@@ -57,7 +65,10 @@ def to_csv(results: list[SolveResult], *, numbered: bool = False, labels: bool =
 
 
 def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
-    """One result, JSON-ready; without `timings` the output is the same on every run."""
+    """One result, JSON-ready; without `timings` the output is the same on every run.
+    `objective.value` is what was optimised (the objective plus the price of need left
+    uncovered) and `objective.parts` splits it; `shortfall` is the need left uncovered per
+    resource ('need' for the one unnamed resource), and each recipient entry its own."""
     solver: dict[str, Any] = {
         "name": result.solver.name,
         "version": result.solver.version,
@@ -67,6 +78,7 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
     }
     if timings:
         solver["seconds"] = number(result.seconds, 3)
+    parts = result.evaluation.parts(result.objective)
     return {
         "scenario": result.scenario.name,
         "status": result.status.value,
@@ -76,11 +88,13 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
             "value": number(result.objective_value),
             "bound": number(result.bound),
             "gap": number(result.gap, 10),
+            "parts": {key: number(value) for key, value in parts.items()},
         },
+        "shortfall": shortfall_dict(result.evaluation),
         "solver": solver,
         "verified": result.evaluation.ok,
         "pairs": pairs_dict(result.scenario, result.pairing),
-        **loads_dict(result.evaluation),
+        **loads_dict(result.evaluation, shortfall=True),
     }
 
 
@@ -99,22 +113,61 @@ def to_json(results: list[SolveResult], *, timings: bool = True, numbered: bool 
     )
 
 
+def _maximised(result: SolveResult) -> bool:
+    return isinstance(result.objective, ColumnObjective) and result.objective.sense == "max"
+
+
 def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
-    """Status, objective, solver and pairing size, one `Field:    value` line each."""
+    """Status, objective, solver and pairing size, one `Field:    value` line each; under
+    a shortfall price (rules.coverage) the objective is the score solve optimised and a
+    Shortfall line says what need is left uncovered and what it adds to the score."""
     gap = "" if result.gap is None else f", gap {result.gap:.4%}"
     bound = "" if result.bound is None else f", bound {text(result.bound, 4)}"
     value = text(result.objective_value, 4) or "none"
     solver = f"{result.solver.name} {result.solver.version}"
     if timings:
         solver += f", {result.seconds:.2f} s"
-    used = sum(1 for x in result.evaluation.donors if x.recipients > 0)
-    return [
+    priced = not result.scenario.full_coverage
+    label = result.objective_label
+    if priced:
+        label += " - shortfall" if _maximised(result) else " + shortfall"
+    used = len({x.donor for x in result.evaluation.donors if x.recipients > 0})
+    lines = [
         f"Status:    {STATUS_TEXT[result.status]}",
-        f"Objective: {result.objective_label} = {value}{bound}{gap}",
-        f"Solver:    {solver}",
-        f"Pairing:   {len(result.pairing)} pairs; {used} of {len(result.scenario.donors)} donors "
-        f"used; {len(result.scenario.recipients)} recipients; verified against every rule",
+        f"Objective: {label} = {value}{bound}{gap}",
     ]
+    if priced:
+        lines.append(f"Shortfall: {shortfall_text(result)}")
+    lines.append(f"Solver:    {solver}")
+    lines.append(
+        f"Pairing:   {len(result.pairing)} pairs; {used} of {len(result.scenario.donors)} donors "
+        f"used; {len(result.scenario.recipients)} recipients; verified against every rule"
+    )
+    return lines
+
+
+def shortfall_text(result: SolveResult) -> str:
+    """'none', or '12 staff uncovered at 3 recipients (priced at 12000); objective =
+    weighted_distance 30318.7832 + shortfall 12000'."""
+    evaluation = result.evaluation
+    short = shortfalls(evaluation)
+    if not short:
+        return "none"
+    short_of = {c.resource for c in short}
+    resources = [name for name in result.scenario.resources if name in short_of]
+    amount = ", ".join(
+        f"{amount_text(evaluation.shortfall.get(name, 0.0))}{' ' + name if name else ''}"
+        for name in resources
+    )
+    count = len({c.recipient for c in short})
+    where = f"{count} recipient{'s' if count != 1 else ''}"
+    key = next(iter(evaluation.parts(result.objective)))  # the objective's own part
+    own, cost = evaluation.value(result.objective), evaluation.shortfall_cost
+    sign = "-" if _maximised(result) else "+"
+    return (
+        f"{amount} uncovered at {where} (priced at {text(cost, 4)}); objective = "
+        f"{key} {text(own, 4)} {sign} shortfall {text(cost, 4)}"
+    )
 
 
 def summary_fields(result: SolveResult, *, timings: bool = True) -> list[tuple[str, str]]:
@@ -141,8 +194,12 @@ def to_table(
         title = _title(result, rank, len(results), ": pairing")
         out.print(pairs_table(result.scenario, result.pairing, title))
         out.print(loads_table(result.scenario, result.evaluation))
+        short = shortfall_table(result.scenario, result.evaluation)
+        if short is not None:
+            out.print(short)
         for line in summary_lines(result, timings=timings):
-            out.print(line, markup=False)
+            # The shortfall line is long: a wrapped line would break the sentence.
+            out.print(line, markup=False, soft_wrap=line.startswith("Shortfall:"))
         if rank < len(results):
             out.print()
     return buffer.getvalue()
@@ -168,6 +225,15 @@ def to_xlsx(results: list[SolveResult], *, timings: bool = True) -> bytes:
         ["bound", number(result.bound)],
         ["gap", number(result.gap, 10)],
     ]
+    if not result.scenario.full_coverage:
+        summary.append(["shortfall cost", number(result.evaluation.shortfall_cost)])
+        summary += [
+            [f"shortfall {name}", amount]
+            for name, amount in shortfall_dict(result.evaluation).items()
+        ]
     if len(results) > 1:
         summary.append(["note", f"alternative 1 of {len(results)}; use CSV or JSON for all"])
-    return workbook(pairing_sheets(result.scenario, result.pairing, result.evaluation, summary))
+    sheets = pairing_sheets(
+        result.scenario, result.pairing, result.evaluation, summary, shortfall=True
+    )
+    return workbook(sheets)

@@ -337,6 +337,11 @@ def json_schema() -> dict[str, object]:
         entry = rules[key]
         entry["anyOf"] = [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/Range"}]
         entry.pop("$ref", None)
+    # A resource may be written as its bare name.
+    resources = schema["properties"]["resources"]
+    for option in resources.get("anyOf", []):
+        if option.get("type") == "array":
+            option["items"] = {"anyOf": [{"type": "string"}, option["items"]]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "pairopt scenario",
