@@ -171,7 +171,11 @@ def test_fixed_pair_over_capacity_is_named() -> None:
     data = scenario(PROVINCES, CITIES, rules={"fixed": [{"donor": "A", "recipient": "X"}]})
     with pytest.raises(InfeasibleError) as info:
         solve(data)
-    assert any("donor A's fixed pairs need at least 10" in r for r in info.value.reasons)
+    assert any(
+        r.startswith("donor A must carry at least 10 (fixed pairs")
+        and "X 10 (fixed pair, whole need)" in r
+        for r in info.value.reasons
+    )
 
 
 def test_fixed_pair_too_far_is_named() -> None:
@@ -186,12 +190,12 @@ def test_fixed_pair_too_far_is_named() -> None:
 
 
 def test_solver_proves_infeasible_when_checks_cannot(solver: str) -> None:
-    # Each recipient alone fits A (capacity 10), total capacity 13 covers total need 10,
-    # and the counts match; but only A can cover a whole need and it may take one city.
+    # Bin packing: each recipient alone fits either donor, total capacity 20 covers total
+    # need 20, and every count and threshold test passes (at most two of the needs 7, 5, 4,
+    # 4 fit in a donor of 10); but 7 leaves room for no other, and 5 + 4 + 4 > 10.
     data = scenario(
-        {"id": ["A", "B"], "cap": [10, 3], "lat": [30, 30], "lon": [110, 111]},
-        {"id": ["X", "Y"], "need": [5, 5], "lat": [30, 30], "lon": [110, 111]},
-        rules={"recipients_per_donor": {"max": 1}},
+        {"id": ["A", "B"], "cap": [10, 10], "lat": [30, 30], "lon": [110, 111]},
+        {"id": ["X", "Y", "Z", "W"], "need": [7, 5, 4, 4], "lat": [30] * 4, "lon": [110] * 4},
     )
     assert conflicts(data) == []
     with pytest.raises(InfeasibleError) as info:

@@ -170,15 +170,17 @@ def test_diagnostics_of_many_donors_match_a_plain_computation() -> None:
     why = _why(scenario, 0)
     assert why == {"missing": 0, "excluded": 1, "forbidden": 0, "far": ROWS - 1}
     lat, lon = scenario.recipient_lat[0], scenario.recipient_lon[0]
-    nearest = min(
-        _km(scenario.donor_lat[d], scenario.donor_lon[d], lat, lon)
+    nearest, closest = min(
+        (_km(scenario.donor_lat[d], scenario.donor_lon[d], lat, lon), scenario.donors[d])
         for d in range(ROWS)
         if not scenario.excluded[d]
     )
+    (excluded,) = scenario.rules.exclude_donors
     assert short[0] == (
         f"recipient R00000 can be served by 0 donor(s) but needs 1: {ROWS - 1} donor(s) "
-        f"beyond max_distance_km {LIMIT:g} (the nearest allowed donor is {nearest:.0f} km "
-        "away); 1 excluded."
+        f"beyond max_distance_km {LIMIT:g} (the nearest, {closest}, is {nearest:.0f} km "
+        f"away); 1 excluded ({excluded}). Relax max_distance_km (to {math.ceil(nearest)} km "
+        "or more) or exclude_donors."
     )
     conflicts = summary["conflicts"]
     assert isinstance(conflicts, list)

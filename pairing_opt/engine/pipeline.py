@@ -143,8 +143,9 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     if reasons:
         raise InfeasibleError(
             reasons,
-            "Fix: relax the rules named above (or add donors or "
-            "capacity), then run `pairopt check` again.",
+            "Fix: relax the rules named above (or add donors or capacity, or let need "
+            "go uncovered at a price: rules.coverage: {shortfall_penalty: P}), then run "
+            "`pairopt check` again.",
         )
     check_magnitudes(scenario)
     model = build_model(scenario)
@@ -183,7 +184,9 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
                 "each rule can be met on its own (counts, capacities and distances interact)."
             ],
             "Fix: relax one rule at a time (max_distance_km, donors_per_recipient, "
-            "recipients_per_donor, reserve, min_share, fixed pairs) to find the conflict.",
+            "recipients_per_donor, reserve, min_share, min_load, fixed pairs, and the "
+            "per-row rule columns) to find the conflict, or let need go uncovered at a "
+            "price (rules.coverage: {shortfall_penalty: P}).",
         )
     if outcome.values is None:
         return _no_solution(scenario, outcome)
