@@ -1059,7 +1059,7 @@ def _limits(
     resources: tuple[str, ...],
 ) -> Limits:
     """The per-donor and per-recipient rule columns the spec names."""
-    count = "a whole number >= 0 (or blank for the scenario-wide rule)"
+    count = "a whole number"
     min_load = np.zeros((0, 0))
     if donors.min_load is not None:
         min_load = _amounts(
@@ -1115,7 +1115,8 @@ def _check_limits(limits: Limits, dt: _TableReader, rt: _TableReader, spec: Scen
         if not len(low) and not len(high):
             continue
         lo, hi = _count_range(low, high, default, len(reader.frame))
-        for i in np.flatnonzero(lo > hi):
+        # A negative cell is reported as such already: one fault, one problem.
+        for i in np.flatnonzero((lo > hi) & (lo >= 0) & (hi >= 0)):
             column = high_col if len(high) and not np.isnan(high[i]) else low_col
             reader.cell(
                 int(i),

@@ -6,6 +6,7 @@ Shared by the file loader (which locates keys by YAML line) and `Scenario.from_f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -63,20 +64,98 @@ def given(err: Any, lead: str = "") -> str:
     return f"{lead} {text}"
 
 
+# Errors that only say a value is not of one form of a key that takes several (a number or
+# a mapping, 'full' or a mapping): a sibling error on the form the user meant says more.
+_FORM_MISMATCH = frozenset(
+    {
+        "literal_error",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "string_type",
+        "float_type",
+        "float_parsing",
+        "int_type",
+        "int_parsing",
+        "list_type",
+    }
+)
+_TYPE_TAGS = ("str", "float", "int", "bool", "dict", "list")
+# A check across keys raised by the spec's model validators names its key first.
+_KEY_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+) ")
+
+
+def _key_path(loc: tuple[Any, ...]) -> Path_:
+    """The path of keys a user wrote, without pydantic's names for the forms of a key that
+    takes several (Shortfall, constrained-float, dict[str,...], literal['full'])."""
+    return tuple(
+        p
+        for p in loc
+        if isinstance(p, int)
+        or not (
+            str(p)[:1].isupper()
+            or str(p).startswith(("literal[", "function-", "constrained-"))
+            or "[" in str(p)
+            or str(p) in _TYPE_TAGS
+        )
+    )
+
+
+def _one_per_key(errors: list[Any]) -> list[Any]:
+    """One error per key the user wrote: of a key that takes several forms, the error of
+    the form it was written in (a negative price, not 'should be a valid dictionary'), or
+    when none says more, the forms joined in one message."""
+    paths = [_key_path(err["loc"]) for err in errors]
+    kept: list[Any] = []
+    for i, err in enumerate(errors):
+        if err["type"] in _FORM_MISMATCH and any(
+            j != i
+            and errors[j]["type"] not in _FORM_MISMATCH
+            and paths[j][: len(paths[i])] == paths[i]
+            and _key_path(errors[j]["loc"]) != ()
+            for j in range(len(errors))
+        ):
+            continue  # a sibling on another form of the same key says what is wrong
+        kept.append(dict(err, loc=paths[i]))
+    merged: list[Any] = []
+    for err in kept:
+        twin = next(
+            (
+                m
+                for m in merged
+                if m["loc"] == err["loc"]
+                and m["type"] in _FORM_MISMATCH
+                and err["type"] in _FORM_MISMATCH
+            ),
+            None,
+        )
+        if twin is None:
+            merged.append(err)
+        else:
+            other = _plain(str(err["msg"])).removeprefix("Input should be ")
+            twin["msg"] = f"{_plain(str(twin['msg']))} or {other}"
+    return merged
+
+
+_MODEL_FORMS = {"Shortfall": "a mapping {shortfall_penalty: P}", "Range": "{min: .., max: ..}"}
+
+
+def _plain(message: str) -> str:
+    """pydantic's wording for a nested model, in the scenario's terms."""
+    return re.sub(
+        r"a valid dictionary or instance of (\w+)",
+        lambda m: _MODEL_FORMS.get(m.group(1), "a mapping"),
+        message,
+    )
+
+
 def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
     """Each pydantic error as a located problem with a fix, the objective's many alternatives
-    reported once."""
+    reported once, and a key that takes several forms reported once."""
     problems: list[Problem] = []
     objective_done = False
-    for err in exc.errors():
-        loc = tuple(
-            p
-            for p in err["loc"]
-            if isinstance(p, int)
-            or (
-                not str(p)[:1].isupper() and not str(p).startswith(("literal[", "int", "function-"))
-            )
-        )
+    for err in _one_per_key(list(exc.errors())):
+        loc = err["loc"]
         kind = err["type"]
         if loc[:1] == ("objective",):
             if objective_done:
@@ -108,7 +187,10 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
                 )
             )
         else:
-            message = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+            message = _plain(str(err["msg"]).removeprefix("Value error, ").rstrip("."))
+            key = _KEY_FIRST.match(message) if not loc else None
+            if key and key.group(1).split(".")[0] in ScenarioSpec.model_fields:
+                loc = tuple(key.group(1).split("."))  # a check across keys: at its first key
             problems.append(
                 Problem(
                     locate(loc),
