@@ -116,7 +116,8 @@ class Pairs:
 
 def pair_data(scenario: Scenario, model: PairingModel) -> Pairs:
     cand, milp = model.candidates, model.milp
-    least = model.min_fraction  # None with one donor per recipient: every share is 1
+    # None with one donor per recipient: every share is 1. This study models one resource.
+    least = None if model.min_fraction is None else model.min_fraction[0]
     ones = np.ones(len(cand))
     return Pairs(
         donor=cand.donor,

@@ -24,6 +24,9 @@ from .strategy import solve_model
 
 # Fractions of a recipient's need that sum to within this of 1 are read as they are.
 COVERAGE_ROUNDING = 1e-12
+# A solver's own objective may differ from the verified one by this fraction of its largest
+# cost coefficient (feasibility noise on a costly variable), on top of REL_TOL.
+COST_NOISE = 1e-3
 # Under a shortfall price, coverage within this of 1 is full coverage (solver tolerance).
 PRICED_ROUNDING = 1e-7
 
@@ -192,7 +195,8 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
         return _no_solution(scenario, outcome)
     pairing = read_pairing(scenario, model, outcome.values)
     evaluation = evaluate(scenario, pairing)
-    _check(scenario, evaluation, outcome, model.scale)
+    largest = float(np.abs(model.milp.c).max(initial=0.0))
+    _check(scenario, evaluation, outcome, model.scale, model.scale * largest * COST_NOISE)
     value = evaluation.score(scenario.objective)
     bound = outcome.bound
     if bound is not None and outcome.status == Status.OPTIMAL and options.mip_gap == 0:
@@ -231,14 +235,23 @@ def _no_solution(scenario: Scenario, outcome: Outcome) -> SolveResult:
     )
 
 
-def _check(scenario: Scenario, evaluation: Evaluation, outcome: Outcome, scale: float) -> None:
+def _check(
+    scenario: Scenario,
+    evaluation: Evaluation,
+    outcome: Outcome,
+    scale: float,
+    cost_size: float = 0.0,
+) -> None:
     """A solver answer that breaks a rule or disagrees on the objective is an error."""
     problems = [v.message for v in evaluation.violations]
     value = evaluation.score(scenario.objective)
     if outcome.objective is not None and outcome.values is not None and not problems:
         # The reported objective must match the verifier's own computation, relative to
         # the values and to the objective's unit (`scale`, 1 unless the model is scaled).
-        tolerance = REL_TOL * max(scale, abs(value), abs(outcome.objective))
+        # A solver's values are feasible to about 1e-9..1e-7, on variables whose costs may
+        # be far larger than the optimum (a shortfall price x need on an uncovered fraction
+        # CBC leaves at 1e-10): the tolerance is relative to the largest cost too.
+        tolerance = REL_TOL * max(scale, abs(value), abs(outcome.objective), cost_size)
         if not math.isfinite(value) or abs(value - outcome.objective) > tolerance:
             problems.append(
                 f"the solver's objective {outcome.objective!r} differs from the "

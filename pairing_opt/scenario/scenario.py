@@ -1063,7 +1063,7 @@ def _limits(
     min_load = np.zeros((0, 0))
     if donors.min_load is not None:
         min_load = _amounts(
-            dt, donors.min_load, resources, "donors.min_load", "a load >= 0", required=False
+            dt, donors.min_load, resources, "donors.min_load", "a load", required=False
         )
     return Limits(
         max_recipients=_rule_column(
@@ -1075,9 +1075,7 @@ def _limits(
         max_distance_km=_rule_column(
             dt, donors.max_distance_km, "donors.max_distance_km", "a distance in km > 0"
         ),
-        reserve=_rule_column(
-            dt, donors.reserve, "donors.reserve", "a share from 0 to below 1", high=0.999999
-        ),
+        reserve=_rule_column(dt, donors.reserve, "donors.reserve", "a share from 0 to below 1"),
         min_load=min_load,
         min_donors=_rule_column(
             rt, recipients.min_donors, "recipients.min_donors", count, whole=True
@@ -1115,14 +1113,23 @@ def _check_limits(limits: Limits, dt: _TableReader, rt: _TableReader, spec: Scen
         if not len(low) and not len(high):
             continue
         lo, hi = _count_range(low, high, default, len(reader.frame))
-        # A negative cell is reported as such already: one fault, one problem.
-        for i in np.flatnonzero((lo > hi) & (lo >= 0) & (hi >= 0)):
+        # A negative or fractional cell is reported as such already: one fault, one problem.
+        valid = (lo >= 0) & (hi >= 0) & (lo == np.round(lo)) & ((hi == np.round(hi)) | np.isinf(hi))
+        for i in np.flatnonzero((lo > hi) & valid):
             column = high_col if len(high) and not np.isnan(high[i]) else low_col
             reader.cell(
                 int(i),
                 str(column),
                 f"at least {lo[i]:g} and at most {hi[i]:g} {what}: the range is empty.",
                 "make the minimum no larger than the maximum.",
+            )
+    if len(limits.reserve):
+        for i in np.flatnonzero(limits.reserve >= 1):
+            dt.cell(
+                int(i),
+                str(spec.donors.reserve),
+                f"a reserve of {limits.reserve[i]:g} keeps all the capacity at home.",
+                "enter a share from 0 to below 1, or leave the cell blank.",
             )
     if len(limits.max_distance_km):
         for i in np.flatnonzero(limits.max_distance_km <= 0):
@@ -1433,7 +1440,7 @@ def _pair_columns(
         if column in PAIR_ID_COLUMNS:
             continue
         if column == "km" or column in load_columns:
-            what = "a distance in km" if column == "km" else "a load (a number >= 0)"
+            what = "a distance in km" if column == "km" else "a load"
             columns[column] = reader.numbers(column, required=False, what=what)
             continue
         raw = [v.strip() for v in frame[column]]

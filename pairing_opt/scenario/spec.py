@@ -95,7 +95,7 @@ class Resource(_Strict):
     weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
         default=1.0,
         description="Weight of this resource in objectives that weight by need "
-        "(weighted_distance) and in the shortfall price.",
+        "(weighted_distance); the shortfall price is set per resource on its own.",
     )
 
 
@@ -288,9 +288,10 @@ class ScenarioSpec(_Strict):
                     )
                 continue
             if self.resources is None:
+                one = "one number" if where.startswith("rules.") else "one column"
                 raise ValueError(
                     f"{where} maps resources ({', '.join(value)}), and the scenario names "
-                    "none: add 'resources: [...]' or give one column"
+                    f"none: add 'resources: [...]' or give {one}"
                 )
             unknown = [k for k in value if k not in names]
             if unknown:

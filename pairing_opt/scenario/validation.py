@@ -82,7 +82,7 @@ _FORM_MISMATCH = frozenset(
 )
 _TYPE_TAGS = ("str", "float", "int", "bool", "dict", "list")
 # A check across keys raised by the spec's model validators names its key first.
-_KEY_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+) ")
+_KEY_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*) ")
 
 
 def _key_path(loc: tuple[Any, ...]) -> Path_:
