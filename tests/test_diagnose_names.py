@@ -9,6 +9,7 @@ scenarios: whenever `conflicts()` reports anything, no pairing satisfies the rul
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from typing import Any
 
@@ -24,6 +25,7 @@ from pairing_opt.checks.diagnose import conflicts, summary
 from pairing_opt.engine.pipeline import solve
 from pairing_opt.errors import InfeasibleError
 from pairing_opt.report.check import check_text
+from pairing_opt.report.render import CheckReport, render
 
 from . import examples
 
@@ -322,6 +324,118 @@ def _crowded_west() -> Scenario:
         {"recipients_per_donor": {"max": 1}, "fixed": [{"donor": "E", "recipient": "Xa"}]},
         pairs=[*pairs, {"donor": "E", "recipient": "Xa"}],
     )
+
+
+# --------------------------------------------------------------------------- check totals
+
+
+def _two_resources(rules: dict[str, Any]) -> Scenario:
+    donors = pd.DataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "staff": [600, 600, 100],
+            "funds": [10, 20, 5],
+            "lat": 30.0,
+            "lon": 110.0,
+        }
+    )
+    recipients = pd.DataFrame(
+        {"id": ["X", "Y"], "staff": [500, 450], "funds": [40, 0], "lat": 30.0, "lon": 110.0}
+    )
+    return Scenario.from_frames(donors, recipients, resources=["staff", "funds"], rules=rules)
+
+
+def test_check_totals_per_resource() -> None:
+    scenario = _two_resources(
+        {"reserve": 0.1, "exclude_donors": ["C"], "coverage": {"shortfall_penalty": {"funds": 600}}}
+    )
+    info = summary(scenario)
+    # The top-level totals stay the first resource's.
+    assert (info["total_capacity"], info["available_capacity"], info["total_need"]) == (
+        1200,
+        1080,
+        950,
+    )
+    totals = info["resources"]
+    assert isinstance(totals, list)
+    staff, funds = totals
+    assert staff == {
+        "name": "staff",
+        "total_capacity": 1200,
+        "available_capacity": 1080,
+        "total_need": 950,
+        "need_share_of_available": pytest.approx(950 / 1080),
+        "coverage": "full",
+    }
+    assert funds["name"] == "funds" and funds["coverage"] == 600
+    assert (funds["total_capacity"], funds["available_capacity"], funds["total_need"]) == (
+        30,
+        pytest.approx(27),
+        40,
+    )
+    # Funds fall short, but at a price: no conflict.
+    assert info["conflicts"] == []
+    text = check_text(info)
+    assert "total capacity:" not in text and "total need:" not in text
+    assert (
+        "resources:          staff, funds\n"
+        "  staff:            capacity 1200 (available 1080); need 950 (88.0% of available); "
+        "covered in full\n"
+        "  funds:            capacity 30 (available 27); need 40 (148.1% of available); "
+        "shortfall priced at 600 per unit\n"
+        "conflicts:          none found (the solver decides the rest)\n"
+    ) in text
+    content = render(CheckReport(info), "json")
+    assert isinstance(content, str)
+    data = json.loads(content)
+    assert data["total_need"] == 950 and [r["name"] for r in data["resources"]] == [
+        "staff",
+        "funds",
+    ]
+    assert [r["coverage"] for r in data["resources"]] == ["full", 600]
+
+
+def test_check_capacity_conflicts_only_for_resources_covered_in_full() -> None:
+    # Staff and funds both fall short in total: only staff, covered in full, is a conflict.
+    scenario = _two_resources({"reserve": 0.6, "coverage": {"shortfall_penalty": {"funds": 600}}})
+    messages = conflicts(scenario)
+    assert messages and all("of staff" in m for m in messages), messages
+    assert not any("funds" in m for m in messages)
+    assert "total need of staff" in "\n".join(messages)
+    unpriced = conflicts(_two_resources({"reserve": 0.6}))
+    assert _one(unpriced, "total need of funds (load 40 at the least)")
+
+
+def test_check_single_resource_says_need_may_go_uncovered() -> None:
+    scenario = _scenario(
+        {"A": 5, "B": 3}, {"X": 6, "Y": 4}, {"coverage": {"shortfall_penalty": 600}}
+    )
+    info = summary(scenario)
+    assert info["resources"] == [
+        {
+            "name": None,
+            "total_capacity": 8,
+            "available_capacity": 8,
+            "total_need": 10,
+            "need_share_of_available": 1.25,
+            "coverage": 600,
+        }
+    ]
+    assert check_text(info) == (
+        "scenario:           scenario\n"
+        "donors:             2 (0 excluded)\n"
+        "recipients:         2\n"
+        "pairs allowed:      4 of 4\n"
+        "total capacity:     8 (available after reserve: 8)\n"
+        "total need:         10 (125.0% of available)\n"
+        "coverage:           need may go uncovered at 600 per unit (rules.coverage shortfall "
+        "price)\n"
+        "conflicts:          none found (the solver decides the rest)\n"
+    )
+    # Covered in full: the lines stay as they were, and the shortfall is a conflict.
+    text = check_text(summary(_scenario({"A": 5, "B": 3}, {"X": 6, "Y": 4})))
+    assert "total need:         10 (125.0% of available)\nconflicts:          2 " in text
+    assert "coverage:" not in text
 
 
 # --------------------------------------------------------------------------- soundness
