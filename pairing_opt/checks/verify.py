@@ -95,7 +95,6 @@ class Evaluation:
     # under rules.coverage (0 where need must be covered in full).
     shortfall: dict[str, float] = field(default_factory=dict)
     shortfall_cost: float = 0.0
-    maximise: bool = False  # the scenario's objective is maximised (shortfall is subtracted)
 
     @property
     def ok(self) -> bool:
@@ -168,15 +167,8 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
         for k, name in enumerate(scenario.resources)
         if not math.isnan(prices[k])
     )
-    objective = scenario.objective
     return Evaluation(
-        broken.found,
-        loads,
-        coverage,
-        _values(scenario, pairing, loads),
-        shortfall,
-        cost,
-        isinstance(objective, ColumnObjective) and objective.sense == "max",
+        broken.found, loads, coverage, _values(scenario, pairing, loads), shortfall, cost
     )
 
 
@@ -325,9 +317,8 @@ def _loads(scenario: Scenario, by_donor: Grouped, broken: _Violations) -> list[D
     loads: list[DonorLoad] = []
     for d, name in enumerate(scenario.donors):
         pairs = by_donor.get(name, [])
-        for k, resource in enumerate(scenario.resources):
+        for k in range(len(scenario.resources)):
             loads.append(_donor_load(scenario, d, k, pairs, name in excluded, broken))
-            loads[-1].resource = resource
         if name in excluded:
             continue
         if not low[d] <= len(pairs) <= high[d]:
@@ -396,7 +387,7 @@ def _donor_load(
             donor=name,
             amount=used - least,
         )
-    return DonorLoad(name, len(pairs), used, capacity, available)
+    return DonorLoad(name, len(pairs), used, capacity, available, scenario.resources[k])
 
 
 def _load(scenario: Scenario, d: int, k: int, pairs: list[Assignment]) -> float:
