@@ -4,13 +4,23 @@ solve strategy is measured on many scenarios at once and not tuned to one.
 
     python -m benchmarks.variants [--time-limit 60] [--csv OUT] [--compare OLD.csv]
                                   [--only hubei-2020,prefecture-80] [--random 12] [--small 12]
+                                  [--small-kinds 1,3] [--no-kinds]
 
-The set: the example, Hubei and sourced19 scenarios with six variants each; a synthetic
-prefecture scenario of 80 cities (seed 7) with five; `--random` synthetic prefecture
-scenarios of 25 cities (seeds 1..N) and `--small` ones of 16 cities, Hubei's size (seeds
-1..N), each as generated, with objective=distance and with min_share=0.25. Synthetic
-scenarios are written to a temporary folder. Each row records the seconds, status,
-tie-break state, objective and a digest of the pairing (pairs and shares to 6 decimals).
+The set: the example, Hubei and sourced19 scenarios with six variants each; the shipped
+multi-resource scenario with four; a synthetic prefecture scenario of 80 cities (seed 7)
+with five; `--random` synthetic prefecture scenarios of 25 cities (seeds 1..N) and
+`--small` ones of 16 cities, Hubei's size (seeds 1..N), each as generated, with
+objective=distance and with min_share=0.25.
+
+The rule kinds of several resources, a shortfall price and per-donor rule columns (KINDS)
+run on the example, Hubei, sourced19 and prefecture-80 scenarios and on the 16-city ones
+of the seeds `--small-kinds` (default 1,3): each kind derives a scenario folder from the
+base one by a fixed rule (see `derive`), or is an override. `--no-kinds` leaves them out (the set of
+the runs before they existed).
+
+Synthetic and derived scenarios are written to a temporary folder. Each row records the
+seconds, status, tie-break state, objective, the need left uncovered (shortfall, summed
+over resources) and a digest of the pairing (pairs and shares to 6 decimals).
 `--compare` reads an earlier run's CSV (another commit, say) and prints both side by
 side: totals over the runs that both finished, the median ratio, and every pairing that
 differs.
@@ -21,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import math
 import statistics
 import sys
 import tempfile
@@ -28,11 +39,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from pairing_opt.engine import pipeline as engine
 from pairing_opt.engine.backends import Status
 from pairing_opt.errors import InfeasibleError
 from pairing_opt.io import loader
+from pairing_opt.scenario.geo import great_circle_km
 
 from . import machine, synthetic
 
@@ -59,7 +74,44 @@ RANDOM_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("objective=distance",),
     ("rules.min_share=0.25",),
 )
-FIELDS = ["scenario", "variant", "seconds", "status", "tie_break", "objective", "pairing"]
+# The shipped scenario with three resources, a shortfall price and per-donor columns.
+MULTI = "multi-resource"
+MULTI_VARIANTS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("objective=distance",),
+    ("rules.coverage=full",),
+    ("rules.min_share=0.2",),
+)
+# The rule kinds of several resources, a shortfall price and per-donor rule columns:
+# (kind, overrides). A kind derives a scenario folder from the base one (see `derive`);
+# "" is the base scenario itself, with the overrides only.
+PRICE = 1000  # shortfall price per unit of need: uncovered need costs as much as 1,000 km
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("2 resources", ()),
+    ("3 resources", ()),
+    ("", (f"rules.coverage={{shortfall_penalty: {PRICE}}}",)),
+    (
+        "3 resources",
+        (f"rules.coverage={{shortfall_penalty: {{supplies: {PRICE}, funds: {PRICE}}}}}",),
+    ),
+    ("max_recipients column", ()),
+    ("max_distance_km column", ()),
+    ("min_load column", ()),
+)
+KIND_BASES = ("example", "hubei-2020", "hubei-2020-sourced19")  # then prefecture-80, small-N
+# The 16-city scenarios (seeds) that also run the kinds by default: small-2 and small-4
+# have no solution as generated.
+SMALL_KINDS = (1, 3)
+FIELDS = [
+    "scenario",
+    "variant",
+    "seconds",
+    "status",
+    "tie_break",
+    "objective",
+    "shortfall",
+    "pairing",
+]
 
 
 @dataclass(frozen=True)
@@ -67,28 +119,258 @@ class Case:
     scenario: str
     path: Path
     overrides: tuple[str, ...]
+    kind: str = ""  # a derived scenario (KINDS); "" for the scenario as its folder has it
 
     @property
     def variant(self) -> str:
-        return " ".join(self.overrides) or "as given"
+        return " ".join([f"[{self.kind}]"] * bool(self.kind) + list(self.overrides)) or "as given"
 
 
-def cases(folder: Path, random_count: int, small_count: int = 0) -> list[Case]:
-    """Every (scenario, variant) of the set; synthetic scenarios are written under `folder`."""
+def cases(
+    folder: Path,
+    random_count: int,
+    small_count: int = 0,
+    kind_small: Sequence[int] = (),
+    kinds: bool = True,
+) -> list[Case]:
+    """Every (scenario, variant) of the set; synthetic and derived scenarios are written
+    under `folder`. The runs of the rule kinds come after all the others, so that the
+    others run in the order of the runs before the kinds existed."""
     found = [
         Case(name, ROOT / "scenarios" / name / "scenario.yaml", v)
         for name in SHIPPED
         for v in SHIPPED_VARIANTS
     ]
+    bases = {name: ROOT / "scenarios" / name / "scenario.yaml" for name in KIND_BASES}
     made = synthetic.generate(folder / "prefecture-80", "prefecture", seed=7, recipients=80)
+    bases["prefecture-80"] = made.folder / "scenario.yaml"
     found += [Case("prefecture-80", made.folder / "scenario.yaml", v) for v in PREFECTURE_VARIANTS]
     for seed in range(1, random_count + 1):
         made = synthetic.generate(folder / f"random-{seed}", "prefecture", seed=seed, recipients=25)
         found += [Case(f"random-{seed}", made.folder / "scenario.yaml", v) for v in RANDOM_VARIANTS]
-    for seed in range(1, small_count + 1):
+    kind_small = kind_small if kinds else ()
+    for seed in sorted(set(range(1, small_count + 1)) | set(kind_small)):
         made = synthetic.generate(folder / f"small-{seed}", "prefecture", seed=seed, recipients=16)
-        found += [Case(f"small-{seed}", made.folder / "scenario.yaml", v) for v in RANDOM_VARIANTS]
+        if seed <= small_count:
+            found += [
+                Case(f"small-{seed}", made.folder / "scenario.yaml", v) for v in RANDOM_VARIANTS
+            ]
+        if seed in kind_small:
+            bases[f"small-{seed}"] = made.folder / "scenario.yaml"
+    if not kinds:
+        return found
+    multi = ROOT / "scenarios" / MULTI / "scenario.yaml"
+    found += [Case(MULTI, multi, v) for v in MULTI_VARIANTS]
+    for name, path in bases.items():
+        for kind, overrides in KINDS:
+            target = path
+            if kind:
+                target = derive(path, folder / "kinds" / name / kind.replace(" ", "-"), kind)
+            found.append(Case(name, target, overrides, kind))
     return found
+
+
+# ---------------------------------------------------------------------------- derived kinds
+#
+# Each kind is a fixed rule on the base scenario's own tables (i: recipient row, j: donor
+# row, both from 0), so that every run derives the same numbers:
+#
+# - "2 resources": resources [staff, supplies]. staff is the base amount. supplies need_i =
+#   round(need_i x (0.6 + 0.1 x (i mod 9))); supplies capacity_j = capacity_j x (0.85 + 0.1
+#   x (j mod 4)), scaled so that total supplies capacity / need is the base's capacity /
+#   need, rounded up; raised where needed so that a donor in fixed pairs has at least the sum,
+#   over them, of the recipient's need / its number of fixed donors (a recipient whose
+#   fixed donors fill its donor count stays feasible). A pair table's `load` becomes
+#   load_staff, and load_supplies is the supplies need times the same factor load / need.
+# - "3 resources": also {name: funds, weight: 0.01}, in hundredths of the base unit: funds
+#   need_i = round(need_i x (0.5 + 0.25 x (i mod 5)) / 100, 2), capacity_j = capacity_j x
+#   (0.7 + 0.2 x (j mod 4)) / 100, scaled to the base's capacity / need and raised for
+#   fixed pairs as above, 2 decimals.
+# - "max_recipients column": donors with capacity below the median take at most
+#   max(1, recipients // donors) recipients (at least their fixed pairs); blank otherwise.
+# - "max_distance_km column": every third donor (j mod 3 = 1) has its own distance limit,
+#   the median distance of the scenario's candidate pairs (at most the scenario-wide limit,
+#   at least its longest fixed pair); blank otherwise.
+# - "min_load column": every third donor (j mod 3 = 2) that is not excluded must carry at
+#   least a fifth of its capacity (after the reserve); blank otherwise.
+
+SUPPLIES = "supplies"
+FUNDS = "funds"
+FUNDS_WEIGHT = 0.01
+
+
+def derive(base: Path, out: Path, kind: str) -> Path:
+    """Write the scenario folder `out` of `kind` made from the scenario file `base`, and
+    return its scenario file."""
+    spec = yaml.safe_load(base.read_text(encoding="utf-8"))
+    here = base.parent
+    donors = _read(here / spec["donors"]["file"])
+    recipients = _read(here / spec["recipients"]["file"])
+    pairs = _read(here / spec["pairs"]["file"]) if spec.get("pairs") else None
+    cap_col, need_col = spec["donors"]["capacity"], spec["recipients"]["need"]
+    cap = [_number(r[cap_col]) for r in donors]
+    need = [_number(r[need_col]) for r in recipients]
+    ratio = sum(cap) / max(sum(need), 1e-9)
+    rules = spec.setdefault("rules", {})
+    if kind in ("2 resources", "3 resources"):
+        extra = [(SUPPLIES, 0)] + ([(FUNDS, 2)] if kind == "3 resources" else [])
+        spec["resources"] = [
+            "staff",
+            SUPPLIES,
+            *([{"name": FUNDS, "weight": FUNDS_WEIGHT}] if kind == "3 resources" else []),
+        ]
+        spec["donors"]["capacity"] = {"staff": cap_col}
+        spec["recipients"]["need"] = {"staff": need_col}
+        d_ids = [r[spec["donors"]["id"]].strip() for r in donors]
+        r_ids = [r[spec["recipients"]["id"]].strip() for r in recipients]
+        pinned = [
+            (d_ids.index(p["donor"]), r_ids.index(p["recipient"])) for p in rules.get("fixed", [])
+        ]
+        for name, places in extra:
+            amounts = _resource(name, need, cap, ratio, places, pinned)
+            for row, value in zip(recipients, amounts[0], strict=True):
+                row[name] = _text(value, places)
+            for row, value in zip(donors, amounts[1], strict=True):
+                row[name] = _text(value, places)
+            spec["donors"]["capacity"][name] = name
+            spec["recipients"]["need"][name] = name
+            if pairs is not None and pairs and "load" in pairs[0]:
+                index = {r[spec["recipients"]["id"]].strip(): i for i, r in enumerate(recipients)}
+                for row in pairs:
+                    i = index[row["recipient"].strip()]
+                    load = _number(row["load"]) if row["load"].strip() else need[i]
+                    factor = load / need[i] if need[i] > 0 else 0.0
+                    row[f"load_{name}"] = _text(amounts[0][i] * factor, places)
+        if pairs is not None and pairs and "load" in pairs[0]:
+            for row in pairs:
+                row["load_staff"] = row.pop("load")
+    elif kind == "max_recipients column":
+        fixed = _fixed_counts(rules)
+        most = max(1, len(recipients) // len(donors))
+        median = statistics.median(cap)
+        for row, c in zip(donors, cap, strict=True):
+            own = fixed.get(row[spec["donors"]["id"]].strip(), 0)
+            row["max_recipients"] = str(max(most, own)) if c < median else ""
+        spec["donors"]["max_recipients"] = "max_recipients"
+    elif kind == "max_distance_km column":
+        km = _distances(spec, donors, recipients, pairs)
+        limit: float = float(statistics.median([d for ds in km.values() for d in ds.values()]))
+        if rules.get("max_distance_km") is not None:
+            limit = min(limit, float(rules["max_distance_km"]))
+        for j, row in enumerate(donors):
+            donor = row[spec["donors"]["id"]].strip()
+            longest = max(
+                (km[donor][p["recipient"]] for p in rules.get("fixed", []) if p["donor"] == donor),
+                default=0.0,
+            )
+            reach = max(round(limit, -1), math.ceil(longest) + 1)
+            row["max_distance_km"] = f"{reach:g}" if j % 3 == 1 else ""
+        spec["donors"]["max_distance_km"] = "max_distance_km"
+    elif kind == "min_load column":
+        excluded = set(rules.get("exclude_donors", []))
+        keep = 1.0 - float(rules.get("reserve", 0.0))
+        for j, (row, c) in enumerate(zip(donors, cap, strict=True)):
+            bound = j % 3 == 2 and row[spec["donors"]["id"]].strip() not in excluded
+            row["min_load"] = _text(c * keep / 5, 2) if bound else ""
+        spec["donors"]["min_load"] = "min_load"
+    else:
+        raise ValueError(f"unknown kind '{kind}'")
+    out.mkdir(parents=True, exist_ok=True)
+    for key, rows in (("donors", donors), ("recipients", recipients), ("pairs", pairs)):
+        if rows is not None:
+            spec[key]["file"] = f"{key}.csv"
+            _write(out / f"{key}.csv", rows)
+    (out / "scenario.yaml").write_text(
+        yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return out / "scenario.yaml"
+
+
+def _resource(
+    name: str,
+    need: list[float],
+    cap: list[float],
+    ratio: float,
+    places: int,
+    fixed: Sequence[tuple[int, int]] = (),
+) -> tuple[list[float], list[float]]:
+    """Needs and capacities of a derived resource (the rules above `derive`); `fixed` holds
+    the (donor row, recipient row) of each fixed pair."""
+    unit = 100.0 if name == FUNDS else 1.0
+    if name == FUNDS:
+        needs = [n * (0.5 + 0.25 * (i % 5)) / unit for i, n in enumerate(need)]
+        raw = [c * (0.7 + 0.2 * (j % 4)) / unit for j, c in enumerate(cap)]
+    else:
+        needs = [n * (0.6 + 0.1 * (i % 9)) for i, n in enumerate(need)]
+        raw = [c * (0.85 + 0.1 * (j % 4)) for j, c in enumerate(cap)]
+    needs = [round(n, places) for n in needs]
+    scale = ratio * sum(needs) / max(sum(raw), 1e-9)
+    caps = [c * scale for c in raw]
+    donors_of = [sum(1 for _, r in fixed if r == i) for i in range(len(need))]
+    for j in range(len(cap)):
+        least = sum(needs[i] / donors_of[i] for d, i in fixed if d == j)
+        caps[j] = max(caps[j], least)
+    step = 10.0**-places  # capacities are rounded up to the last decimal kept
+    return needs, [round(math.ceil(round(c / step, 6)) * step, places) for c in caps]
+
+
+def _distances(
+    spec: dict[str, Any],
+    donors: list[dict[str, str]],
+    recipients: list[dict[str, str]],
+    pairs: list[dict[str, str]] | None,
+) -> dict[str, dict[str, float]]:
+    """km of every candidate pair, by donor and recipient id: the pair table's km where it
+    gives one, else the great-circle distance (as pairopt computes it)."""
+    d_spec, r_spec = spec["donors"], spec["recipients"]
+    d_at = {
+        r[d_spec["id"]].strip(): (_number(r[d_spec["lat"]]), _number(r[d_spec["lon"]]))
+        for r in donors
+    }
+    r_at = {
+        r[r_spec["id"]].strip(): (_number(r[r_spec["lat"]]), _number(r[r_spec["lon"]]))
+        for r in recipients
+    }
+    given: dict[tuple[str, str], float | None] = {}
+    if pairs is not None:
+        for p in pairs:
+            text = p.get("km", "").strip()
+            given[(p["donor"].strip(), p["recipient"].strip())] = _number(text) if text else None
+    else:
+        given = {(d, r): None for d in d_at for r in r_at}
+    out: dict[str, dict[str, float]] = {d: {} for d in d_at}
+    for (d, r), km in given.items():
+        if km is None:
+            km = float(great_circle_km(d_at[d][0], d_at[d][1], r_at[r][0], r_at[r][1]))
+        out[d][r] = km
+    return out
+
+
+def _fixed_counts(rules: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in rules.get("fixed", []):
+        counts[p["donor"]] = counts.get(p["donor"], 0) + 1
+    return counts
+
+
+def _number(text: str) -> float:
+    return float(str(text).replace(",", "").strip())
+
+
+def _text(value: float, places: int) -> str:
+    return f"{value:.{places}f}"
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def run_case(case: Case, time_limit: float) -> dict[str, object]:
@@ -99,16 +381,33 @@ def run_case(case: Case, time_limit: float) -> dict[str, object]:
         result = engine.solve(scenario)
     except InfeasibleError:
         seconds = time.perf_counter() - start
-        return _row(case, seconds, "infeasible", "", "", "")
+        return _row(case, seconds, "infeasible", "", "", "", "")
     seconds = time.perf_counter() - start
-    text = "\n".join(f"{a.donor}\t{a.recipient}\t{a.share:.6f}" for a in result.pairing)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    digest = pairing_digest(result.pairing)
     status = "optimal" if result.status == Status.OPTIMAL else str(result.status)
-    return _row(case, seconds, status, result.tie_break, f"{result.objective_value:.6f}", digest)
+    short = f"{result.evaluation.total_shortfall:.6f}"
+    objective = f"{result.objective_value:.6f}"
+    return _row(case, seconds, status, result.tie_break, objective, short, digest)
+
+
+def pairing_digest(pairing: Sequence[Any]) -> str:
+    """12 hex digits of the pairs and their shares to 6 decimals; with several resources
+    every resource's share (one resource: the digest of the runs before resources)."""
+    text = "\n".join(
+        "\t".join([a.donor, a.recipient, *(f"{v:.6f}" for v in (a.shares or (a.share,)))])
+        for a in pairing
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _row(
-    case: Case, seconds: float, status: str, tie: str, objective: str, digest: str
+    case: Case,
+    seconds: float,
+    status: str,
+    tie: str,
+    objective: str,
+    shortfall: str,
+    digest: str,
 ) -> dict[str, object]:
     return {
         "scenario": case.scenario,
@@ -117,6 +416,7 @@ def _row(
         "status": status,
         "tie_break": tie,
         "objective": objective,
+        "shortfall": shortfall,
         "pairing": digest,
     }
 
@@ -174,6 +474,41 @@ def read_csv(path: Path) -> list[dict[str, object]]:
         return list(csv.DictReader(f))
 
 
+def group(row: dict[str, object]) -> str:
+    """The part of the set a row belongs to: the runs that existed before the rule kinds
+    ('before'), the shipped multi-resource scenario, or its rule kind."""
+    scenario, variant = str(row["scenario"]), str(row["variant"])
+    if scenario == MULTI:
+        return MULTI
+    if variant.startswith("["):
+        kind = variant[1 : variant.index("]")]
+        return f"{kind} + shortfall" if "rules.coverage" in variant else kind
+    if variant.startswith("rules.coverage"):
+        return "shortfall"
+    return "before"
+
+
+def summary(rows: list[dict[str, object]]) -> str:
+    """Per group: runs, proven with the tie-break done, their total and longest seconds."""
+    groups: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        groups.setdefault(group(row), []).append(row)
+    lines = [f"{'group':<30} {'runs':>5} {'proven':>7} {'total s':>9} {'max s':>8}  other"]
+    for name, members in groups.items():
+        done = [r for r in members if finished(r) and r["status"] != "infeasible"]
+        seconds = [float(str(r["seconds"])) for r in done]
+        other = [
+            f"{r['scenario']} {r['status']}/{r['tie_break'] or '-'}"
+            for r in members
+            if r not in done
+        ]
+        lines.append(
+            f"{name:<30} {len(members):>5} {len(done):>7} {sum(seconds):>9.2f} "
+            f"{max(seconds, default=0.0):>8.2f}  {', '.join(other)}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.variants",
@@ -182,6 +517,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="per solve (60 s)")
     parser.add_argument("--random", type=int, default=12, help="random 25-city scenarios (12)")
     parser.add_argument("--small", type=int, default=12, help="random 16-city scenarios (12)")
+    parser.add_argument(
+        "--small-kinds",
+        default=",".join(str(s) for s in SMALL_KINDS),
+        help="seeds of the 16-city scenarios that also run the rule kinds "
+        f"({','.join(str(s) for s in SMALL_KINDS)}; '' for none)",
+    )
+    parser.add_argument(
+        "--no-kinds",
+        action="store_true",
+        help="leave out the multi-resource scenario and the rule kinds",
+    )
     parser.add_argument("--only", help="comma-separated scenario names to run")
     parser.add_argument("--csv", type=Path, help="default: benchmarks/results/variants.csv")
     parser.add_argument("--compare", type=Path, help="an earlier run's CSV to compare with")
@@ -191,7 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {machine.describe()}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="pairopt-variants-") as tmp:
-        todo = cases(Path(tmp), args.random, args.small)
+        seeds = [int(s) for s in args.small_kinds.split(",") if s.strip()]
+        todo = cases(Path(tmp), args.random, args.small, seeds, not args.no_kinds)
         if args.only:
             wanted = {s.strip() for s in args.only.split(",")}
             todo = [c for c in todo if c.scenario in wanted]
@@ -199,13 +546,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             row = run_case(case, args.time_limit)
             rows.append(row)
             print(
-                f"{case.scenario:<22} {case.variant:<28} {row['seconds']:>8} s  "
+                f"{case.scenario:<22} {case.variant:<44} {row['seconds']:>8} s  "
                 f"{row['status']}/{row['tie_break'] or '-'}  {row['pairing']}",
                 flush=True,
             )
     done = [r for r in rows if finished(r) and r["status"] != "infeasible"]
     total = sum(float(str(r["seconds"])) for r in done)
     print(f"\n{len(done)} of {len(rows)} runs proven with the tie-break done: {total:.2f} s")
+    print(summary(rows))
     print(f"load average after the run: {machine.load_average()}")
     out = args.csv or RESULTS / "variants.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ SCENARIOS = ROOT / "scenarios"
 EXAMPLE = SCENARIOS / "example" / "scenario.yaml"
 HUBEI = SCENARIOS / "hubei-2020" / "scenario.yaml"
 HUBEI_SOURCED19 = SCENARIOS / "hubei-2020-sourced19" / "scenario.yaml"
+MULTI_RESOURCE = SCENARIOS / "multi-resource" / "scenario.yaml"
 
 AVAILABLE_SOLVERS = [name for name in SOLVERS if solver_info(name) is not None]
 

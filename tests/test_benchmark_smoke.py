@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
+import yaml
 
 from benchmarks import (
     cli_latency,
@@ -160,23 +161,61 @@ def test_cli_latency_commands_exist() -> None:
 def test_variants_run_record_and_compare(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The variants runner on the example's six variants: every row proven with its
-    tie-break done, a digest per pairing, and a comparison of a run with itself that
-    finds every pairing the same."""
+    """The variants runner on the example: its six variants and the rule kinds (several
+    resources, a shortfall price, per-donor columns), every row proven with its tie-break
+    done, a digest per pairing, and a comparison of a run with itself that finds every
+    pairing the same."""
     out = tmp_path / "variants.csv"
-    args = ["--only", "example", "--random", "0", "--small", "0", "--csv", str(out)]
+    args = ["--only", "example", "--random", "0", "--small", "0", "--small-kinds", ""]
+    args += ["--csv", str(out)]
     assert variants.main(args) == 0
     rows = variants.read_csv(out)
+    kinds = [variants.Case("example", out, o, k).variant for k, o in variants.KINDS]
     assert [r["variant"] for r in rows] == [
         " ".join(v) or "as given" for v in variants.SHIPPED_VARIANTS
-    ]
-    assert all(r["status"] == "optimal" and r["tie_break"] == "done" for r in rows)
+    ] + kinds
+    assert all(r["status"] == "optimal" and r["tie_break"] == "done" for r in rows), rows
     assert all(len(str(r["pairing"])) == 12 for r in rows)
     assert len({r["pairing"] for r in rows}) > 1  # the variants change the pairing
-    capsys.readouterr()
+    groups = {variants.group(r) for r in rows}
+    assert {"before", "3 resources", "3 resources + shortfall", "min_load column"} <= groups
+    text = capsys.readouterr().out
+    assert "3 resources + shortfall" in text  # the summary by group
     assert variants.main([*args, "--compare", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "6 runs finished in both" in text
+    assert f"{len(rows)} runs finished in both" in text
     assert "pairings that differ: 0" in text
     changed = [dict(r, pairing="0" * 12) if i == 0 else r for i, r in enumerate(rows)]
     assert "pairings that differ: 1" in variants.compare(changed, rows)
+    # A run of the code before the rule kinds (no shortfall column) still compares.
+    before = [{k: v for k, v in r.items() if k != "shortfall"} for r in rows[:6]]
+    assert "6 runs finished in both" in variants.compare(before, rows)
+
+
+def test_variants_derive_kinds_from_the_example(tmp_path: Path) -> None:
+    """The derived scenarios: load becomes load_<resource>, fixed pairs stay feasible, and
+    the per-donor columns follow their rules."""
+    example = variants.ROOT / "scenarios" / "example" / "scenario.yaml"
+    path = variants.derive(example, tmp_path / "three", "3 resources")
+    pairs = pd.read_csv(path.parent / "pairs.csv")
+    assert {"load_staff", "load_supplies", "load_funds"} <= set(pairs.columns)
+    assert "load" not in pairs.columns
+    spec = yaml.safe_load(path.read_text())
+    assert spec["resources"][2] == {"name": "funds", "weight": variants.FUNDS_WEIGHT}
+    assert set(spec["donors"]["capacity"]) == {"staff", "supplies", "funds"}
+    donors = pd.read_csv(path.parent / "donors.csv")
+    recipients = pd.read_csv(path.parent / "recipients.csv")
+    a, city1 = donors.set_index("donor").loc["Donor A"], recipients.iloc[0]
+    assert a["supplies"] >= city1["supplies"]  # Donor A's fixed pair with City 1
+    again = variants.derive(example, tmp_path / "again", "3 resources")
+    for name in ("donors.csv", "recipients.csv", "pairs.csv", "scenario.yaml"):
+        assert (path.parent / name).read_bytes() == (again.parent / name).read_bytes()
+
+    path = variants.derive(example, tmp_path / "min-load", "min_load column")
+    donors = pd.read_csv(path.parent / "donors.csv")
+    assert donors["min_load"].notna().tolist() == [False, False, True, False, False]
+    assert donors["min_load"][2] == pytest.approx(220 * 0.8 / 5)  # Donor C, after the reserve
+    path = variants.derive(example, tmp_path / "reach", "max_distance_km column")
+    donors = pd.read_csv(path.parent / "donors.csv")
+    assert donors["max_distance_km"].notna().tolist() == [False, True, False, False, True]
+    assert (donors["max_distance_km"].dropna() <= 1200).all()  # within the scenario's limit

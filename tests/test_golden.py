@@ -15,14 +15,17 @@ from click.testing import CliRunner
 from pairing_opt.cli import main
 
 from . import SLOW
-from .conftest import EXAMPLE, HUBEI, HUBEI_SOURCED19
+from .conftest import EXAMPLE, HUBEI, HUBEI_SOURCED19, MULTI_RESOURCE
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
     "example": EXAMPLE,
     "hubei-2020": HUBEI,
     "hubei-2020-sourced19": HUBEI_SOURCED19,
+    "multi-resource": MULTI_RESOURCE,
 }
+# Solves that take seconds run in the slow sample (PAIROPT_SLOW=1, CI).
+SLOW_CASES = ("hubei-2020-sourced19",)
 
 
 def normalise(text: str) -> str:
@@ -31,7 +34,6 @@ def normalise(text: str) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-# The sourced-19 solve takes seconds: it runs in the slow sample (PAIROPT_SLOW=1, CI).
 GOLDEN_PARAMS = [
     pytest.param(
         name,
@@ -39,7 +41,7 @@ GOLDEN_PARAMS = [
             pytest.mark.slow,
             pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1 to run"),
         ]
-        if name == "hubei-2020-sourced19"
+        if name in SLOW_CASES
         else [],
     )
     for name in sorted(CASES)
