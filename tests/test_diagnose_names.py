@@ -793,3 +793,20 @@ def test_conflicts_are_sound_with_one_donor_per_recipient(case: dict[str, Any]) 
 @given(case=_tiny(shares=True))
 def test_conflicts_are_sound_with_shares(case: dict[str, Any]) -> None:
     _check_sound(case)
+
+
+def test_fixed_donors_filling_the_maximum_must_cover_the_need() -> None:
+    """A city whose fixed donors fill donors_per_recipient max can only be covered by
+    them: check says so, naming them, before any solve."""
+    scenario = Scenario.from_frames(
+        {"id": ["A", "B", "C"], "capacity": [40, 40, 500]},
+        {"id": ["X"], "need": [100]},
+        rules={
+            "donors_per_recipient": {"min": 1, "max": 2},
+            "fixed": [{"donor": "A", "recipient": "X"}, {"donor": "B", "recipient": "X"}],
+        },
+        objective="balance",
+    )
+    (reason,) = conflicts(scenario)
+    assert reason.startswith("recipient X needs 100, but its fixed donors, A (40 available")
+    assert "donors_per_recipient max 2 and can cover only 80.0%" in reason

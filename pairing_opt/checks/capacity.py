@@ -41,6 +41,9 @@ def needs_out_of_reach(view: View) -> tuple[list[str], np.ndarray]:
     for k in range(view.n_k):
         if not view.full[k]:
             continue
+        fixed_out = _fixed_donors_short(view, k, explained)
+        out += fixed_out[0]
+        explained |= fixed_out[1]
         rk = view.reach(k)
         short = view.must_cover[:, k] & (view.deg_r > 0) & (rk.best < 1 - ROUNDING) & ~explained
         loads = cand.loads[:, k]
@@ -84,6 +87,39 @@ def needs_out_of_reach(view: View) -> tuple[list[str], np.ndarray]:
             )
         explained |= short
     return out, explained | (view.deg_r < view.least_r)
+
+
+def _fixed_donors_short(view: View, k: int, explained: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Recipients whose fixed pairs already fill their maximum number of donors: only those
+    donors can cover them, each at most the part of the need its capacity allows."""
+    s, cand = view.s, view.cand
+    fixed = np.flatnonzero(cand.fixed)
+    count = np.bincount(cand.recipient[fixed], minlength=view.n_r)
+    reach = s.reach_matrix[fixed, k]
+    covered = np.bincount(cand.recipient[fixed], weights=reach, minlength=view.n_r)
+    short = (
+        view.must_cover[:, k]
+        & (count > 0)
+        & (count >= view.most_r)
+        & (covered < 1 - ROUNDING)
+        & ~explained
+    )
+    out = []
+    loads, avail = cand.loads[:, k], s.available_matrix[:, k]
+    for r in np.flatnonzero(short).tolist():
+        own = fixed[cand.recipient[fixed] == r]
+        details = [
+            f"{s.donors[d]} ({avail[d]:g} available for a load of {load:g})"
+            for d, load in zip(cand.donor[own].tolist(), loads[own].tolist(), strict=True)
+        ]
+        out.append(
+            f"recipient {s.recipients[r]} needs {s.need_matrix[r, k]:g}{of_resource(s, k)}, "
+            f"but its fixed donors, {listed_first(details, len(details))}, already fill its "
+            f"{count_rule(s, 'recipient', 'max', r)} and can cover only "
+            f"{pct(float(covered[r]))} of it with their available capacity."
+            + relax(["the fixed pairs", count_rule_name(s, "recipient", "max", r)], "add capacity")
+        )
+    return out, short
 
 
 def forced_loads(view: View, explained: np.ndarray) -> list[str]:
