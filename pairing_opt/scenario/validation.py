@@ -85,9 +85,12 @@ _TYPE_TAGS = ("str", "float", "int", "bool", "dict", "list")
 _KEY_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*) ")
 
 
-def _key_path(loc: tuple[Any, ...]) -> Path_:
+def _key_path(loc: tuple[Any, ...], kind: str = "") -> Path_:
     """The path of keys a user wrote, without pydantic's names for the forms of a key that
-    takes several (Shortfall, constrained-float, dict[str,...], literal['full'])."""
+    takes several (Shortfall, constrained-float, dict[str,...], literal['full']). An
+    unknown or missing key is the user's own word, whatever it looks like ('n[ame')."""
+    if kind in ("extra_forbidden", "missing") and loc:
+        return (*_key_path(loc[:-1]), loc[-1])
     return tuple(
         p
         for p in loc
@@ -105,14 +108,14 @@ def _one_per_key(errors: list[Any]) -> list[Any]:
     """One error per key the user wrote: of a key that takes several forms, the error of
     the form it was written in (a negative price, not 'should be a valid dictionary'), or
     when none says more, the forms joined in one message."""
-    paths = [_key_path(err["loc"]) for err in errors]
+    paths = [_key_path(err["loc"], err["type"]) for err in errors]
     kept: list[Any] = []
     for i, err in enumerate(errors):
         if err["type"] in _FORM_MISMATCH and any(
             j != i
             and errors[j]["type"] not in _FORM_MISMATCH
             and paths[j][: len(paths[i])] == paths[i]
-            and _key_path(errors[j]["loc"]) != ()
+            and paths[j] != ()
             for j in range(len(errors))
         ):
             continue  # a sibling on another form of the same key says what is wrong
