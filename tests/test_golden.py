@@ -25,7 +25,7 @@ CASES = {
     "multi-resource": MULTI_RESOURCE,
 }
 # Solves that take seconds run in the slow sample (PAIROPT_SLOW=1, CI).
-SLOW_CASES = ("hubei-2020-sourced19",)
+SLOW_CASES = ("hubei-2020-sourced19", "multi-resource")
 
 
 def normalise(text: str) -> str:
