@@ -143,7 +143,7 @@ def test_solver_missing_exit_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 def test_time_limit_exit_4_with_two_resources(tmp_path: Path) -> None:
     """A seeded two-resource GAP (loads 1..100 per resource, capacity 80% of the average):
-    such instances take minutes to prove, so a one-second limit stops short."""
+    such instances take minutes to prove, so a half-second limit stops short."""
     rng = np.random.default_rng(2026)
     agents, jobs = 10, 100
     load = rng.integers(1, 101, size=(2, agents, jobs))
@@ -172,7 +172,7 @@ def test_time_limit_exit_4_with_two_resources(tmp_path: Path) -> None:
     }
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    result = run("solve", path, "--time-limit", "1", "--format", "json")
+    result = run("solve", path, "--time-limit", "0.5", "--format", "json")
     if result.exit_code == 1:
         pytest.skip("this seed's instance is infeasible")  # not a time-limit case
     assert result.exit_code == 4, result.stderr

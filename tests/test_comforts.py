@@ -120,10 +120,11 @@ def test_progress_line_on_a_terminal_only_and_never_on_stdout(
     assert result.exit_code == 4, result.stderr
     assert "solving:" in result.stderr and "bound" in result.stderr
     assert json.loads(result.stdout)["status"] == "time_limit"  # stdout is only data
-    quiet = run("solve", path, "--time-limit", "2", "--format", "json", "-q")
+    # 1.5 s: past the status line's 1 s delay, so a line would have shown.
+    quiet = run("solve", path, "--time-limit", "1.5", "--format", "json", "-q")
     assert "solving:" not in quiet.stderr
     monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: False)
-    piped = run("solve", path, "--time-limit", "2", "--format", "json")
+    piped = run("solve", path, "--time-limit", "1.5", "--format", "json")
     assert "solving:" not in piped.stderr
 
 

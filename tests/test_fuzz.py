@@ -29,7 +29,7 @@ from . import SLOW, examples
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "scenarios" / "example"
 FILES = ("scenario.yaml", "donors.csv", "recipients.csv", "pairs.csv")
-DEFAULT_EXAMPLES = 12  # each is a subprocess: a short smoke by default, the long run is slow
+DEFAULT_EXAMPLES = 8  # each is a subprocess: a short smoke by default, the long run is slow
 SLOW_SHARE = 0.25  # of the profile's budget: 500 examples with the slow profile
 MEMORY = 2 << 30  # bytes of address space for each run
 WALL = 60  # seconds for each run: `solve` stops at 5 s, the rest is start-up and margin
