@@ -619,7 +619,7 @@ def test_bruteforce_zero_need_and_excluded() -> None:
 RESOURCE_NAMES = ("staff", "supplies", "funds")
 # Prices per unit of uncovered need, from below a balance step to above a long distance.
 PRICES = (0.0, 0.02, 0.5, 20.0, 200.0, 2000.0)
-RESOURCE_SHARE = 0.75  # of the profile's budget: 150 examples by default (about 3 s)
+RESOURCE_SHARE = 0.75  # of the profile's budget: 150 examples by default
 MOST_WHOLE, MOST_SHARES = 4, 3  # most donors (and recipients) without and with shares
 # Every resource must fit: capacities mostly from the upper part of the range.
 resource_capacities = st.one_of(st.integers(8, 24), st.integers(8, 24), st.integers(0, 24))
