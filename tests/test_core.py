@@ -19,9 +19,11 @@ from pairing_opt.engine.backends import (
     TIE_SLACK,
     RawResult,
     Status,
+    recording_stages,
     reporting,
     run_milp,
     solve_relaxation,
+    timed,
 )
 from pairing_opt.engine.bounds import PairBounds, pair_bounds, restrict
 from pairing_opt.engine.model import PairingModel, build_model
@@ -29,6 +31,7 @@ from pairing_opt.engine.pipeline import solve, with_options
 from pairing_opt.engine.strategy import (
     _alone_under_cap,
     _Clock,
+    _none_under,
     _prove_by_exclusion,
     _whole_model_bound,
 )
@@ -291,3 +294,40 @@ def test_a_proof_from_a_poor_start_still_finds_the_optimum() -> None:
     proof = run_milp("highs", model.milp, None, 0.0, initial=narrow.values, proof=True)
     assert proof.status == Status.OPTIMAL
     assert proof.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "expected"),
+    [
+        (1.5, None),  # nothing costs less than 1.5 (the best pairing costs 2)
+        (2.5, 2.0),  # the best pairing is below the cutoff: found and proven
+        (10.0, 2.0),
+    ],
+)
+def test_a_cutoff_searches_below_it_only(cutoff: float, expected: float | None) -> None:
+    """A run with a cutoff answers one question: the best pairing that costs less than the
+    cutoff, or proof that there is none (the uniqueness check and the proof by exclusion
+    rely on it). HiGHS may then hand back a pairing at or above the cutoff, called optimal;
+    `_none_under` reads both answers as "none below"."""
+    model = build_model(_two_cities([1, 2, 2, 1]))
+    raw = run_milp("highs", model.milp, None, 0.0, cutoff=cutoff)
+    if expected is None:
+        assert _none_under(raw, cutoff)
+    else:
+        assert not _none_under(raw, cutoff)
+        assert raw.status == Status.OPTIMAL and raw.objective == pytest.approx(expected)
+
+
+def test_a_solve_records_where_its_time_goes() -> None:
+    """recording_stages lists each stage of a solve with its seconds, in order, a stage
+    within another named "outer/inner": what the variants benchmark prints per run."""
+    with recording_stages() as stages:
+        result = solve(load(HUBEI))
+    assert result.status == Status.OPTIMAL
+    names = [name for name, _ in stages]
+    assert names[0] == "diagnose" and "build" in names and names[-1] == "verify"
+    assert "lp" in names and names.index("lp") < names.index("build") + 2
+    assert all(seconds >= 0 for _, seconds in stages)
+    with recording_stages() as outer, timed("a"), timed("b"):
+        pass
+    assert [name for name, _ in outer] == ["a/b", "a"]

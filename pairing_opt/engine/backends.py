@@ -76,6 +76,7 @@ class _Run:
     stop_when: StopWhen | None = None
     cut_pool: int | None = None
     proof: bool = False
+    cutoff: float | None = None
 
 
 @dataclass
@@ -199,6 +200,8 @@ def _set_highs_options(h: Any, run: _Run) -> None:
         h.setOptionValue("mip_max_nodes", int(run.node_limit))
     if run.cut_pool is not None:
         h.setOptionValue("mip_pool_soft_limit", int(run.cut_pool))
+    if run.cutoff is not None:  # only pairings below it matter: prune every node above
+        h.setOptionValue("objective_bound", float(run.cutoff))
     h.setOptionValue("mip_rel_gap", float(run.mip_gap))
     if run.mip_gap == 0:
         h.setOptionValue("mip_abs_gap", EXACT_ABS_GAP)
@@ -314,6 +317,44 @@ Progress = Callable[[float, float | None, float | None], None]
 """Called about ten times a second during a solve: (seconds, best objective, bound)."""
 
 PROGRESS: ContextVar[Progress | None] = ContextVar("pairopt_progress", default=None)
+
+
+StageTimes = list[tuple[str, float]]
+STAGES: ContextVar[StageTimes | None] = ContextVar("pairopt_stages", default=None)
+
+
+@contextlib.contextmanager
+def recording_stages() -> Iterator[StageTimes]:
+    """Within this block, each stage of a solve (LP, core, proof, tie-break, ...) appends
+    (name, seconds) to the list yielded: where a solve spends its time, for benchmarks and
+    for anyone asking why a scenario is slow."""
+    times: StageTimes = []
+    token = STAGES.set(times)
+    try:
+        yield times
+    finally:
+        STAGES.reset(token)
+
+
+_STAGE_PATH: ContextVar[str] = ContextVar("pairopt_stage_path", default="")
+
+
+@contextlib.contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Record the block's seconds as stage `name` when stages are being recorded; a stage
+    within another is recorded as "outer/inner" (the outer one's seconds include it)."""
+    times = STAGES.get()
+    if times is None:
+        yield
+        return
+    path = f"{_STAGE_PATH.get()}{name}"
+    token = _STAGE_PATH.set(f"{path}/")
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        times.append((path, time.perf_counter() - start))
+        _STAGE_PATH.reset(token)
 
 
 @contextlib.contextmanager
@@ -598,13 +639,17 @@ def run_milp(
     stop_when: StopWhen | None = None,
     cut_pool: int | None = None,
     proof: bool = False,
+    cutoff: float | None = None,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
     (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
     stops at the same place on every run; `stop_when` may stop a HiGHS run early, from
     its progress (CBC ignores it); `cut_pool` is HiGHS's soft limit on the cuts its pool
-    keeps (CBC ignores it); `proof` says `initial` is nearly optimal, so HiGHS spends the
-    run on the bound, not on searching for pairings (PROOF_OPTIONS; CBC ignores it)."""
+    keeps (CBC ignores it); `proof` says the run is to prove rather than to search (from a
+    nearly optimal `initial`, or below a `cutoff`), so HiGHS spends it on the bound
+    (PROOF_OPTIONS; CBC ignores it); `cutoff` makes HiGHS search only below that value of
+    c.v: "infeasible" then means nothing costs less, and a pairing it returns at or above
+    the cutoff is no answer (CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -612,7 +657,7 @@ def run_milp(
         if ok:
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
-    run = _Run(time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof)
+    run = _Run(time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof, cutoff)
     if name == HIGHS:
         return _solve_highs(milp, run)
     if name == CBC:

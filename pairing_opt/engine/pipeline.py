@@ -18,7 +18,7 @@ from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..scenario.scenario import Scenario, check_objective_data
 from ..scenario.spec import Objective, SolverSpec, objective_name
-from .backends import Outcome, SolverInfo, Status, relative_gap
+from .backends import Outcome, SolverInfo, Status, relative_gap, timed
 from .model import PairingModel, build_model
 from .strategy import solve_model
 
@@ -142,7 +142,8 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     """The `count` best distinct pairings (different pair sets), in order. Each is a proven
     optimum of the problem with the earlier ones cut off; fewer come back when no further
     pairing satisfies the rules or a solve stops at its limit."""
-    reasons = conflicts(scenario)
+    with timed("diagnose"):
+        reasons = conflicts(scenario)
     if reasons:
         raise InfeasibleError(
             reasons,
@@ -150,8 +151,10 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
             "go uncovered at a price: rules.coverage: {shortfall_penalty: P}), then run "
             "`pairopt check` again.",
         )
-    check_magnitudes(scenario)
-    model = build_model(scenario)
+    with timed("diagnose"):
+        check_magnitudes(scenario)
+    with timed("build"):
+        model = build_model(scenario)
     previous = _solve_with(scenario, model)
     results = [previous]
     if count == 1:
@@ -193,10 +196,11 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
         )
     if outcome.values is None:
         return _no_solution(scenario, outcome)
-    pairing = read_pairing(scenario, model, outcome.values)
-    evaluation = evaluate(scenario, pairing)
-    largest = float(np.abs(model.milp.c).max(initial=0.0))
-    _check(scenario, evaluation, outcome, model.scale, model.scale * largest * COST_NOISE)
+    with timed("verify"):
+        pairing = read_pairing(scenario, model, outcome.values)
+        evaluation = evaluate(scenario, pairing)
+        largest = float(np.abs(model.milp.c).max(initial=0.0))
+        _check(scenario, evaluation, outcome, model.scale, model.scale * largest * COST_NOISE)
     value = evaluation.score(scenario.objective)
     bound = outcome.bound
     if bound is not None and outcome.status == Status.OPTIMAL and options.mip_gap == 0:

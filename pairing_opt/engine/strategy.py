@@ -9,11 +9,13 @@ pairs left out are proven unable to improve on it, so an optimum of the restrict
 an optimum of the whole one, and the bound reported covers both parts. The tie-break
 re-solve is restricted the same way (only pairs that fit under the objective cap can take
 part). With HiGHS and a sum objective, a check comes first: the best pairing with a
-different pair set (a no-good cut); when even that is above the cap, the pair set found is
-the only one and the re-solve is skipped. With an exact proof asked for (mip_gap 0), that
-check is the proof: it runs on the core's pairing P directly, so where P is the optimum
-one MILP proves both that and that no other pair set ties with it, in less time than a
-separate proof and check (on small models it starts from the core's best other pairing).
+different pair set (a no-good cut), searched only below the cap (a cutoff) and run as a
+proof; when there is none, the pair set found is the only one and the re-solve is
+skipped. The re-solve starts from the proven pairing. With an exact proof asked for
+(mip_gap 0), that check is the proof: it runs on the core's pairing P directly (below
+P's cap), so where P is the optimum one MILP proves both that and that no other pair set
+ties with it, in less time than a separate proof and check (on small models it starts
+from the core's best other pairing).
 Without HiGHS (CBC), or when the LP proves nothing, the whole model is solved as it is.
 
 With one donor per recipient (the Generalized Assignment Problem) the first solve is always
@@ -51,6 +53,7 @@ from .backends import (
     run_milp,
     solve_relaxation,
     solver_info,
+    timed,
 )
 from .bounds import PairBounds, pair_bounds, restrict
 from .model import Milp, PairingModel
@@ -77,6 +80,10 @@ SEARCH_MIN_GAP = 1e-3  # at half the limit, a gap this small keeps the whole mod
 # measurements are in git history of benchmarks/README.md).
 PROOF_MAX_PAIRS = 500
 TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a deterministic cap)
+# Nodes the uniqueness check may use. It runs as a proof (no restarts or sub-MIP
+# heuristics: it looks for no pairing, only for proof that none is under the cap), which
+# takes more nodes and less time than a search; at 1000 some checks stopped short.
+CHECK_NODES = 5000
 # How precisely each solver reports values, relative to each value: HiGHS hands back doubles;
 # CBC 2.10 writes its solution file as "%15.8g" (8 significant digits), so a value may be
 # off by half a unit in the 8th digit, and so may an objective summed from them.
@@ -105,6 +112,7 @@ class _Clock:
 @contextlib.contextmanager
 def _stage(
     clock: _Clock,
+    name: str,
     lp_bound: float | None = None,
     sense: float = 1.0,
     proven: tuple[float, float | None] | None = None,
@@ -117,12 +125,13 @@ def _stage(
     that looks for the best pairing other than a known one (minimisation-form value
     `incumbent`) shows the better of the two, and the lower of the known value and the
     solver's bound (never below the LP bound): pairings left out cost more than the
-    known one."""
+    known one. Time is the clock's, so a stage within another (the tie-break's own solve)
+    shows the same clock."""
     progress = PROGRESS.get()
     if progress is None:
-        yield
+        with timed(name):
+            yield
         return
-    offset = clock.elapsed()
 
     def shifted(seconds: float, best: float | None, bound: float | None) -> None:
         if proven is not None:
@@ -135,11 +144,11 @@ def _stage(
             bound = sense * max(floor, min(incumbent, rest))
         elif lp_bound is not None:
             bound = sense * lp_bound
-        progress(offset + seconds, best, bound)
+        progress(clock.elapsed(), best, bound)
 
     if proven is not None:
         shifted(0.0, None, None)
-    with reporting(shifted):
+    with reporting(shifted), timed(name):
         yield
 
 
@@ -179,7 +188,8 @@ def solve_model(
     picked, tie = _tie_break(model, name, first, cap, bounds, settled, check, clock)
     if picked is None:
         return outcome(first.values, "stopped at limit")
-    values = _exact_shares(model, name, first, picked, slack)
+    with timed("shares"):
+        values = _exact_shares(model, name, first, picked, slack)
     return outcome(first.values, "rejected") if values is None else outcome(values, tie)
 
 
@@ -241,13 +251,24 @@ def _tie_break(
     # find a tie. A proof by exclusion may already have settled it.
     shown = model.milp.display_sense
     proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
-    with _stage(clock, proven=proven):
-        if check and (settled or _alone_under_cap(model, first.values, cap, kept, clock)):
+    if check and settled:
+        progress = PROGRESS.get()
+        if progress is not None:  # the status line ends on the proven values
+            progress(clock.elapsed(), *proven)
+        return first.values, "done"  # the proof showed its pair set alone under the cap
+    if check:
+        with _stage(clock, "tie-check", proven=proven):
+            alone = _alone_under_cap(model, first.values, cap, kept, clock)
+        if alone:
             return first.values, "done"  # the only pair set under the cap: no tie
+    with _stage(clock, "tie-break", proven=proven):
         tied = model.milp.with_objective_cap(model.milp.c, cap, model.secondary)
         if kept is not None:
             tied = restrict(model, kept, tied)
-        second = run_milp(name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES)
+        # The proven pairing is within the cap: a start that prunes from the first node.
+        second = run_milp(
+            name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, initial=first.values
+        )
     return second.values, "done" if second.status == Status.OPTIMAL else "stopped at limit"
 
 
@@ -312,14 +333,30 @@ def _alone_under_cap(
     other = _other_pair_sets(model, values, kept)
 
     def tie_found(nodes: int, best: float | None, bound: float | None) -> bool:
-        return best is not None and best <= cap
+        # With a cutoff HiGHS reports the cutoff itself as its best before it finds any
+        # pairing, and accepts only pairings below it.
+        return best is not None and best < cap
 
     raw = run_milp(
-        HIGHS, other, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, stop_when=tie_found
+        HIGHS,
+        other,
+        clock.remaining(),
+        0.0,
+        node_limit=CHECK_NODES,
+        stop_when=tie_found,
+        cutoff=cap,
+        proof=True,
     )
+    return _none_under(raw, cap)
+
+
+def _none_under(raw: RawResult, cutoff: float) -> bool:
+    """Whether a run with `cutoff` proved that no pairing costs less: HiGHS then searches
+    only below the cutoff, and answers "infeasible" or, having found nothing below it,
+    "optimal" with a pairing at or above it (whose bound is not a bound)."""
     if raw.status == Status.INFEASIBLE:
         return True
-    return raw.status == Status.OPTIMAL and raw.bound is not None and raw.bound > cap
+    return raw.status == Status.OPTIMAL and raw.objective is not None and raw.objective >= cutoff
 
 
 def _other_pair_sets(model: PairingModel, values: np.ndarray, kept: np.ndarray | None) -> Milp:
@@ -350,7 +387,7 @@ def _lp_pair_bounds(model: PairingModel, clock: _Clock) -> PairBounds | None:
     """The LP relaxation's bounds on each pair, or None when the LP proves nothing."""
     if model.milp.num_cols == 0:
         return None
-    with _stage(clock):
+    with _stage(clock, "lp"):
         lp = solve_relaxation(model.milp, clock.remaining())
     return None if lp is None else pair_bounds(model, lp.row_dual)
 
@@ -401,7 +438,7 @@ def _solve_whole(
 ) -> RawResult:
     """The whole model as it is, on the solve's clock: when no restriction is known to
     hold (no LP bounds, one donor per recipient, or no core pairing)."""
-    with _stage(clock):
+    with _stage(clock, "whole"):
         return run_milp(
             name, model.milp, clock.remaining(), mip_gap, stop_when=stop_when, cut_pool=cut_pool
         )
@@ -417,11 +454,13 @@ class _Cores:
     clock: _Clock
     bounds: PairBounds
 
-    def run(self, kept: np.ndarray, initial: np.ndarray | None = None) -> RawResult:
+    def run(
+        self, kept: np.ndarray, initial: np.ndarray | None = None, stage: str = "core"
+    ) -> RawResult:
         """The model restricted to the `kept` pairs; progress shows the LP bound, as a
         restricted model's own bound says nothing of the whole."""
         clock = self.clock
-        with _stage(clock, self.bounds.bound, self.model.milp.display_sense):
+        with _stage(clock, stage, self.bounds.bound, self.model.milp.display_sense):
             return run_milp(
                 self.name,
                 restrict(self.model, kept),
@@ -465,7 +504,7 @@ class _Cores:
             wider = kept | (bounds.gain <= reach * scale)
             if wider.sum() <= kept.sum() or wider.sum() > REFINE_MAX_SHARE * need.sum():
                 break  # no narrower than the proof itself: go straight to the proof
-            raw = self.run(wider, initial=incumbent.values)
+            raw = self.run(wider, initial=incumbent.values, stage="widen")
             if raw.values is None or raw.objective is None:
                 break
             incumbent, kept, need = raw, wider, bounds.keep(raw.objective)
@@ -475,7 +514,7 @@ class _Cores:
         """The model restricted to the pairs that could beat the incumbent, solved to a
         proof that holds for the whole model."""
         # No start solution here: it made the proof slower or no faster where measured.
-        with _stage(self.clock):
+        with _stage(self.clock, "prove"):
             final = run_milp(
                 self.name, restrict(self.model, need), self.clock.remaining(), self.mip_gap
             )
@@ -515,17 +554,25 @@ def _prove_by_exclusion(
     cap = incumbent.objective + _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
     kept = bounds.keep(cap)
     other = _other_pair_sets(model, incumbent.values, kept)
-    with _stage(clock, bounds.bound, model.milp.display_sense, incumbent=incumbent.objective):
+    shown = model.milp.display_sense
+    with _stage(clock, "exclusion", bounds.bound, shown, incumbent=incumbent.objective):
         start = None
         if kept.sum() <= PROOF_MAX_PAIRS:
-            near = run_milp(HIGHS, restrict(model, core & kept, other), clock.remaining(), 0.0)
-            start = near.values
-        raw = run_milp(HIGHS, other, clock.remaining(), 0.0, initial=start, proof=start is not None)
+            near = restrict(model, core & kept, other)
+            start = run_milp(HIGHS, near, clock.remaining(), 0.0, cutoff=cap).values
+        raw = run_milp(
+            HIGHS,
+            other,
+            clock.remaining(),
+            0.0,
+            initial=start,
+            proof=start is not None,
+            cutoff=cap,
+        )
     proven = raw.status in (Status.OPTIMAL, Status.INFEASIBLE)
-    if raw.status == Status.INFEASIBLE:
-        rest = math.inf
-    else:
-        rest = raw.bound if raw.bound is not None else -math.inf
+    rest = raw.bound if raw.bound is not None else -math.inf
+    if _none_under(raw, cap):
+        rest = math.inf  # no other pair set costs less than the cap
     better = raw.objective is not None and raw.objective < incumbent.objective
     best = raw if better else incumbent
     result = RawResult(
@@ -564,7 +611,8 @@ def _solve_then_search(
             progress(clock.elapsed(), shown * best, shown * bound)
 
     deadline = clock.start + clock.limit
-    values = improve(model, bounds, whole.values, deadline, report)
+    with timed("search"):
+        values = improve(model, bounds, whole.values, deadline, report)
     if values is None:
         return replace(whole, bound=bound, seconds=clock.elapsed())
     return _search_result(model, values, bound, mip_gap, clock.elapsed())
