@@ -4,7 +4,7 @@ solve strategy is measured on many scenarios at once and not tuned to one.
 
     python -m benchmarks.variants [--time-limit 60] [--csv OUT] [--compare OLD.csv]
                                   [--only hubei-2020,prefecture-80] [--random 12] [--small 12]
-                                  [--small-kinds 1,3] [--no-kinds]
+                                  [--small-kinds 1,3] [--no-kinds] [--fresh 6] [--no-peer]
 
 The set: the example, Hubei and sourced19 scenarios with six variants each; the shipped
 multi-resource scenario with four; a synthetic prefecture scenario of 80 cities (seed 7)
@@ -18,9 +18,17 @@ of the seeds `--small-kinds` (default 1,3): each kind derives a scenario folder 
 base one by a fixed rule (see `derive`), or is an override. `--no-kinds` leaves them out (the set of
 the runs before they existed).
 
+`--fresh N` adds 16-city scenarios of seeds 101.. that no solve strategy was tuned on,
+with every objective, reported as a group of their own.
+
+After each solve, the plain peer (plain.py: the textbook model in highspy, one solve to
+gap 0, no tie-break) solves the same scenario; the summary gives both totals and the ratio
+per group, and names any run where the two prove different optima.
+
 Synthetic and derived scenarios are written to a temporary folder. Each row records the
 seconds, status, tie-break state, objective, the need left uncovered (shortfall, summed
-over resources) and a digest of the pairing (pairs and shares to 6 decimals).
+over resources), a digest of the pairing (pairs and shares to 6 decimals), the seconds of
+each stage of the solve (`stages`), and the peer's seconds, status and objective.
 `--compare` reads an earlier run's CSV (another commit, say) and prints both side by
 side: totals over the runs that both finished, the median ratio, and every pairing that
 differs.

@@ -22,7 +22,7 @@ from .checks.verify import Assignment, Coverage, DonorLoad, Violation
 from .checks.verify import Evaluation as RuleCheck
 from .checks.verify import evaluate as check_rules
 from .engine import backends
-from .engine.backends import SOLVERS, Progress, Status, reporting
+from .engine.backends import SOLVERS, Progress, Status, recording_stages, reporting
 from .engine.pipeline import SolveResult, solve_alternatives
 from .engine.pipeline import with_options as _with_options
 from .engine.shares import Completion, complete_pairing
@@ -81,6 +81,9 @@ class Result:
     solutions: tuple[SolveResult, ...] = field(default=())
     """The verified solves behind this result, best first (more than one with
     `alternatives`): what the reports render."""
+    stages: tuple[tuple[str, float], ...] = ()
+    """Where the solve spent its time: (stage, seconds) in order, e.g. ("lp", 0.01),
+    ("exclusion", 0.4), ("tie-check", 0.2); a stage within another is "outer/inner"."""
 
     @property
     def proven_optimal(self) -> bool:
@@ -195,21 +198,23 @@ def solve(
     configured = configure(
         scenario, objective=objective, solver=solver, time_limit=time_limit, mip_gap=mip_gap
     )
-    try:
-        with reporting(progress):
-            solutions = solve_alternatives(configured, alternatives)
-    except InfeasibleError as exc:
-        return Result(
-            scenario=configured,
-            status=Status.INFEASIBLE.value,
-            objective=None,
-            bound=None,
-            gap=None,
-            pairs=(),
-            reasons=tuple(exc.reasons),
-            fix=exc.hint,
-        )
-    return _from_solution(solutions[0], solutions[1:])
+    with recording_stages() as stages:
+        try:
+            with reporting(progress):
+                solutions = solve_alternatives(configured, alternatives)
+        except InfeasibleError as exc:
+            return Result(
+                scenario=configured,
+                status=Status.INFEASIBLE.value,
+                objective=None,
+                bound=None,
+                gap=None,
+                pairs=(),
+                reasons=tuple(exc.reasons),
+                fix=exc.hint,
+                stages=tuple(stages),
+            )
+    return replace(_from_solution(solutions[0], solutions[1:]), stages=tuple(stages))
 
 
 # --------------------------------------------------------------------------- pairings

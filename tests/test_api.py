@@ -165,3 +165,17 @@ def test_check_and_solvers() -> None:
     info = po.check(po.load(EXAMPLE))
     assert info["conflicts"] == [] and info["recipients"] == 6
     assert {s["name"] for s in po.solvers()} == {"highs", "cbc"}
+
+
+def test_result_says_where_the_solve_spent_its_time() -> None:
+    """result.stages names each stage of the solve with its seconds, so a user can see
+    whether the proof or the tie-break is slow before turning anything off; an infeasible
+    result has them too (the diagnosis that found the conflict)."""
+    result = po.solve(po.load(EXAMPLE))
+    names = [name for name, _ in result.stages]
+    assert names[0] == "diagnose" and names[-1] == "verify"
+    assert "lp" in names and "build" in names
+    assert all(seconds >= 0 for _, seconds in result.stages)
+    blocked = po.solve(po.load(EXAMPLE, ["rules.max_distance_km=1"]))
+    assert blocked.status == "infeasible"
+    assert [name for name, _ in blocked.stages] == ["diagnose"]

@@ -179,6 +179,7 @@ def test_variants_run_record_and_compare(
     every pairing the same."""
     out = tmp_path / "variants.csv"
     args = ["--only", "example", "--random", "0", "--small", "0", "--small-kinds", ""]
+    args += ["--fresh", "0"]
     args += ["--csv", str(out)] + ([] if with_kinds else ["--no-kinds"])
     assert variants.main(args) == 0
     rows = variants.read_csv(out)
@@ -188,6 +189,9 @@ def test_variants_run_record_and_compare(
     ] + (kinds if with_kinds else [])
     assert all(r["status"] == "optimal" and r["tie_break"] == "done" for r in rows), rows
     assert all(len(str(r["pairing"])) == 12 for r in rows)
+    # The plain peer proves the same optimum on every variant, and each run has a profile.
+    assert all(r["peer_status"] == "optimal" and not variants.mismatch(r) for r in rows), rows
+    assert all("verify=" in str(r["stages"]) for r in rows)
     assert len({r["pairing"] for r in rows}) > 1  # the variants change the pairing
     groups = {variants.group(r) for r in rows}
     text = capsys.readouterr().out
@@ -197,6 +201,7 @@ def test_variants_run_record_and_compare(
     assert variants.main([*args, "--compare", str(out)]) == 0
     text = capsys.readouterr().out
     assert f"{len(rows)} runs finished in both" in text
+    assert "prove different optima: none" in text
     assert "pairings that differ: 0" in text
     changed = [dict(r, pairing="0" * 12) if i == 0 else r for i, r in enumerate(rows)]
     assert "pairings that differ: 1" in variants.compare(changed, rows)
