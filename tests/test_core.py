@@ -318,6 +318,38 @@ def test_a_cutoff_searches_below_it_only(cutoff: float, expected: float | None) 
         assert raw.status == Status.OPTIMAL and raw.objective == pytest.approx(expected)
 
 
+def test_the_check_finds_a_pairing_that_ties_exactly() -> None:
+    """Two provinces at one place: every split of the city's need between them costs the
+    same, and the empty city can take a third province's pair at no cost. The optimum with
+    that extra pair ties exactly with the one without it, so the uniqueness check must find
+    the tie and the tie-break must drop the extra pair. (The property test found this case:
+    the tie-break, started from the pairing with the extra pair, got back that start from
+    HiGHS with the value of the better pairing.)"""
+    scenario = scenario_from_columns(
+        {
+            "id": ["D1", "D2", "D3"],
+            "cap": [1, 1, 1],
+            "lat": [20, 20, 20],
+            "lon": [100, 100, 101],
+        },
+        {"id": ["R0", "R1"], "need": [0, 1], "lat": [20, 29], "lon": [100, 100]},
+        rules={"donors_per_recipient": 2, "reserve": 0.1},
+    )
+    model = build_model(scenario)
+    extra = model.candidates.recipient == 0
+    far = extra & (model.candidates.donor == 2)
+    lb = model.milp.lb.copy()
+    lb[model.x_col[far]] = 1.0
+    with_extra = run_milp("highs", replace(model.milp, lb=lb), None, 0.0)
+    assert with_extra.values is not None and with_extra.objective is not None
+    cap = with_extra.objective + TIE_SLACK * max(1.0, abs(with_extra.objective))
+    assert not _alone_under_cap(model, with_extra.values, cap, None, _Clock(None))
+    result = solve(scenario)
+    pairs = {(a.donor, a.recipient) for a in result.pairing}
+    assert {("D1", "R1"), ("D2", "R1")} <= pairs
+    assert ("D3", "R0") not in pairs  # 104 km for nothing (D1 and D2 stand on R0: 0 km)
+
+
 def test_a_solve_records_where_its_time_goes() -> None:
     """recording_stages lists each stage of a solve with its seconds, in order, a stage
     within another named "outer/inner": what the variants benchmark prints per run."""

@@ -37,6 +37,7 @@ HIGHS, CBC = SOLVERS
 STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
 TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-break stage
 EXACT_ABS_GAP = 1e-9  # absolute gap of an exact proof (mip_gap 0): round-off, not a gap
+VALUE_AGREEMENT = 1e-7  # relative: a run's c.v and its reported objective agree this well
 MIN_TIME_LIMIT = 1e-3  # seconds: the least limit a solver is given (0 would mean none)
 # A proof that starts from a known, nearly optimal pairing (`proof=True` with `initial`).
 # With a strong start, HiGHS's root reduced-cost fixing keeps switching columns off, and
@@ -188,7 +189,20 @@ def _solve_highs(milp: Milp, run: _Run) -> RawResult:
     if initial is not None:  # a known pairing: HiGHS prunes against it from the first node
         h.setSolution(len(initial), np.arange(len(initial), dtype=np.int32), initial)
     _run_interruptibly(h, milp.display_sense, run.stop_when)
-    return _highs_result(highspy, h, time.perf_counter() - start)
+    raw = _highs_result(highspy, h, time.perf_counter() - start)
+    if initial is not None and not _consistent(milp, raw):
+        # HiGHS 1.16 can hand back the start as its solution with the value of a better
+        # one (seen when presolve solved the whole model): solve again without the start.
+        return _solve_highs(milp, replace(run, initial=None, proof=False))
+    return raw
+
+
+def _consistent(milp: Milp, raw: RawResult) -> bool:
+    """Whether the values a run returned are worth the objective it reported."""
+    if raw.values is None or raw.objective is None:
+        return True
+    value = float(milp.c @ raw.values)
+    return abs(value - raw.objective) <= VALUE_AGREEMENT * max(1.0, abs(raw.objective))
 
 
 def _set_highs_options(h: Any, run: _Run) -> None:

@@ -84,6 +84,7 @@ TIE_BREAK_NODES = 1000  # branch-and-bound nodes the tie-break may use (a determ
 # heuristics: it looks for no pairing, only for proof that none is under the cap), which
 # takes more nodes and less time than a search; at 1000 some checks stopped short.
 CHECK_NODES = 5000
+CUTOFF_MARGIN = 1e-6  # relative: see _cutoff
 # How precisely each solver reports values, relative to each value: HiGHS hands back doubles;
 # CBC 2.10 writes its solution file as "%15.8g" (8 significant digits), so a value may be
 # off by half a unit in the 8th digit, and so may an objective summed from them.
@@ -333,9 +334,8 @@ def _alone_under_cap(
     other = _other_pair_sets(model, values, kept)
 
     def tie_found(nodes: int, best: float | None, bound: float | None) -> bool:
-        # With a cutoff HiGHS reports the cutoff itself as its best before it finds any
-        # pairing, and accepts only pairings below it.
-        return best is not None and best < cap
+        # HiGHS reports its cutoff (above the cap) as its best until it finds a pairing.
+        return best is not None and best <= cap
 
     raw = run_milp(
         HIGHS,
@@ -344,19 +344,29 @@ def _alone_under_cap(
         0.0,
         node_limit=CHECK_NODES,
         stop_when=tie_found,
-        cutoff=cap,
+        cutoff=_cutoff(cap),
         proof=True,
     )
     return _none_under(raw, cap)
 
 
-def _none_under(raw: RawResult, cutoff: float) -> bool:
-    """Whether a run with `cutoff` proved that no pairing costs less: HiGHS then searches
-    only below the cutoff, and answers "infeasible" or, having found nothing below it,
-    "optimal" with a pairing at or above it (whose bound is not a bound)."""
+def _cutoff(cap: float) -> float:
+    """The cutoff of a run that looks for pairings at or under `cap`: above it by a margin
+    far beyond HiGHS's own tolerances, since HiGHS keeps only pairings that improve on its
+    cutoff by its tolerance and a pairing exactly at the cap must still be found; what is
+    at or under the cap is decided here, from the values."""
+    return cap + CUTOFF_MARGIN * max(1.0, abs(cap))
+
+
+def _none_under(raw: RawResult, cap: float) -> bool:
+    """Whether a run with a cutoff above `cap` (see _cutoff) proved that no pairing costs
+    `cap` or less. HiGHS searches only below its cutoff and answers "infeasible" when it
+    finds nothing there, or "optimal" with the best pairing it found; having found nothing
+    below the cutoff it may also return one above it, called optimal, whose bound is no
+    bound. Either way only a pairing at or under the cap counts."""
     if raw.status == Status.INFEASIBLE:
         return True
-    return raw.status == Status.OPTIMAL and raw.objective is not None and raw.objective >= cutoff
+    return raw.status == Status.OPTIMAL and raw.objective is not None and raw.objective > cap
 
 
 def _other_pair_sets(model: PairingModel, values: np.ndarray, kept: np.ndarray | None) -> Milp:
@@ -559,7 +569,7 @@ def _prove_by_exclusion(
         start = None
         if kept.sum() <= PROOF_MAX_PAIRS:
             near = restrict(model, core & kept, other)
-            start = run_milp(HIGHS, near, clock.remaining(), 0.0, cutoff=cap).values
+            start = run_milp(HIGHS, near, clock.remaining(), 0.0, cutoff=_cutoff(cap)).values
         raw = run_milp(
             HIGHS,
             other,
@@ -567,7 +577,7 @@ def _prove_by_exclusion(
             0.0,
             initial=start,
             proof=start is not None,
-            cutoff=cap,
+            cutoff=_cutoff(cap),
         )
     proven = raw.status in (Status.OPTIMAL, Status.INFEASIBLE)
     rest = raw.bound if raw.bound is not None else -math.inf
