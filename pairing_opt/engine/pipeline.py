@@ -144,6 +144,8 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     pairing satisfies the rules or a solve stops at its limit."""
     with timed("diagnose"):
         reasons = conflicts(scenario)
+        if not reasons:
+            check_magnitudes(scenario)
     if reasons:
         raise InfeasibleError(
             reasons,
@@ -151,8 +153,6 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
             "go uncovered at a price: rules.coverage: {shortfall_penalty: P}), then run "
             "`pairopt check` again.",
         )
-    with timed("diagnose"):
-        check_magnitudes(scenario)
     with timed("build"):
         model = build_model(scenario)
     previous = _solve_with(scenario, model)

@@ -134,7 +134,7 @@ def _stage(
             yield
         return
 
-    def shifted(seconds: float, best: float | None, bound: float | None) -> None:
+    def shifted(_seconds: float, best: float | None, bound: float | None) -> None:
         if proven is not None:
             best, bound = proven
         elif incumbent is not None:
