@@ -12,6 +12,7 @@ docs/python-api.md:
 from .api import (
     Comparison,
     Evaluation,
+    Front,
     Result,
     check,
     compare,
@@ -19,6 +20,7 @@ from .api import (
     evaluate,
     load,
     pairing_rows,
+    pareto,
     solve,
     solvers,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "Assignment",
     "Comparison",
     "Evaluation",
+    "Front",
     "InfeasibleError",
     "InputError",
     "PairoptError",
@@ -45,6 +48,7 @@ __all__ = [
     "evaluate",
     "load",
     "pairing_rows",
+    "pareto",
     "solve",
     "solvers",
 ]

@@ -23,6 +23,7 @@ from .checks.verify import Evaluation as RuleCheck
 from .checks.verify import evaluate as check_rules
 from .engine import backends
 from .engine.backends import SOLVERS, Progress, Status, recording_stages, reporting
+from .engine.pareto import FrontPoint, pareto_front
 from .engine.pipeline import SolveResult, solve_alternatives
 from .engine.pipeline import with_options as _with_options
 from .engine.shares import Completion, complete_pairing
@@ -32,9 +33,10 @@ from .io.pairings import PairingRows, parse_pairing, read_pairing
 from .report.common import STATUS_TEXT, pair_keys, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
 from .report.evaluation import evaluation_dict
+from .report.pareto import front_dict, pairing_hash
 from .report.solution import summary_lines, to_dict
 from .scenario.frames import as_cell_table
-from .scenario.scenario import Scenario
+from .scenario.scenario import Scenario, check_incumbent
 from .scenario.spec import Objective, objective_name
 from .scenario.table import Table
 from .scenario.validation import parse_objective
@@ -161,14 +163,25 @@ def _from_solution(solution: SolveResult, more: Sequence[SolveResult] = ()) -> R
 def configure(
     scenario: Scenario,
     *,
-    objective: Objective | str | None = None,
+    objective: Objective | str | Mapping[str, Any] | list[Any] | None = None,
     solver: str | None = None,
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    incumbent: PairingSource | None = None,
 ) -> Scenario:
     """The scenario with these options in place of its own, checked as the file's are
-    (an objective may be written 'minimize:COLUMN'); None keeps the scenario's own."""
-    chosen = parse_objective(objective) if isinstance(objective, str) else objective
+    (an objective may be written 'minimize:COLUMN', 'a=1,b=50' or 'a,b'); None keeps the
+    scenario's own. `incumbent` is the pairing in place (any pairing source) that the
+    changes term and rules.max_changes count against."""
+    chosen = None if objective is None else parse_objective(objective)
+    if incumbent is not None:
+        rows, _ = pairing_rows(incumbent, scenario)
+        files = (str(incumbent),) if isinstance(incumbent, str | os.PathLike) else ()
+        scenario = replace(
+            scenario,
+            incumbent=tuple((r.donor, r.recipient) for r in rows),
+            inputs=(*scenario.inputs, *files),
+        )
     return _with_options(
         scenario, objective=chosen, solver=solver, time_limit=time_limit, mip_gap=mip_gap
     )
@@ -177,26 +190,32 @@ def configure(
 def solve(
     scenario: Scenario,
     *,
-    objective: Objective | str | None = None,
+    objective: Objective | str | Mapping[str, Any] | list[Any] | None = None,
     solver: str | None = None,
     time_limit: float | None = None,
     mip_gap: float | None = None,
     alternatives: int = 1,
     progress: Progress | None = None,
+    incumbent: PairingSource | None = None,
 ) -> Result:
     """The optimal pairing with its proof, verified against every rule.
 
-    `objective`, `solver`, `time_limit` and `mip_gap` replace the scenario's own for this
-    solve. `alternatives=K` asks for the K best distinct pairings (each a proven optimum
-    with the earlier ones cut off); `progress(seconds, best, bound)` is called during long
-    HiGHS solves.
+    `objective`, `solver`, `time_limit`, `mip_gap` and `incumbent` replace the scenario's
+    own for this solve. `alternatives=K` asks for the K best distinct pairings (each a
+    proven optimum with the earlier ones cut off); `progress(seconds, best, bound)` is
+    called during long HiGHS solves.
     """
     if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 1:
         raise InputError(
             [Problem("alternatives (argument)", f"{alternatives!r} is not a whole number >= 1.")]
         )
     configured = configure(
-        scenario, objective=objective, solver=solver, time_limit=time_limit, mip_gap=mip_gap
+        scenario,
+        objective=objective,
+        solver=solver,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        incumbent=incumbent,
     )
     with recording_stages() as stages:
         try:
@@ -447,11 +466,70 @@ def compare(
 # --------------------------------------------------------------------------- checks
 
 
+@dataclass(frozen=True, repr=False)
+class Front:
+    """A Pareto front of two objective terms: `points`, best x first, each a verified
+    pairing with both values and whether it is proven optimal for its subproblem."""
+
+    scenario: Scenario
+    x: str
+    y: str
+    points: tuple[FrontPoint, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON that `pairopt pareto --format json` prints."""
+        return front_dict(list(self.points), self.x, self.y, self.scenario.name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per point: the two terms, status, gap, pairing_hash and the pair count."""
+        records = [
+            {
+                self.x: p.x,
+                self.y: p.y,
+                "status": p.status.value,
+                "gap": p.gap,
+                "pairing_hash": pairing_hash(p),
+                "pairs": len(p.result.pairing),
+            }
+            for p in self.points
+        ]
+        return _frame(records, [self.x, self.y, "status", "gap", "pairing_hash", "pairs"])
+
+    @property
+    def results(self) -> list[Result]:
+        """Each point's pairing as a solve result (for its pairs, reports and metrics)."""
+        return [_from_solution(p.result) for p in self.points]
+
+    def __repr__(self) -> str:
+        return f"<Front of {self.x} and {self.y}: {len(self.points)} points>"
+
+
+def pareto(
+    scenario: Scenario,
+    x: str,
+    y: str,
+    *,
+    points: int = 10,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    incumbent: PairingSource | None = None,
+) -> Front:
+    """The non-dominated pairings of terms `x` and `y` (e.g. "changes" and
+    "weighted_distance") by the epsilon-constraint method: the two lexicographic optima
+    and up to `points` - 2 between them, each proven optimal for its subproblem or marked
+    with its gap. `time_limit` applies to each solve. Raises InfeasibleError when no
+    pairing satisfies the rules."""
+    configured = configure(scenario, solver=solver, time_limit=time_limit, incumbent=incumbent)
+    return Front(configured, x, y, tuple(pareto_front(configured, x, y, points)))
+
+
 def check(scenario: Scenario) -> dict[str, object]:
     """What can be told without solving: sizes, totals, and every conflict that makes the
     rules impossible to satisfy (an empty `conflicts` list does not prove feasibility).
-    Numbers that `solve` would refuse as too far apart raise InputError here too."""
+    Numbers that `solve` would refuse as too far apart raise InputError here too, and so
+    does an objective or rule that counts changes with no incumbent to count them against."""
     check_magnitudes(scenario)
+    check_incumbent(scenario, lambda path: ".".join(map(str, path)))
     return summary(scenario)
 
 

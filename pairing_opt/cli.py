@@ -16,6 +16,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,12 +30,14 @@ from .report.render import (
     CheckReport,
     ComparisonReport,
     EvaluationReport,
+    ParetoReport,
     SolveReport,
 )
 from .scenario.spec import NAMED_OBJECTIVES, SOLVER_NAMES
 
 OBJECTIVE_HELP = (
-    " | ".join(NAMED_OBJECTIVES) + " | minimize:COLUMN | maximize:COLUMN (a pair-table column)."
+    " | ".join(NAMED_OBJECTIVES) + " | minimize:COLUMN | maximize:COLUMN (a pair-table column)"
+    " | a weighted sum TERM=W,TERM=W | an order TERM,TERM (see docs/scenario-format.md)."
 )
 
 
@@ -44,6 +47,7 @@ _FLAG_TERMS = (
     (re.compile(r"\bthe other solver \(solver\.name\)"), "the other solver (--solver)"),
     (re.compile(r"\boverride (?='?[\w.]+)"), "--set "),
     (re.compile(r"\bobjective \(argument\)"), "--objective"),
+    (re.compile(r"\bincumbent \(argument\)"), "--incumbent"),
     (re.compile(r"\bsolver \(argument\)"), "--solver"),
     (re.compile(r"\btime_limit \(argument\)"), "--time-limit"),
     (re.compile(r"\bmip_gap \(argument\)"), "--mip-gap"),
@@ -302,6 +306,13 @@ output_option = click.option(
     help="Write the output to this file (atomically) instead of stdout; the format follows "
     "the extension (.csv, .json, .xlsx, .md) unless --format is given.",
 )
+incumbent_option = click.option(
+    "--incumbent",
+    type=click.Path(dir_okay=True, readable=False),
+    metavar="FILE",
+    help="The pairing in place (a pairing CSV), counted against by the changes term and "
+    "rules.max_changes (overrides the scenario's incumbent).",
+)
 no_timings_option = click.option(
     "--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed."
 )
@@ -368,6 +379,7 @@ def time_limit_option(help: str) -> Callable[[F], F]:
     help="Relative gap accepted as optimal (overrides solver.mip_gap).",
 )
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
+@incumbent_option
 @set_option
 @click.option(
     "--alternatives",
@@ -466,6 +478,7 @@ def _end_of_solve(result: Any, wanted: int) -> None:
 @format_option(EvaluationReport)
 @output_option
 @click.option("--vs-optimal", is_flag=True, help="Also solve the scenario and report the gap.")
+@incumbent_option
 @set_option
 @solver_option
 @time_limit_option("Seconds for the optimum's solve (overrides solver.time_limit).")
@@ -648,6 +661,78 @@ def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str]:
         raise InfeasibleError(list(result.reasons), result.fix)
     proof = "proven optimal" if result.proven_optimal else "NOT proven optimal"
     return list(result.pairs), f"{data.name}: solved pairing ({proof})"
+
+
+@main.command()
+@scenario_argument
+@click.option("--x", "x", required=True, metavar="TERM", help="The term on the x axis.")
+@click.option("--y", "y", required=True, metavar="TERM", help="The term on the y axis.")
+@click.option(
+    "--points",
+    type=click.IntRange(min=2, max=200),
+    default=10,
+    show_default=True,
+    help="How many points to aim for (the two ends included); equal pairings count once.",
+)
+@format_option(ParetoReport, help="table for people; csv or json for scripts.")
+@output_option
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=True),
+    metavar="FILE",
+    help="Also draw the front to FILE (.png or .svg; needs matplotlib).",
+)
+@incumbent_option
+@set_option
+@solver_option
+@time_limit_option("Seconds for each solve (overrides solver.time_limit).")
+def pareto(
+    scenario: str,
+    x: str,
+    y: str,
+    points: int,
+    fmt: str,
+    output: str | None,
+    plot_file: str | None,
+    overrides: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """The Pareto front of two objective terms for SCENARIO: the pairings where neither
+    term can improve without the other getting worse, by the epsilon-constraint method.
+    Each point is proven optimal for its subproblem or marked with its gap. Exit 0 when
+    every point is proven, 4 when a limit stopped a solve.
+
+    \b
+    Examples:
+      pairopt pareto scenario.yaml --x changes --y weighted_distance --incumbent now.csv
+      pairopt pareto scenario.yaml --x weighted_distance --y fairness --points 6 \\
+          --format csv -o front.csv --plot front.png
+    """
+    from .api import pareto as front
+    from .io.atomic import input_clashes, output_problems, write_text
+    from .report.plot import draw_front, image_problems
+
+    fmt, problems = _output(ParetoReport, fmt, output, [scenario])
+    if plot_file is not None:
+        suffix = Path(plot_file).suffix.lower().lstrip(".")
+        problems += output_problems(plot_file) + input_clashes(plot_file, [scenario])
+        problems += [replace(p, where="--plot") for p in image_problems(suffix)]
+    data = _load(scenario, overrides, problems, output)
+    found = front(data, x, y, points=points, **options)
+    _emit(ParetoReport(list(found.points), x, y, data.name), fmt, output)
+    if plot_file is not None:
+        marks = [(p.x, p.y, p.proven_optimal) for p in found.points]
+        title = f"Pareto front of {x} and {y} ({len(marks)} points)\n{data.name}"
+        write_text(draw_front(marks, x, y, suffix, title=title), plot_file)
+        _say(f"wrote {plot_file}")
+    unproven = [i for i, p in enumerate(found.points, start=1) if not p.proven_optimal]
+    if unproven:
+        _say(
+            f"pairopt: warning: point(s) {', '.join(map(str, unproven))} NOT proven optimal "
+            "(a solve stopped at its limit); see the gap. Fix: raise --time-limit."
+        )
+        sys.exit(int(ExitCode.LIMIT_REACHED))
 
 
 @main.command()

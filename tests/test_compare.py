@@ -206,6 +206,13 @@ def test_scenario_objective_values_violations_and_loads() -> None:
         "weighted_distance": {"a": 400.0, "b": 1600.0, "difference": 1200.0},
         "max_distance": {"a": 100.0, "b": 300.0, "difference": 200.0},
         "balance": {"a": 0.666667, "b": 1.333333, "difference": 0.666667},
+        "shortfall": {"a": 0.0, "b": 0.0, "difference": 0.0},
+        "max_shortfall": {"a": 0.0, "b": 0.0, "difference": 0.0},
+        # utilisation spread: A 2/3 - 4/10, B 4/3 - 2/10
+        "fairness": {"a": 0.266667, "b": 1.133333, "difference": 0.866667},
+        # Q (capacity 10) and Y (need 4) rank first (score 1), P and X second (0.5), over
+        # 2 recipients: A (.5*.5 + 1*1) / 2, B (1*.5 + .5*1) / 2
+        "assortative": {"a": 0.625, "b": 0.5, "difference": -0.125},
         "cost": {"a": 5.0, "b": 5.0, "difference": 0.0},
     }
     assert data["violations"] == {"a": 0, "b": 1}

@@ -28,24 +28,9 @@ from pairing_opt.report.check import check_text
 from pairing_opt.report.render import CheckReport, render
 
 from . import examples
+from .builders import one_place_scenario
 
-
-def _scenario(
-    capacity: dict[str, float],
-    need: dict[str, float],
-    rules: dict[str, Any] | None = None,
-    pairs: list[dict[str, Any]] | None = None,
-    **kwargs: Any,
-) -> Scenario:
-    """Every donor and recipient in one place (distance 0), unless a pair table says."""
-    donors = pd.DataFrame(
-        {"id": list(capacity), "capacity": list(capacity.values()), "lat": 30.0, "lon": 110.0}
-    )
-    recipients = pd.DataFrame(
-        {"id": list(need), "need": list(need.values()), "lat": 30.0, "lon": 110.0}
-    )
-    table = None if pairs is None else pd.DataFrame(pairs)
-    return Scenario.from_frames(donors, recipients, table, rules=rules or {}, **kwargs)
+_scenario = one_place_scenario
 
 
 def _one(messages: list[str], start: str) -> str:

@@ -32,6 +32,7 @@ from pairing_opt.report.render import (
     CheckReport,
     ComparisonReport,
     EvaluationReport,
+    ParetoReport,
     SolveReport,
     binary,
     render,
@@ -132,6 +133,7 @@ def test_formats_per_report_default_first() -> None:
         EvaluationReport: ("table", "json", "markdown", "xlsx"),
         ComparisonReport: ("table", "json", "markdown", "xlsx"),
         CheckReport: ("text", "json"),
+        ParetoReport: ("table", "csv", "json"),
     }
     assert expected == FORMATS
 

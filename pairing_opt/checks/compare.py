@@ -260,6 +260,15 @@ def _with_scenario(
         eval_b.score(scenario.objective),
     )
     keys = list(eval_a.values) + [k for k in eval_b.values if k not in eval_a.values]
+    # A term that neither pairing has a value for (changes, without an incumbent) says nothing.
+    keys = [
+        k
+        for k in keys
+        if not (
+            math.isnan(eval_a.values.get(k, math.nan))
+            and math.isnan(eval_b.values.get(k, math.nan))
+        )
+    ]
     values = tuple(
         ValueDifference(k, eval_a.values.get(k, math.nan), eval_b.values.get(k, math.nan))
         for k in keys

@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..scenario import measures
 from ..scenario.scenario import Scenario
-from ..scenario.spec import ColumnObjective, Objective, Range
+from ..scenario.spec import (
+    NAMED_OBJECTIVES,
+    ColumnObjective,
+    Objective,
+    OrderedObjective,
+    Range,
+    WeightedObjective,
+    maximised,
+    term_objective,
+)
 
 # Numbers closer than this, relative to the data they are measured against, are equal:
 # solver feasibility is about 1e-7 (in the scaled model, so relative), and a file rounds
@@ -95,6 +105,8 @@ class Evaluation:
     # under rules.coverage (0 where need must be covered in full).
     shortfall: dict[str, float] = field(default_factory=dict)
     shortfall_cost: float = 0.0
+    # Each term's unit in a weighted sum (measures.term_normaliser), by term key.
+    units: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -106,21 +118,58 @@ class Evaluation:
         return math.fsum(self.shortfall.values())
 
     def value(self, objective: Objective) -> float:
-        """The objective's own value (distance, cost, ...), without any shortfall price."""
-        key = objective.column if isinstance(objective, ColumnObjective) else objective
-        return self.values.get(key, math.nan)
+        """The objective's own value (distance, cost, ...), without any shortfall price: a
+        weighted sum's total of weighted, normalised terms; an order's first level."""
+        if isinstance(objective, WeightedObjective):
+            return math.fsum(self.contributions(objective).values())
+        if isinstance(objective, OrderedObjective):
+            return self.value(term_objective(objective.order[0].term))
+        return self.values.get(_value_key(objective), math.nan)
+
+    def contributions(self, objective: WeightedObjective) -> dict[str, float]:
+        """What each term of a weighted sum adds: weight / unit x value, negated for a term
+        that is better larger."""
+        out = {}
+        for term, weighting in objective.terms.items():
+            one = term_objective(term)
+            unit = weighting.scale or self.units.get(term, 1.0)
+            sign = -1.0 if maximised(one) else 1.0
+            out[term] = sign * weighting.weight / unit * self.values.get(_value_key(one), math.nan)
+        return out
 
     def score(self, objective: Objective) -> float:
         """What solve optimises: the objective plus the price of uncovered need (minus it,
-        for an objective that is maximised)."""
-        maximise = isinstance(objective, ColumnObjective) and objective.sense == "max"
+        for an objective that is maximised). An order scores by its first level."""
+        if isinstance(objective, OrderedObjective):
+            return self.score(term_objective(objective.order[0].term))
         cost = self.shortfall_cost
-        return self.value(objective) + (-cost if maximise else cost)
+        return self.value(objective) + (-cost if maximised(objective) else cost)
 
     def parts(self, objective: Objective) -> dict[str, float]:
-        """The score split into its parts: the objective's own value and the shortfall."""
-        key = objective.column if isinstance(objective, ColumnObjective) else objective
+        """The score split into its parts: the objective's own value and the shortfall
+        price; a weighted sum's parts are its terms' contributions (the price is added to
+        its shortfall part); an order's, each level's value."""
+        if isinstance(objective, WeightedObjective):
+            parts = self.contributions(objective)
+            parts["shortfall"] = parts.get("shortfall", 0.0) + self.shortfall_cost
+            return parts
+        if isinstance(objective, OrderedObjective):
+            parts = {
+                level.term: self.value(term_objective(level.term)) for level in objective.order
+            }
+            parts.setdefault("shortfall", self.shortfall_cost)
+            return parts
+        key = _value_key(objective)
+        if key == "shortfall":  # the shortfall term and its price are one part
+            return {key: self.value(objective) + self.shortfall_cost}
         return {key: self.value(objective), "shortfall": self.shortfall_cost}
+
+
+def _value_key(objective: Objective) -> str:
+    """The key of a one-term objective in Evaluation.values (a column objective: its column)."""
+    if isinstance(objective, ColumnObjective):
+        return objective.column
+    return str(objective)
 
 
 class _Violations:
@@ -167,9 +216,23 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
         for k, name in enumerate(scenario.resources)
         if not math.isnan(prices[k])
     )
-    return Evaluation(
-        broken.found, loads, coverage, _values(scenario, pairing, loads), shortfall, cost
-    )
+    values = _values(scenario, pairing, loads, coverage)
+    budget = scenario.rules.max_changes
+    if budget is not None and values["changes"] > budget:
+        broken(
+            "max_changes",
+            f"the pairing makes {int(values['changes'])} changes to the incumbent pairing, "
+            f"more than rules.max_changes ({budget}).",
+        )
+    return Evaluation(broken.found, loads, coverage, values, shortfall, cost, _units(scenario))
+
+
+def _units(scenario: Scenario) -> dict[str, float]:
+    """Every term's unit: the named ones and the pair table's columns, both senses."""
+    terms = list(NAMED_OBJECTIVES)
+    if scenario.pairs is not None:
+        terms += [f"{s}:{c}" for c in scenario.pairs.columns for s in ("minimize", "maximize")]
+    return {term: measures.term_normaliser(scenario, term) for term in terms}
 
 
 Grouped = dict[str, list[Assignment]]
@@ -410,9 +473,12 @@ def _range(low: float, high: float | None) -> str:
 
 
 def _values(
-    scenario: Scenario, pairing: list[Assignment], loads: list[DonorLoad]
+    scenario: Scenario,
+    pairing: list[Assignment],
+    loads: list[DonorLoad],
+    coverage: list[Coverage],
 ) -> dict[str, float]:
-    """Every objective's value for this pairing (NaN where data are missing)."""
+    """Every objective term's value for this pairing (NaN where data are missing)."""
     distance = weighted = 0.0
     longest = 0.0
     weights = scenario.weights
@@ -429,6 +495,10 @@ def _values(
         "weighted_distance": weighted,
         "max_distance": longest,
         "balance": balance,
+        **_need_terms(scenario, coverage),
+        "changes": _changes(scenario, pairing),
+        "fairness": _spread(scenario, loads),
+        "assortative": _assortative(scenario, pairing),
     }
     if scenario.pairs is not None:
         for column in scenario.pairs.columns:
@@ -439,3 +509,51 @@ def _values(
                 for a in pairing
             )
     return values
+
+
+def _need_terms(scenario: Scenario, coverage: list[Coverage]) -> dict[str, float]:
+    """shortfall: need left uncovered, summed over resources with their weights;
+    max_shortfall: the largest uncovered fraction of one recipient's need of one resource."""
+    weight = dict(zip(scenario.resources, scenario.weights, strict=True))
+    total = math.fsum(float(weight[c.resource]) * c.shortfall for c in coverage)
+    worst = max((c.shortfall / c.need for c in coverage if c.need > 0), default=0.0)
+    return {"shortfall": total, "max_shortfall": min(1.0, worst)}
+
+
+def _changes(scenario: Scenario, pairing: list[Assignment]) -> float:
+    """Pairs dropped from plus added to the incumbent (NaN without one)."""
+    if scenario.incumbent is None:
+        return math.nan
+    return float(len({(a.donor, a.recipient) for a in pairing} ^ set(scenario.incumbent)))
+
+
+def _spread(scenario: Scenario, loads: list[DonorLoad]) -> float:
+    """The largest, over resources, max - min utilisation of the donors taking part
+    (measures.fairness_donors): the fairness term."""
+    taking_part = measures.fairness_donors(scenario)
+    resource = {name: k for k, name in enumerate(scenario.resources)}
+    per_resource: dict[int, list[float]] = defaultdict(list)
+    for x in loads:
+        k = resource[x.resource]
+        if taking_part[scenario.donor_index[x.donor], k]:
+            per_resource[k].append(x.utilisation)
+    spreads = [max(u) - min(u) for u in per_resource.values() if u]
+    return max(spreads, default=0.0)
+
+
+def _assortative(scenario: Scenario, pairing: list[Assignment]) -> float:
+    """sum over pairs of q_d q_r / R x the weighted fraction of r's need that d covers
+    (measures.assortative_weights): larger when stronger donors serve harder-hit places."""
+    weights = measures.assortative_weights(scenario)
+    fraction_weight = measures.need_fractions_weights(scenario)
+    need = scenario.need_matrix
+    total = []
+    for a in pairing:
+        d, r = scenario.pair_index(a.donor, a.recipient)
+        covered = math.fsum(
+            float(fraction_weight[r, k]) * min(1.0, _amount(a, k) / float(need[r, k]))
+            for k in range(len(scenario.resources))
+            if need[r, k] > 0
+        )
+        total.append(float(weights[d, r]) * covered)
+    return math.fsum(total)

@@ -35,6 +35,7 @@ from .model import Milp
 SOLVERS = SOLVER_NAMES  # every solver pairopt can run, in the order it lists them
 HIGHS, CBC = SOLVERS
 STRICT_TOLERANCE = 1e-9  # feasibility tolerance of the tie-break stage
+TIGHT_MIP_TOLERANCE = 1e-7  # HiGHS's LP feasibility tolerance (its MIP one is 1e-6)
 TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-break stage
 EXACT_ABS_GAP = 1e-9  # absolute gap of an exact proof (mip_gap 0): round-off, not a gap
 VALUE_AGREEMENT = 1e-7  # relative: a run's c.v and its reported objective agree this well
@@ -78,6 +79,8 @@ class _Run:
     cut_pool: int | None = None
     proof: bool = False
     cutoff: float | None = None
+    presolve: bool = True
+    mip_tight: bool = False  # HiGHS's MIP feasibility tolerance at its LP one (1e-7)
 
 
 @dataclass
@@ -189,6 +192,17 @@ def _solve_highs(milp: Milp, run: _Run) -> RawResult:
     if initial is not None:  # a known pairing: HiGHS prunes against it from the first node
         h.setSolution(len(initial), np.arange(len(initial), dtype=np.int32), initial)
     _run_interruptibly(h, milp.display_sense, run.stop_when)
+    if h.getModelStatus() == highspy.HighsModelStatus.kSolveError:
+        # HiGHS 1.16 accepts a MIP solution 1e-6 outside a bound and then rejects it at its
+        # LP tolerance of 1e-7 as a 'Solve error' (seen on small fairness models): solve
+        # again with the two tolerances equal, then without presolve, then at the default
+        # tolerances (the verifier checks whatever comes back).
+        if not run.mip_tight and not run.strict:
+            return _solve_highs(milp, replace(run, mip_tight=True))
+        if run.presolve:
+            return _solve_highs(milp, replace(run, presolve=False))
+        if run.strict:
+            return _solve_highs(milp, replace(run, strict=False, mip_tight=True))
     raw = _highs_result(highspy, h, time.perf_counter() - start)
     if initial is not None and not _consistent(milp, raw):
         # HiGHS 1.16 can hand back the start as its solution with the value of a better
@@ -216,6 +230,10 @@ def _set_highs_options(h: Any, run: _Run) -> None:
         h.setOptionValue("mip_pool_soft_limit", int(run.cut_pool))
     if run.cutoff is not None:  # only pairings below it matter: prune every node above
         h.setOptionValue("objective_bound", float(run.cutoff))
+    if not run.presolve:
+        h.setOptionValue("presolve", "off")
+    if run.mip_tight:
+        h.setOptionValue("mip_feasibility_tolerance", TIGHT_MIP_TOLERANCE)
     h.setOptionValue("mip_rel_gap", float(run.mip_gap))
     if run.mip_gap == 0:
         h.setOptionValue("mip_abs_gap", EXACT_ABS_GAP)
@@ -331,6 +349,19 @@ Progress = Callable[[float, float | None, float | None], None]
 """Called about ten times a second during a solve: (seconds, best objective, bound)."""
 
 PROGRESS: ContextVar[Progress | None] = ContextVar("pairopt_progress", default=None)
+# Every run at the strict feasibility tolerance (the levels of an order: at the default
+# tolerance a level's optimum is off by up to 1e-6, and the next level spends that too).
+STRICT: ContextVar[bool] = ContextVar("pairopt_strict", default=False)
+
+
+@contextlib.contextmanager
+def strict_tolerances() -> Iterator[None]:
+    """Run every solve in the block at STRICT_TOLERANCE."""
+    token = STRICT.set(True)
+    try:
+        yield
+    finally:
+        STRICT.reset(token)
 
 
 StageTimes = list[tuple[str, float]]
@@ -671,6 +702,7 @@ def run_milp(
         if ok:
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
+    strict = strict or STRICT.get()
     run = _Run(time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof, cutoff)
     if name == HIGHS:
         return _solve_highs(milp, run)

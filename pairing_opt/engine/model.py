@@ -25,8 +25,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..scenario import measures
 from ..scenario.scenario import ROUNDING, Candidates, Scenario
-from ..scenario.spec import MINIMAX_OBJECTIVES, ColumnObjective, Objective
+from ..scenario.spec import (
+    AUX_TERMS,
+    ColumnObjective,
+    Objective,
+    OrderedObjective,
+    WeightedObjective,
+    maximised,
+    objective_terms,
+    term_key,
+    term_objective,
+)
 
 INF = float("inf")
 # Scaling (see "Numbers" in docs/how-it-works.md). Solvers work to absolute tolerances
@@ -139,15 +150,19 @@ class PairingModel:
     # The objective's unit: reported objective = sense * scale * (c . v) (see power_of_ten).
     scale: float = 1.0
     short_cols: np.ndarray | None = field(default=None)  # (resources, recipients), -1: none
+    # A constant part of the objective (the changes term counts the incumbent's pairs):
+    # reported objective = sense * scale * (c . v) + offset.
+    offset: float = 0.0
 
     def unscaled(self, value: float) -> float:
         """A value of c.v (minimisation form, scaled) in the objective's own sense and unit."""
-        return float(self.sense * self.scale * value)
+        return float(self.sense * self.scale * value + self.offset)
 
     @property
     def minimax(self) -> bool:
-        """The objective is set by one pair or donor (max_distance, balance)."""
-        return self.objective in MINIMAX_OBJECTIVES
+        """A term of the objective is set by one pair, donor or recipient (max_distance,
+        balance, max_shortfall, fairness): equally good pairings are the rule."""
+        return any(t in AUX_TERMS for t in objective_terms(self.objective))
 
     @property
     def f_col(self) -> np.ndarray:
@@ -298,17 +313,25 @@ def objective_costs(
 @dataclass(frozen=True)
 class _Columns:
     """Where each variable sits: x_p, then f_pk per resource (unless f = x), then the
-    shortfalls s_rk, then the minimax value."""
+    shortfalls s_rk, then the terms' own columns (AUX_SIZES, in AUX_TERMS order)."""
 
     x: np.ndarray
     f: np.ndarray  # (resources, pairs)
     short: np.ndarray  # (resources, recipients), -1 where need must be covered in full
     n: int
-    aux: int | None  # the minimax objective's value (max_distance, balance), if any
+    extra: dict[str, np.ndarray]  # a term's own columns (max_distance: [z], fairness: ...)
+
+    @property
+    def aux(self) -> int | None:
+        """The one extra column of a max_distance or balance objective, if any."""
+        for term in ("max_distance", "balance"):
+            if term in self.extra:
+                return int(self.extra[term][0])
+        return None
 
     @classmethod
     def of(
-        cls, n: int, n_resources: int, single: bool, minimax: bool, priced: np.ndarray
+        cls, n: int, n_resources: int, single: bool, terms: set[str], priced: np.ndarray
     ) -> _Columns:
         """The layout for n pairs: f is x itself with one donor per recipient (f = x);
         `priced` (resources, recipients) marks the needs that may go uncovered."""
@@ -322,40 +345,59 @@ class _Columns:
         short = np.full(priced.shape, -1, dtype=np.int64)
         short[priced] = n_cols + np.arange(int(priced.sum()), dtype=np.int64)
         n_cols += int(priced.sum())
-        aux = None
-        if minimax:
-            aux = n_cols
-            n_cols += 1
-        return cls(x, f, short, n_cols, aux)
+        extra = {}
+        for term in AUX_TERMS:
+            if term in terms:
+                # fairness: hi_k and lo_k per resource, then the spread g
+                size = 2 * n_resources + 1 if term == "fairness" else 1
+                extra[term] = n_cols + np.arange(size, dtype=np.int64)
+                n_cols += size
+        return cls(x, f, short, n_cols, extra)
 
     def bounds(self, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lower and upper bounds and integrality: x binary (1 for fixed pairs), f and s
-        in [0, 1], the minimax value unbounded above."""
+        in [0, 1], the minimax values unbounded above, the fractions of max_shortfall and
+        fairness in [0, 1] (a utilisation cannot pass 1 under the capacity rows)."""
         lb = np.zeros(self.n)
         ub = np.ones(self.n)
         integer = np.zeros(self.n, dtype=bool)
         integer[self.x] = True
         lb[self.x[fixed]] = 1.0
-        if self.aux is not None:
-            ub[self.aux] = INF
+        for term in ("max_distance", "balance"):
+            if term in self.extra:
+                ub[self.extra[term]] = INF
         return lb, ub, integer
 
 
-def build_model(scenario: Scenario, objective: Objective | None = None) -> PairingModel:
+def build_model(
+    scenario: Scenario,
+    objective: Objective | None = None,
+    caps: tuple[tuple[str, float], ...] = (),
+    tie_break: bool = True,
+    priced_caps: bool = False,
+) -> PairingModel:
     """Build the MILP for the scenario's allowed pairs under `objective` (default: the
-    scenario's own)."""
+    scenario's own; a lexicographic order is solved level by level, see pipeline.py).
+    `caps` keeps terms within bounds: (term, b) holds sign x value <= b, the sign -1 for a
+    term that is maximised (a level already optimised, or a point of a Pareto front); with
+    `priced_caps` the value includes the shortfall price, as a level's score does."""
     objective = scenario.objective if objective is None else objective
+    if isinstance(objective, OrderedObjective):
+        objective = term_objective(objective.order[0].term)
     cand = scenario.candidates
     single = scenario.single_donor
     need = scenario.need_matrix.T  # (resources, recipients)
     priced = ~np.isnan(scenario.penalties)[:, None] & (need > 0)
-    cols = _Columns.of(
-        len(cand), len(scenario.resources), single, objective in MINIMAX_OBJECTIVES, priced
-    )
+    terms = set(objective_terms(objective)) | {term for term, _ in caps}
+    cols = _Columns.of(len(cand), len(scenario.resources), single, terms, priced)
     rows = _Rows()
     _recipient_rows(rows, scenario, cols, single)
-    _donor_rows(rows, scenario, cols, objective)
-    c, sense, scale = _objective(rows, scenario, cols, objective)
+    _donor_rows(rows, scenario, cols, "balance" in terms)
+    _changes_budget(rows, scenario, cols)
+    expressions = _Terms(rows, scenario, cols)
+    c, sense, scale, offset = _objective(expressions, scenario, cols, objective)
+    for term, bound in caps:
+        expressions.cap(term, bound, priced_caps)
     lb, ub, integer = cols.bounds(cand.fixed)
     milp = Milp(c, lb, ub, integer, *rows.arrays(), display_sense=float(sense) * scale)
     model = PairingModel(
@@ -367,8 +409,9 @@ def build_model(scenario: Scenario, objective: Objective | None = None) -> Pairi
         objective=objective,
         scale=scale,
         short_cols=cols.short if priced.any() else None,
+        offset=offset,
     )
-    secondary = _secondary(scenario, model, cols.n)
+    secondary = _secondary(scenario, model, cols.n) if tie_break else None
     if secondary is not None:  # never reported: its scale need not be kept
         secondary = secondary / power_of_ten(
             float(np.abs(secondary).max(initial=0.0)), COST_BAND, COST_TARGET
@@ -421,7 +464,7 @@ def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: boo
     rows.grouped(cand.recipient, cols.x, ones, counted_rows, low[counted_rows], high[counted_rows])
 
 
-def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, objective: Objective) -> None:
+def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, balance: bool) -> None:
     """Recipient counts, capacity and minimum commitments: what each donor may take on."""
     cand = scenario.candidates
     low, high = scenario.recipient_count_range
@@ -438,7 +481,7 @@ def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, objective: Obje
         cap = scenario.available_matrix[:, k] / unit[:, k]
         load = cand.loads[:, k] / unit[cand.donor, k]
         total_load = np.bincount(cand.donor, weights=load, minlength=n_donors)
-        if objective == "balance":
+        if balance:
             assert cols.aux is not None
             donors = np.flatnonzero(total_load > 0)
             rows.grouped(cand.donor, cols.f[k], load, donors, -INF, cap[donors])
@@ -446,7 +489,7 @@ def _donor_rows(rows: _Rows, scenario: Scenario, cols: _Columns, objective: Obje
             with_cap = donors[cap[donors] > 0]
             rows_before = rows.count
             rows.grouped(cand.donor, cols.f[k], load, with_cap, -INF, 0.0)
-            rows.add_column(rows_before, cols.aux, -cap[with_cap])
+            rows.add_column(rows_before, int(cols.extra["balance"][0]), -cap[with_cap])
         else:
             binding = np.flatnonzero(total_load > cap * (1.0 + ROUNDING))
             rows.grouped(cand.donor, cols.f[k], load, binding, -INF, cap[binding])
@@ -468,42 +511,193 @@ def donor_scale(scenario: Scenario) -> np.ndarray:
     ).reshape(magnitude.shape)
 
 
-def _objective(
-    rows: _Rows, scenario: Scenario, cols: _Columns, objective: Objective
-) -> tuple[np.ndarray, int, float]:
-    """The costs to minimise, the objective's sense (+1 minimise, -1 maximise) and its
-    scale (the unit of c.v); a max_distance objective also needs rows that hold its value
-    above every pair used."""
+def _changes_budget(rows: _Rows, scenario: Scenario, cols: _Columns) -> None:
+    """rules.max_changes: the pairs dropped from plus added to the incumbent, at most K."""
+    budget = scenario.rules.max_changes
+    if budget is None or scenario.incumbent is None:
+        return
+    coefficients, constant = changes_expression(scenario, cols.n, cols.x)
+    used = np.flatnonzero(coefficients)
+    rows.rows.append(np.full(len(used), rows.count))
+    rows.cols.append(used)
+    rows.vals.append(coefficients[used])
+    rows.lb.append(np.array([-INF]))
+    rows.ub.append(np.array([budget - constant]))
+    rows.count += 1
+
+
+def changes_expression(
+    scenario: Scenario, n_cols: int, x_col: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """changes = e.v + constant: each incumbent pair not used counts 1 (those that are not
+    allowed any more always count), each other pair used counts 1."""
+    assert scenario.incumbent is not None
     cand = scenario.candidates
-    n = len(cand)
-    c = np.zeros(cols.n)
-    sense = 1
-    scale = 1.0
-    # The price of need left uncovered (rules.coverage), in the objective's own unit.
+    incumbent = {scenario.pair_index(d, r) for d, r in set(scenario.incumbent)}
+    width = len(scenario.recipients)
+    codes = np.array([d * width + r for d, r in incumbent], dtype=np.int64)
+    held = np.isin(cand.donor.astype(np.int64) * width + cand.recipient, codes)
+    e = np.zeros(n_cols)
+    e[x_col] = np.where(held, -1.0, 1.0)
+    return e, float(len(incumbent))
+
+
+class _Terms:
+    """Each objective term as an expression e.v + constant over the model's columns, in
+    the term's own unit (distance in km, shortfall in need, ...); the rows that hold a
+    largest value or a spread in its own column are added once, when first asked for."""
+
+    def __init__(self, rows: _Rows, scenario: Scenario, cols: _Columns) -> None:
+        self.rows = rows
+        self.scenario = scenario
+        self.cols = cols
+        self.done: dict[str, tuple[np.ndarray, float]] = {}
+        # max_distance's column holds the longest km in this unit (see _objective)
+        km = scenario.candidates.km
+        self.km_unit = power_of_ten(float(np.abs(km).max(initial=0.0)), COST_BAND, COST_TARGET)
+
+    def __call__(self, term: str) -> tuple[np.ndarray, float]:
+        if term not in self.done:
+            self.done[term] = self._build(term)
+        return self.done[term]
+
+    def _build(self, term: str) -> tuple[np.ndarray, float]:
+        scenario, cols, rows = self.scenario, self.cols, self.rows
+        cand = scenario.candidates
+        n = len(cand)
+        e = np.zeros(cols.n)
+        if term in ("distance", "weighted_distance") or term.partition(":")[1]:
+            one = term_objective(term)
+            e = objective_costs(scenario, cand, one, cols.n, cols.x, cols.f)
+            if isinstance(one, ColumnObjective) and one.sense == "max":
+                e = -e  # objective_costs is in minimisation form
+            return e, 0.0
+        if term == "max_distance":
+            z = int(cols.extra[term][0])
+            # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used.
+            rows.each(cols.x, cand.km / self.km_unit, np.full(n, z), -np.ones(n), 0.0)
+            e[z] = self.km_unit
+            return e, 0.0
+        if term == "balance":
+            e[int(cols.extra[term][0])] = 1.0  # its rows are the capacity rows (_donor_rows)
+            return e, 0.0
+        if term in ("shortfall", "max_shortfall"):
+            priced = cols.short >= 0
+            need = scenario.need_matrix.T
+            if term == "shortfall":
+                e[cols.short[priced]] = (scenario.weights[:, None] * need)[priced]
+                return e, 0.0
+            m = int(cols.extra[term][0])
+            short = cols.short[priced]
+            rows.each(short, np.ones(len(short)), np.full(len(short), m), -np.ones(len(short)), 0.0)
+            e[m] = 1.0
+            return e, 0.0
+        if term == "changes":
+            return changes_expression(scenario, cols.n, cols.x)
+        if term == "fairness":
+            self._fairness_rows()
+            columns = cols.extra[term]
+            if len(scenario.resources) == 1:
+                # hi - lo itself: the spread column g would only repeat it (and HiGHS 1.16
+                # declared a solve error on a model with both)
+                e[int(columns[0])], e[int(columns[1])] = 1.0, -1.0
+            else:
+                e[int(columns[-1])] = 1.0
+            return e, 0.0
+        if term == "assortative":
+            pair_weight = measures.assortative_weights(scenario)[cand.donor, cand.recipient]
+            fraction_weight = measures.need_fractions_weights(scenario)[cand.recipient]
+            for k in range(len(scenario.resources)):
+                np.add.at(e, cols.f[k], pair_weight * fraction_weight[:, k])
+            return e, 0.0
+        raise ValueError(f"unknown objective term {term!r}")
+
+    def _fairness_rows(self) -> None:
+        """hi_k >= u_dk >= lo_k for each donor taking part, g >= hi_k - lo_k per resource."""
+        scenario, cols, rows = self.scenario, self.cols, self.rows
+        cand = scenario.candidates
+        columns = cols.extra["fairness"]
+        n_resources = len(scenario.resources)
+        unit = donor_scale(scenario)
+        taking_part = measures.fairness_donors(scenario)
+        for k in range(n_resources):
+            donors = np.flatnonzero(taking_part[:, k])
+            cap = scenario.available_matrix[donors, k] / unit[donors, k]
+            load = cand.loads[:, k] / unit[cand.donor, k]
+            hi, lo = int(columns[2 * k]), int(columns[2 * k + 1])
+            first = rows.count
+            rows.grouped(cand.donor, cols.f[k], load, donors, -INF, 0.0)
+            rows.add_column(first, hi, -cap)
+            first = rows.count
+            rows.grouped(cand.donor, cols.f[k], load, donors, 0.0, INF)
+            rows.add_column(first, lo, -cap)
+            if n_resources > 1:  # g >= hi_k - lo_k: the largest spread over resources
+                g = np.array([int(columns[-1])])
+                rows.each(np.array([hi]), np.ones(1), np.array([lo]), -np.ones(1), 0.0)
+                rows.add_entries(np.array([rows.count - 1]), g, -np.ones(1))
+
+    def cap(self, term: str, bound: float, priced: bool = False) -> None:
+        """sign x value <= bound as a row, divided by the term's normaliser (order one);
+        `priced` adds the shortfall price (rules.coverage) to the value, as solve scores it."""
+        e, constant = self(term)
+        sign = -1.0 if maximised(term) else 1.0
+        unit = measures.term_normaliser(self.scenario, term)
+        coefficients = sign * e / unit
+        if priced:
+            coefficients = coefficients + shortfall_prices(self.scenario, self.cols) / unit
+        used = np.flatnonzero(coefficients)
+        rows = self.rows
+        rows.rows.append(np.full(len(used), rows.count))
+        rows.cols.append(used)
+        rows.vals.append(coefficients[used])
+        rows.lb.append(np.array([-INF]))
+        rows.ub.append(np.array([(bound - sign * constant) / unit]))
+        rows.count += 1
+
+
+def shortfall_prices(scenario: Scenario, cols: _Columns) -> np.ndarray:
+    """The price of need left uncovered (rules.coverage) on each shortfall column, in the
+    objective's own unit: price x need per uncovered fraction."""
     priced = cols.short >= 0
-    shortfall = np.zeros(cols.n)
+    out = np.zeros(cols.n)
     if priced.any():
         price = np.nan_to_num(scenario.penalties)[:, None] * scenario.need_matrix.T
-        shortfall[cols.short[priced]] = price[priced]
-    if objective == "max_distance":
-        assert cols.aux is not None
-        # km_p * x_p - z <= 0 for every pair: z is at least the longest pair used (z and
-        # the km in the objective's unit).
-        scale = power_of_ten(float(np.abs(cand.km).max(initial=0.0)), COST_BAND, COST_TARGET)
-        rows.each(cols.x, cand.km / scale, np.full(n, cols.aux), -np.ones(n), 0.0)
-        c[cols.aux] = 1.0
-        c += shortfall / scale
-    elif objective == "balance":
-        assert cols.aux is not None
-        c[cols.aux] = 1.0
-        c += shortfall
-    else:
-        c = objective_costs(scenario, cand, objective, cols.n, cols.x, cols.f) + shortfall
+        out[cols.short[priced]] = price[priced]
+    return out
+
+
+def _objective(
+    terms: _Terms, scenario: Scenario, cols: _Columns, objective: Objective
+) -> tuple[np.ndarray, int, float, float]:
+    """The costs to minimise, the objective's sense (+1 minimise, -1 maximise), its scale
+    (the unit of c.v) and its constant part. One term is optimised in its own unit; a
+    weighted sum adds w_t / N_t x value_t (N_t: the term's normaliser, or its `scale:`),
+    less for a term that is better larger."""
+    shortfall = shortfall_prices(scenario, cols)
+    if isinstance(objective, WeightedObjective):
+        c = shortfall.copy()
+        offset = 0.0
+        for term, weighting in objective.terms.items():
+            e, constant = terms(term)
+            unit = weighting.scale or measures.term_normaliser(scenario, term)
+            factor = weighting.weight / unit * (-1.0 if maximised(term) else 1.0)
+            c += factor * e
+            offset += factor * constant
         scale = power_of_ten(float(np.abs(c).max(initial=0.0)), COST_BAND, COST_TARGET)
-        c = c / scale
-        if isinstance(objective, ColumnObjective) and objective.sense == "max":
-            sense = -1
-    return c, sense, scale
+        return c / scale, 1, scale, offset
+    key = term_key(objective)
+    assert key is not None
+    e, constant = terms(key)
+    sense = -1 if maximised(key) else 1
+    if key == "max_distance":
+        scale = terms.km_unit  # z is already in this unit
+    elif key == "balance":
+        scale = 1.0
+    else:
+        scale = power_of_ten(
+            float(np.abs(sense * e + shortfall).max(initial=0.0)), COST_BAND, COST_TARGET
+        )
+    return (sense * e + shortfall) / scale, sense, scale, constant
 
 
 def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarray | None:

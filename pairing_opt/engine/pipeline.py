@@ -16,9 +16,18 @@ from ..checks.diagnose import conflicts
 from ..checks.magnitudes import check_magnitudes
 from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
-from ..scenario.scenario import Scenario, check_objective_data
-from ..scenario.spec import Objective, SolverSpec, objective_name
-from .backends import Outcome, SolverInfo, Status, relative_gap, timed
+from ..scenario.scenario import Scenario, check_incumbent, check_objective_data
+from ..scenario.spec import (
+    SHORTFALL_TERMS,
+    Objective,
+    OrderedObjective,
+    SolverSpec,
+    maximised,
+    objective_name,
+    objective_terms,
+    term_objective,
+)
+from .backends import Outcome, SolverInfo, Status, relative_gap, strict_tolerances, timed
 from .model import PairingModel, build_model
 from .strategy import solve_model
 
@@ -27,8 +36,19 @@ COVERAGE_ROUNDING = 1e-12
 # A solver's own objective may differ from the verified one by this fraction of its largest
 # cost coefficient (feasibility noise on a costly variable), on top of REL_TOL.
 COST_NOISE = 1e-3
+# ... and by this fraction of sum |c_j v_j| (its solution's cost magnitude): HiGHS accepts
+# a binary within 1e-6 of 0 or 1 and rows within 1e-7, so shares read back from it can
+# move a cost by a few 1e-6 of that magnitude (seen on a level of an order: 0.999999 for 1).
+VALUE_NOISE = 1e-5
+# ... and by the solvers' primal feasibility tolerance (1e-7) on every costed column: a
+# level of an order, never polished by a tie-break, returned a share of -1.7e-7.
+BOUND_NOISE = 1e-7
 # Under a shortfall price, coverage within this of 1 is full coverage (solver tolerance).
 PRICED_ROUNDING = 1e-7
+# A level of an order keeps the next ones within this of its optimum, relative to the
+# larger of the value and the term's unit: about the solvers' feasibility tolerance on the
+# cap's row, which is written in that unit (a tighter margin left later levels infeasible).
+LEVEL_MARGIN = 1e-7
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,23 @@ def with_options(
             ) from exc
     changed = replace(scenario, solver=options)
     if objective is not None and objective != scenario.objective:
+        rules = scenario.rules
+        if (
+            any(t in SHORTFALL_TERMS for t in objective_terms(objective))
+            and "coverage" in rules.model_fields_set
+            and rules.coverage == "full"
+        ):
+            raise InputError(
+                [
+                    Problem(
+                        "objective (argument)",
+                        f"'{objective_name(objective)}' lets need go uncovered, and the "
+                        "scenario asks for full coverage (rules.coverage: full).",
+                        "remove rules.coverage from the scenario, or choose an objective "
+                        "without shortfall or max_shortfall.",
+                    )
+                ]
+            )
         changed = replace(changed, objective=objective)
         check_objective_data(changed, objective, lambda path: "objective (argument)")
     return changed
@@ -142,20 +179,8 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     """The `count` best distinct pairings (different pair sets), in order. Each is a proven
     optimum of the problem with the earlier ones cut off; fewer come back when no further
     pairing satisfies the rules or a solve stops at its limit."""
-    with timed("diagnose"):
-        reasons = conflicts(scenario)
-        if not reasons:
-            check_magnitudes(scenario)
-    if reasons:
-        raise InfeasibleError(
-            reasons,
-            "Fix: relax the rules named above (or add donors or capacity, or let need "
-            "go uncovered at a price: rules.coverage: {shortfall_penalty: P}), then run "
-            "`pairopt check` again.",
-        )
-    with timed("build"):
-        model = build_model(scenario)
-    previous = _solve_with(scenario, model)
+    diagnose(scenario)
+    previous, model = solve_levels(scenario)
     results = [previous]
     if count == 1:
         return results
@@ -171,7 +196,7 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
             used[index[scenario.pair_index(a.donor, a.recipient)]] = True
         model = model.without(used)
         try:
-            previous = _solve_with(scenario, model)
+            previous = _as_ordered(scenario, _solve_with(scenario, model), results[0])
         except InfeasibleError:
             break
         if previous.status == Status.LIMIT_NO_SOLUTION:
@@ -180,7 +205,142 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     return results
 
 
+def diagnose(scenario: Scenario) -> None:
+    """Before any solve: InfeasibleError naming the rules that cannot hold together, and
+    InputError for what the objective needs and the scenario lacks (an incumbent)."""
+    with timed("diagnose"):
+        reasons = conflicts(scenario)
+        if not reasons:
+            check_magnitudes(scenario)
+    if reasons:
+        raise InfeasibleError(
+            reasons,
+            "Fix: relax the rules named above (or add donors or capacity, or let need "
+            "go uncovered at a price: rules.coverage: {shortfall_penalty: P}), then run "
+            "`pairopt check` again.",
+        )
+    check_incumbent(scenario, lambda path: ".".join(map(str, path)))
+
+
+def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
+    """The scenario's optimum and the model it came from. A lexicographic order is solved
+    level by level: each level's optimum (within its tolerance) is kept as a cap while the
+    next is optimised, and only the last level breaks ties. A level stopped at a limit
+    ends the order there, unproven."""
+    objective = scenario.objective
+    if not isinstance(objective, OrderedObjective):
+        with timed("build"):
+            model = build_model(scenario)
+        return _solve_with(scenario, model), model
+    done: list[tuple[str, SolveResult, float]] = []  # each level's term, optimum, tolerance
+    limit = scenario.solver.time_limit
+    spent = 0.0
+    for i, level in enumerate(objective.order):
+        last = i == len(objective.order) - 1
+        options = scenario.solver
+        if limit is not None:
+            options = options.model_copy(update={"time_limit": max(limit - spent, 1e-3)})
+        with timed(f"level {i + 1}"):
+            result, model = _solve_level(replace(scenario, solver=options), level.term, done, last)
+        spent += result.seconds
+        result = replace(result, seconds=spent)
+        first = done[0][1] if done else result
+        if last or result.status != Status.OPTIMAL:
+            return _as_ordered(scenario, result, first, proven=last), model
+        done.append((level.term, result, level.tolerance))
+    raise AssertionError("an order has at least one level")
+
+
+def _solve_level(
+    scenario: Scenario, term: str, done: list[tuple[str, SolveResult, float]], last: bool
+) -> tuple[SolveResult, PairingModel]:
+    """One level under the caps of the levels before it. The earlier optima were found
+    within the solver's tolerances, so their caps can be a hair out of reach: then the
+    level is solved again with margins a hundred times wider, and if even that finds
+    nothing the order is reported as not holding together (never as infeasible)."""
+    for widen in (1.0, 100.0):
+        caps = tuple((t, term_cap(r, t, tolerance, widen)) for t, r, tolerance in done)
+        with timed("build"):
+            model = build_model(
+                scenario, term_objective(term), caps, tie_break=last, priced_caps=True
+            )
+        try:
+            # Strict: at the default tolerance a level's optimum comes back up to 1e-6 of
+            # its unit off (it is never polished by a tie-break), and the next level
+            # spends that too.
+            with strict_tolerances():
+                return _solve_with(scenario, model), model
+        except InfeasibleError:
+            if not done:
+                raise
+    raise SolverError(
+        f"the levels of the objective before '{term}' could not be held at their optima "
+        "within the solver's tolerances. Fix: give the earlier levels a tolerance (e.g. "
+        f"'{done[-1][0]}~1e-6'), or set solver.name to cbc, and report this scenario."
+    )
+
+
+def term_cap(result: SolveResult, term: str, tolerance: float, widen: float = 1.0) -> float:
+    """The bound a level's optimum puts on the levels after it (minimisation form): the
+    value, plus its tolerance, plus a margin for the solver's feasibility tolerance
+    (relative to the term's unit, as the cap row is written in it)."""
+    one = term_objective(term)
+    sign = -1.0 if maximised(one) else 1.0
+    value = sign * result.evaluation.score(one)  # with the shortfall price, as solved
+    unit = result.evaluation.units.get(term, 1.0)
+    return value + tolerance * abs(value) + widen * LEVEL_MARGIN * max(abs(value), unit)
+
+
+def solve_objective(
+    scenario: Scenario,
+    objective: Objective,
+    caps: tuple[tuple[str, float], ...],
+    *,
+    tie_break: bool,
+) -> SolveResult:
+    """The best pairing by `objective` with terms capped (see build_model's `caps`),
+    verified; a pairing-less result when a limit stopped it first."""
+    with timed("build"):
+        model = build_model(scenario, objective, caps, tie_break=tie_break)
+    return _solve_with(scenario, model)
+
+
+def _as_ordered(
+    scenario: Scenario, result: SolveResult, first: SolveResult, proven: bool = True
+) -> SolveResult:
+    """A level's result as the order's: scored and bounded by the first level (its
+    proven optimum), optimal only when every level was solved and proven. The gap is
+    relative to the larger of the value and the first term's unit: a first level proven
+    0 (no shortfall) that the later levels keep within the solver's tolerance is no gap
+    of 100%."""
+    objective = scenario.objective
+    if not isinstance(objective, OrderedObjective):
+        return result
+    value = result.evaluation.score(objective)
+    status = result.status
+    if not proven and status == Status.OPTIMAL:
+        status = Status.LIMIT_FEASIBLE
+    gap = None
+    if first.bound is not None and math.isfinite(value):
+        unit = result.evaluation.units.get(objective.order[0].term, 1.0)
+        gap = relative_gap(value, first.bound)
+        if gap is not None:
+            gap = min(gap, abs(value - first.bound) / max(abs(value), unit))
+    return replace(
+        result,
+        scenario=scenario,
+        objective=objective,
+        status=status,
+        objective_value=value,
+        bound=first.bound,
+        gap=gap,
+        options=scenario.solver,
+    )
+
+
 def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
+    """Solve one model and verify its answer; the result is in the model's objective (a
+    level's term, for an order)."""
     options = scenario.solver
     outcome = solve_model(model, options.name, options.time_limit, options.mip_gap)
     if outcome.status == Status.INFEASIBLE:
@@ -190,8 +350,8 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
                 "each rule can be met on its own (counts, capacities and distances interact)."
             ],
             "Fix: relax one rule at a time (max_distance_km, donors_per_recipient, "
-            "recipients_per_donor, reserve, min_share, min_load, fixed pairs, and the "
-            "per-row rule columns) to find the conflict, or let need go uncovered at a "
+            "recipients_per_donor, reserve, min_share, min_load, max_changes, fixed pairs, "
+            "and the per-row rule columns) to find the conflict, or let need go uncovered at a "
             "price (rules.coverage: {shortfall_penalty: P}).",
         )
     if outcome.values is None:
@@ -200,14 +360,20 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
         pairing = read_pairing(scenario, model, outcome.values)
         evaluation = evaluate(scenario, pairing)
         largest = float(np.abs(model.milp.c).max(initial=0.0))
-        _check(scenario, evaluation, outcome, model.scale, model.scale * largest * COST_NOISE)
-    value = evaluation.score(scenario.objective)
+        magnitude = float(np.abs(model.milp.c) @ np.abs(outcome.values))
+        # a share may sit its bound's feasibility tolerance outside it, on any costed column
+        outside = float(np.abs(model.milp.c).sum()) * BOUND_NOISE
+        noise = model.scale * max(
+            largest * COST_NOISE, (magnitude * VALUE_NOISE + outside) / REL_TOL
+        )
+        _check(model.objective, evaluation, outcome, model.scale, noise)
+    value = evaluation.score(model.objective)
     bound = outcome.bound
     if bound is not None and outcome.status == Status.OPTIMAL and options.mip_gap == 0:
         bound = min(bound, value) if model.sense == 1 else max(bound, value)
     return SolveResult(
         scenario=scenario,
-        objective=scenario.objective,
+        objective=model.objective,
         status=outcome.status,
         pairing=pairing,
         evaluation=evaluation,
@@ -240,7 +406,7 @@ def _no_solution(scenario: Scenario, outcome: Outcome) -> SolveResult:
 
 
 def _check(
-    scenario: Scenario,
+    objective: Objective,
     evaluation: Evaluation,
     outcome: Outcome,
     scale: float,
@@ -248,7 +414,7 @@ def _check(
 ) -> None:
     """A solver answer that breaks a rule or disagrees on the objective is an error."""
     problems = [v.message for v in evaluation.violations]
-    value = evaluation.score(scenario.objective)
+    value = evaluation.score(objective)
     if outcome.objective is not None and outcome.values is not None and not problems:
         # The reported objective must match the verifier's own computation, relative to
         # the values and to the objective's unit (`scale`, 1 unless the model is scaled).

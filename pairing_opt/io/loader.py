@@ -773,7 +773,20 @@ def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
     scenario = load_tables(spec, path, lines)
     tables = [t for t in (spec.donors, spec.recipients, spec.pairs) if t is not None]
     files = (str(path), *(str(table_path(t, path.parent)) for t in tables))
+    if spec.incumbent is not None:
+        incumbent = table_path(TableSpec(file=spec.incumbent), path.parent)
+        scenario = with_incumbent(scenario, incumbent)
+        files = (*files, str(incumbent))
     return replace(scenario, inputs=files)
+
+
+def with_incumbent(scenario: Scenario, path: Path | str) -> Scenario:
+    """The scenario with the pairing in a file as its incumbent (checked against the
+    scenario's ids like any pairing file)."""
+    from .pairings import read_pairing  # pairings reads its tables through this module
+
+    rows = read_pairing(path, scenario)
+    return replace(scenario, incumbent=tuple((r.donor, r.recipient) for r in rows))
 
 
 def table_path(spec: TableSpec, base: Path) -> Path:

@@ -17,9 +17,11 @@ import zipfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..checks.metrics import metrics
 from ..checks.verify import REL_TOL, Assignment, Coverage, Evaluation
 from ..engine.backends import Status
 from ..scenario.scenario import Scenario
+from ..scenario.spec import Objective, OrderedObjective
 
 if TYPE_CHECKING:  # rich is imported when a table is drawn, so csv/json/check start faster
     from rich.console import Console
@@ -50,6 +52,42 @@ def number(value: float | None, decimals: int = DECIMALS) -> float | None:
         return None
     rounded = round(float(value), decimals)
     return 0.0 if rounded == 0 else rounded
+
+
+def metrics_dict(
+    scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation
+) -> dict[str, float | int | None]:
+    """The metrics of a pairing (checks/metrics.py), JSON-ready: counts stay integers."""
+    return {
+        key: value if isinstance(value, int) or value is None else number(value)
+        for key, value in metrics(scenario, pairing, evaluation).items()
+    }
+
+
+def metrics_text(scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation) -> str:
+    """One line: 'utilisation spread 0.42, Gini 0.18; capacity-need Spearman 0.31; 5 split
+    recipients; shortfall 0' (and the changes, against an incumbent)."""
+    m = metrics(scenario, pairing, evaluation)
+    rho = m["capacity_need_spearman"]
+    parts = [
+        f"utilisation spread {text(m['utilisation_spread'], 4)}, "
+        f"Gini {text(m['utilisation_gini'], 4)}",
+        f"capacity-need Spearman {'n/a' if rho is None else text(rho, 4)}",
+        f"{m['split_recipients']} split recipient{'' if m['split_recipients'] == 1 else 's'}",
+    ]
+    if m["changes"] is not None:
+        parts.append(f"{m['changes']} change{'' if m['changes'] == 1 else 's'} to the incumbent")
+    parts.append(f"shortfall {amount_text(float(m['shortfall'] or 0.0))}")
+    return "; ".join(parts)
+
+
+def levels_text(objective: Objective, evaluation: Evaluation) -> str | None:
+    """'changes 6, weighted_distance 4130364.5262': each level of an order, in order (None
+    for any other objective)."""
+    if not isinstance(objective, OrderedObjective):
+        return None
+    values = evaluation.parts(objective)
+    return ", ".join(f"{level.term} {text(values[level.term], 4)}" for level in objective.order)
 
 
 def text(value: float | None, decimals: int = DECIMALS) -> str:

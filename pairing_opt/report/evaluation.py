@@ -15,9 +15,12 @@ from ..scenario.spec import objective_name
 from .common import (
     STATUS_TEXT,
     console,
+    levels_text,
     loads_dict,
     loads_table,
     md_escape,
+    metrics_dict,
+    metrics_text,
     number,
     pairing_markdown,
     pairing_sheets,
@@ -63,6 +66,7 @@ def evaluation_dict(
             "value": number(value),
             "parts": {k: number(v) for k, v in evaluation.parts(scenario.objective).items()},
         },
+        "metrics": metrics_dict(scenario, completion.pairing, evaluation),
         "shortfall": {k or "need": number(v) for k, v in evaluation.shortfall.items()},
         "values": {k: number(v) for k, v in sorted(evaluation.values.items())},
         "shares_computed": completion.computed,
@@ -107,7 +111,11 @@ def _rules(evaluation: Evaluation) -> str:
     return "all satisfied" if evaluation.ok else f"{len(evaluation.violations)} broken"
 
 
-def _objective(scenario: Scenario, value: float) -> str:
+def _objective(scenario: Scenario, value: float, evaluation: Evaluation | None = None) -> str:
+    """'name = value'; an order gives each level's value ('a,b (by level) = a 1, b 2')."""
+    levels = None if evaluation is None else levels_text(scenario.objective, evaluation)
+    if levels is not None:
+        return f"{objective_name(scenario.objective)} (by level) = {levels}"
     return f"{objective_name(scenario.objective)} = {text(value, 4)}"
 
 
@@ -154,15 +162,16 @@ def evaluation_table(
     lines = [SHARES_COMPUTED] if completion.computed else []
     lines.append(f"Rules:     {_rules(evaluation)}")
     lines += [f"  - [{v.rule}] {v.message}" for v in evaluation.violations]
-    lines.append(f"Objective: {_objective(scenario, value)}")
+    lines.append(f"Objective: {_objective(scenario, value, evaluation)}")
     short = _shortfall_line(scenario, evaluation)
     if short:
         lines.append(f"Shortfall: {short}")
+    lines.append(f"Metrics:   {metrics_text(scenario, completion.pairing, evaluation)}")
     if optimum is not None:
         best, rank = _optimum(scenario, evaluation, optimum)
         lines.append(f"Optimum:   {best}; this pairing {_is(rank)}")
     for line in lines:
-        out.print(line, markup=False)
+        out.print(line, markup=False, soft_wrap=line.startswith("Metrics:"))
     return buffer.getvalue()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from typing import Any
 
 from ..checks.verify import Assignment
@@ -231,3 +232,47 @@ def _nan(values: Any) -> Any:
     import numpy as np
 
     return np.isnan(values)
+
+
+def draw_front(
+    points: list[tuple[float, float, bool]], x: str, y: str, fmt: str, *, title: str
+) -> bytes:
+    """A Pareto front as PNG or SVG bytes: each point (x, y, proven) a marker (hollow when
+    not proven optimal), joined in order of x."""
+    problems = image_problems(fmt)
+    if problems:
+        raise InputError(problems)
+    plt = _pyplot()
+    with plt.rc_context({"svg.hashsalt": "pairopt", "font.family": ["DejaVu Sans"]}):
+        fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        ax.plot(xs, ys, color="tab:blue", linewidth=1, alpha=0.6, zorder=1)
+        proven = [p for p in points if p[2]]
+        unproven = [p for p in points if not p[2]]
+        ax.scatter(
+            [p[0] for p in proven],
+            [p[1] for p in proven],
+            color="tab:blue",
+            zorder=2,
+            label="proven optimal",
+        )
+        if unproven:
+            ax.scatter(
+                [p[0] for p in unproven],
+                [p[1] for p in unproven],
+                facecolors="none",
+                edgecolors="tab:red",
+                zorder=2,
+                label="NOT proven (limit)",
+            )
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        # a long scenario name would run off the figure: wrap each line of the title
+        wrapped = "\n".join(textwrap.fill(line, 70) for line in title.split("\n"))
+        ax.set_title(wrapped, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best")
+        image = _save(fig, fmt)
+        plt.close(fig)
+    return image

@@ -15,11 +15,13 @@ from .check import check_text
 from .common import dumps
 from .comparison import comparison_markdown, comparison_to_dict, comparison_to_text, comparison_xlsx
 from .evaluation import evaluation_dict, evaluation_markdown, evaluation_table, evaluation_xlsx
+from .pareto import front_csv, front_json, front_table
 from .solution import to_csv, to_json, to_markdown, to_table, to_xlsx
 
 if TYPE_CHECKING:
     from ..checks.compare import Comparison
     from ..checks.verify import Evaluation
+    from ..engine.pareto import FrontPoint
     from ..engine.pipeline import SolveResult
     from ..engine.shares import Completion
     from ..scenario.scenario import Scenario
@@ -61,6 +63,16 @@ class CheckReport:
     """`check`: the summary from checks.diagnose.summary."""
 
     info: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ParetoReport:
+    """`pareto`: the front's points, best x first, of terms `x` and `y`."""
+
+    points: list[FrontPoint]
+    x: str
+    y: str
+    scenario: str
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,18 @@ def _check_json(r: CheckReport, s: _Style) -> str:
     return dumps(r.info)
 
 
+def _pareto_table(r: ParetoReport, s: _Style) -> str:
+    return front_table(r.points, r.x, r.y, r.scenario, color=s.color)
+
+
+def _pareto_csv(r: ParetoReport, s: _Style) -> str:
+    return front_csv(r.points, r.x, r.y)
+
+
+def _pareto_json(r: ParetoReport, s: _Style) -> str:
+    return front_json(r.points, r.x, r.y, r.scenario)
+
+
 # Every (report, format) pair and its renderer; each report's first format is its default.
 RENDERERS: dict[tuple[type, str], Renderer] = {
     (SolveReport, "table"): _solve_table,
@@ -159,6 +183,9 @@ RENDERERS: dict[tuple[type, str], Renderer] = {
     (ComparisonReport, "xlsx"): _comparison_xlsx,
     (CheckReport, "text"): _check_text,
     (CheckReport, "json"): _check_json,
+    (ParetoReport, "table"): _pareto_table,
+    (ParetoReport, "csv"): _pareto_csv,
+    (ParetoReport, "json"): _pareto_json,
 }
 
 FORMATS: dict[type, tuple[str, ...]] = {

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from ..engine.pipeline import SolveResult
-from ..scenario.spec import ColumnObjective
+from ..scenario.spec import OrderedObjective, Shortfall, maximised, term_key
 from .common import (
     KM_DECIMALS,
     STATUS_TEXT,
@@ -17,8 +17,11 @@ from .common import (
     console,
     donor_label,
     dumps,
+    levels_text,
     loads_dict,
     loads_table,
+    metrics_dict,
+    metrics_text,
     number,
     pair_km,
     pairing_columns,
@@ -90,6 +93,7 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
             "gap": number(result.gap, 10),
             "parts": {key: number(value) for key, value in parts.items()},
         },
+        "metrics": metrics_dict(result.scenario, result.pairing, result.evaluation),
         "shortfall": shortfall_dict(result.evaluation),
         "solver": solver,
         "verified": result.evaluation.ok,
@@ -114,7 +118,7 @@ def to_json(results: list[SolveResult], *, timings: bool = True, numbered: bool 
 
 
 def _maximised(result: SolveResult) -> bool:
-    return isinstance(result.objective, ColumnObjective) and result.objective.sense == "max"
+    return maximised(result.objective)
 
 
 def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
@@ -129,15 +133,24 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
         solver += f", {result.seconds:.2f} s"
     priced = not result.scenario.full_coverage
     label = result.objective_label
-    if priced:
+    if isinstance(result.scenario.rules.coverage, Shortfall):  # a price is added
         label += " - shortfall" if _maximised(result) else " + shortfall"
     used = len({x.donor for x in result.evaluation.donors if x.recipients > 0})
+    objective = result.objective
+    levels = levels_text(objective, result.evaluation) if result.pairing else None
+    if isinstance(objective, OrderedObjective) and levels:
+        # Each level's value, in order; the bound and gap are the first level's.
+        value, label = levels, f"{label} (by level)"
+        bound = bound and f"{bound} on {objective.order[0].term}"
     lines = [
         f"Status:    {STATUS_TEXT[result.status]}",
         f"Objective: {label} = {value}{bound}{gap}",
     ]
     if priced:
         lines.append(f"Shortfall: {shortfall_text(result)}")
+    if result.pairing:
+        metrics = metrics_text(result.scenario, result.pairing, result.evaluation)
+        lines.append(f"Metrics:   {metrics}")
     lines.append(f"Solver:    {solver}")
     lines.append(
         f"Pairing:   {len(result.pairing)} pairs; {used} of {len(result.scenario.donors)} donors "
@@ -161,7 +174,14 @@ def shortfall_text(result: SolveResult) -> str:
     )
     count = len({c.recipient for c in short})
     where = f"{count} recipient{'s' if count != 1 else ''}"
-    key = next(iter(evaluation.parts(result.objective)))  # the objective's own part
+    if not isinstance(result.scenario.rules.coverage, Shortfall):
+        return f"{amount} uncovered at {where} (the objective's shortfall term)"
+    # the objective's own part: its name, or the whole sum's for a weighted sum
+    key = (
+        next(iter(evaluation.parts(result.objective)))
+        if term_key(result.objective) is not None
+        else result.objective_label
+    )
     own, cost = evaluation.value(result.objective), evaluation.shortfall_cost
     sign = "-" if _maximised(result) else "+"
     return (
@@ -198,8 +218,12 @@ def to_table(
         if short is not None:
             out.print(short)
         for line in summary_lines(result, timings=timings):
-            # The shortfall line is long: a wrapped line would break the sentence.
-            out.print(line, markup=False, soft_wrap=line.startswith("Shortfall:"))
+            # These lines are long: a wrapped line would break the sentence.
+            out.print(
+                line,
+                markup=False,
+                soft_wrap=line.startswith(("Objective:", "Shortfall:", "Metrics:")),
+            )
         if rank < len(results):
             out.print()
     return buffer.getvalue()

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import Collector
 from .geo import great_circle_km
 from .spec import (
+    SHORTFALL_TERMS,
     ColumnObjective,
     DonorTable,
     Objective,
@@ -31,6 +32,9 @@ from .spec import (
     ScenarioSpec,
     Shortfall,
     SolverSpec,
+    objective_name,
+    objective_terms,
+    term_objective,
 )
 from .table import (
     Table,
@@ -142,6 +146,9 @@ class Scenario:
     capacities: FloatArray | None = None
     needs: FloatArray | None = None
     limits: Limits = field(default_factory=Limits)
+    # The pairing in place (scenario key `incumbent:`), as (donor, recipient) ids in its
+    # file's order: what the `changes` objective term and metric count against.
+    incumbent: tuple[tuple[str, str], ...] | None = None
 
     @classmethod
     def from_frames(
@@ -264,14 +271,17 @@ class Scenario:
 
     @cached_property
     def penalties(self) -> FloatArray:
-        """Per resource, the price per unit of uncovered need; NaN: covered in full."""
+        """Per resource, the price per unit of uncovered need; NaN: covered in full. An
+        objective with a shortfall term lets every need go uncovered, at no price beyond
+        the term's own unless rules.coverage names one."""
         coverage = self.rules.coverage
-        out = np.full(len(self.resources), np.nan)
+        relaxed = any(t in SHORTFALL_TERMS for t in objective_terms(self.objective))
+        out = np.full(len(self.resources), 0.0 if relaxed else np.nan)
         if isinstance(coverage, Shortfall):
             price = coverage.shortfall_penalty
             for k, name in enumerate(self.resources):
                 if isinstance(price, dict):
-                    out[k] = price.get(name, np.nan)
+                    out[k] = price.get(name, out[k])
                 else:
                     out[k] = price
         return out
@@ -364,7 +374,8 @@ class Scenario:
 
     def needs_distance(self, objective: Objective | None = None) -> bool:
         objective = self.objective if objective is None else objective
-        return objective in DISTANCE_OBJECTIVES or self.has_distance_limit
+        terms = objective_terms(objective)
+        return any(t in DISTANCE_OBJECTIVES for t in terms) or self.has_distance_limit
 
     def pair_value(self, d: int, r: int, column: str) -> float:
         """A pair-table value, NaN when there is no table, row, column or value."""
@@ -1287,22 +1298,31 @@ def _check_rule_ids(
 def _check_objective_column(
     objective: Objective, pair_data: PairData | None, locate: Locate, problems: Collector
 ) -> None:
-    """A column objective needs that numeric column in a pair table: say so before solving."""
-    if not isinstance(objective, ColumnObjective):
-        return
-    column = objective.column
-    if pair_data is None:
-        problems.add(
-            locate(("objective",)),
-            f"objective column '{column}' needs a pair table, and the scenario has none.",
-            "add a 'pairs:' table with that column, or use a named objective.",
-        )
-    elif column not in pair_data.columns:
-        problems.add(
-            locate(("objective",)),
-            f"the pair table has no numeric column '{column}'.",
-            "add the column to the pair table or choose another objective.",
-        )
+    """A column objective (or term) needs that numeric column in a pair table: say so
+    before solving."""
+    for column in _objective_columns(objective):
+        if pair_data is None:
+            problems.add(
+                locate(("objective",)),
+                f"objective column '{column}' needs a pair table, and the scenario has none.",
+                "add a 'pairs:' table with that column, or use a named objective.",
+            )
+        elif column not in pair_data.columns:
+            problems.add(
+                locate(("objective",)),
+                f"the pair table has no numeric column '{column}'.",
+                "add the column to the pair table or choose another objective.",
+            )
+
+
+def _objective_columns(objective: Objective) -> list[str]:
+    """The pair-table columns the objective's terms read."""
+    columns = []
+    for term in objective_terms(objective):
+        one = term_objective(term)
+        if isinstance(one, ColumnObjective) and one.column not in columns:
+            columns.append(one.column)
+    return columns
 
 
 def check_objective_data(
@@ -1319,30 +1339,67 @@ def check_objective_data(
                 f"{scenario.donors[cand.donor[i]]} -> {scenario.recipients[cand.recipient[i]]}"
                 for i in unknown
             ]
+            by_objective = any(t in DISTANCE_OBJECTIVES for t in objective_terms(objective))
             reason = (
-                f"objective '{objective}'"
-                if objective in DISTANCE_OBJECTIVES
+                f"objective '{objective_name(objective)}'"
+                if by_objective
                 else "a distance limit (max_distance_km)"
             )
             problems.add(
-                locate(("objective",) if objective in DISTANCE_OBJECTIVES else ("rules",)),
+                locate(("objective",) if by_objective else ("rules",)),
                 f"{reason} needs a distance for every candidate pair, and {len(unknown)} "
                 f"have none: {listing(pairs)}.",
                 "give lat/lon for donors and recipients, or a 'km' value in the pair table.",
             )
-    if isinstance(objective, ColumnObjective) and scenario.pairs is not None:
-        values = scenario.pairs.columns.get(objective.column)
+    for column in _objective_columns(objective):
+        if scenario.pairs is None or column not in scenario.pairs.columns:
+            table = (
+                "the scenario has no pair table"
+                if scenario.pairs is None
+                else (f"{scenario.pairs.name} has no numeric column '{column}'")
+            )
+            problems.add(
+                locate(("objective",)),
+                f"the objective reads the pair-table column '{column}', and {table}.",
+                "add the column to a 'pairs:' table, or choose another objective.",
+            )
+            continue
+        values = scenario.pairs.columns.get(column)
         if values is not None:
             rows = scenario.pair_rows(cand)
             empty = scenario.pairs.file_rows[rows[np.isnan(values[rows])]].tolist()
             if empty:
                 problems.add(
                     f"{scenario.pairs.name}, row {listing([str(x) for x in sorted(empty)])}, "
-                    f"column '{objective.column}'",
+                    f"column '{column}'",
                     "the objective needs a value on every candidate pair, and these cells "
                     "are empty.",
                     "fill in those cells, or forbid those pairs.",
                 )
+    problems.raise_if_any()
+
+
+def check_incumbent(scenario: Scenario, locate: Locate = _yaml_where) -> None:
+    """The changes term and rules.max_changes count against a pairing in place: without
+    one they mean nothing, so say so before solving."""
+    if scenario.incumbent is not None:
+        return
+    problems = Collector()
+    if "changes" in objective_terms(scenario.objective):
+        problems.add(
+            locate(("objective",)),
+            "the objective counts changes from the pairing in place, and the scenario names none.",
+            "add 'incumbent: FILE' (a pairing CSV with donor and recipient columns) to the "
+            "scenario, or give one as the incumbent (argument).",
+        )
+    if scenario.rules.max_changes is not None:
+        problems.add(
+            locate(("rules", "max_changes")),
+            "rules.max_changes limits changes from the pairing in place, and the scenario "
+            "names none.",
+            "add 'incumbent: FILE' to the scenario (or give one as the incumbent "
+            "(argument)), or remove rules.max_changes.",
+        )
     problems.raise_if_any()
 
 

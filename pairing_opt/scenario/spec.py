@@ -10,11 +10,26 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-NamedObjective = Literal["distance", "weighted_distance", "max_distance", "balance"]
+NamedObjective = Literal[
+    "distance",
+    "weighted_distance",
+    "max_distance",
+    "balance",
+    "shortfall",
+    "max_shortfall",
+    "changes",
+    "fairness",
+    "assortative",
+]
 NAMED_OBJECTIVES: tuple[str, ...] = get_args(NamedObjective)
 # Set by one pair (max_distance) or one donor (balance): the model carries the value in an
 # extra column, and equally good pairings are the rule.
 MINIMAX_OBJECTIVES = ("max_distance", "balance")
+# Terms whose value is a largest value or a spread: each needs columns of its own.
+AUX_TERMS = ("max_distance", "balance", "max_shortfall", "fairness")
+MAXIMISED_TERMS = ("assortative",)  # better when larger
+# Terms that measure uncovered need: naming one lets need go uncovered, priced by the term.
+SHORTFALL_TERMS = ("shortfall", "max_shortfall")
 SolverName = Literal["highs", "cbc"]
 SOLVER_NAMES: tuple[str, ...] = get_args(SolverName)  # the one list of solvers pairopt runs
 
@@ -175,6 +190,12 @@ class Rules(_Strict):
         "uncovered need allowed at price P per unit.",
     )
 
+    max_changes: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="At most this many pairs dropped from plus added to the incumbent "
+        "pairing (needs `incumbent:`).",
+    )
+
     _ranges = field_validator("donors_per_recipient", "recipients_per_donor", mode="before")(
         _as_range
     )
@@ -235,7 +256,113 @@ class SolverSpec(_Strict):
     )
 
 
-Objective = NamedObjective | ColumnObjective
+def is_term(key: str) -> bool:
+    """A term of a combined objective: a named objective or minimize:/maximize:COLUMN."""
+    if key in NAMED_OBJECTIVES:
+        return True
+    sense, colon, column = key.partition(":")
+    return bool(colon) and sense in ("minimize", "maximize") and bool(column.strip())
+
+
+def _term_key(value: object) -> object:
+    """'minimize: cost' (a space after the colon) names the same term as 'minimize:cost'."""
+    if isinstance(value, str):
+        sense, colon, column = value.partition(":")
+        if colon:
+            return f"{sense.strip()}:{column.strip()}"
+        return value.strip()
+    return value
+
+
+def _check_term(key: str) -> str:
+    if not is_term(key):
+        raise ValueError(
+            f"unknown term '{key}': use one of {', '.join(NAMED_OBJECTIVES)}, "
+            "minimize:COLUMN or maximize:COLUMN"
+        )
+    return key
+
+
+class TermWeight(_Strict):
+    """One term of a weighted sum: its weight, and optionally its own unit (`scale`)."""
+
+    weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        description="How much one unit of the term (its value / scale) counts."
+    )
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="The term's unit: its value is divided by this before weighting "
+        "(default: the term's normaliser, see docs/scenario-format.md).",
+    )
+
+
+class WeightedObjective(_Strict):
+    """A weighted sum of terms, each divided by its normaliser: {term: weight, ...}."""
+
+    terms: dict[str, TermWeight]
+
+    @field_validator("terms", mode="before")
+    @classmethod
+    def _weights(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                _check_term(str(_term_key(k))): (
+                    v if isinstance(v, dict | TermWeight) else {"weight": v}
+                )
+                for k, v in value.items()
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _some(self) -> WeightedObjective:
+        if not self.terms:
+            raise ValueError("the weighted sum names no term")
+        if not any(t.weight > 0 for t in self.terms.values()):
+            raise ValueError("every weight of the weighted sum is 0: give one a positive weight")
+        return self
+
+
+class Level(_Strict):
+    """One level of a lexicographic order: a term, optimised within the levels before it."""
+
+    term: str
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        default=0.0,
+        description="How far (relative) the levels after this one may let it move from "
+        "its optimum; 0 keeps it optimal.",
+    )
+
+    @field_validator("term", mode="before")
+    @classmethod
+    def _known(cls, value: object) -> object:
+        return _check_term(str(_term_key(value))) if isinstance(value, str) else value
+
+
+class OrderedObjective(_Strict):
+    """A lexicographic order: [first, second, ...], each level optimal (within its
+    tolerance) before the next is optimised."""
+
+    order: list[Level]
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _levels(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [{"term": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _some(self) -> OrderedObjective:
+        if not self.order:
+            raise ValueError("the order names no term")
+        terms = [level.term for level in self.order]
+        twice = sorted({t for t in terms if terms.count(t) > 1})
+        if twice:
+            raise ValueError(f"the order names {', '.join(twice)} twice")
+        return self
+
+
+Objective = NamedObjective | ColumnObjective | WeightedObjective | OrderedObjective
 
 
 class ScenarioSpec(_Strict):
@@ -253,6 +380,12 @@ class ScenarioSpec(_Strict):
     pairs: PairTable | None = None
     rules: Rules = Field(default_factory=Rules)
     objective: Objective = "weighted_distance"
+    incumbent: str | None = Field(
+        default=None,
+        description="A pairing file (donor, recipient columns) of the pairing in place, "
+        "relative to the scenario file: what the `changes` term and rules.max_changes count "
+        "against.",
+    )
     solver: SolverSpec = Field(default_factory=SolverSpec)
 
     @field_validator("resources", mode="before")
@@ -304,6 +437,19 @@ class ScenarioSpec(_Strict):
                 raise ValueError(f"{where} has no column for resource(s) {', '.join(missing)}")
         return self
 
+    @model_validator(mode="after")
+    def _shortfall_allowed(self) -> ScenarioSpec:
+        """An objective that minimises uncovered need lets need go uncovered: a scenario
+        that also asks for full coverage in so many words contradicts itself."""
+        names = objective_terms(self.objective)
+        priced = [t for t in names if t in SHORTFALL_TERMS]
+        if priced and "coverage" in self.rules.model_fields_set and self.rules.coverage == "full":
+            raise ValueError(
+                f"rules.coverage is 'full' and the objective minimises {priced[0]}, which "
+                "lets need go uncovered: remove one of the two"
+            )
+        return self
+
     @field_validator("objective", mode="before")
     @classmethod
     def _short_form(cls, value: object) -> object:
@@ -313,19 +459,105 @@ class ScenarioSpec(_Strict):
 
 
 def column_objective_text(value: object) -> object:
-    """{sense: column} for a 'minimize:COLUMN' or 'maximize:COLUMN' string; else the value."""
+    """The mapping an objective written as text stands for: 'minimize:COLUMN' or
+    'maximize:COLUMN' is {sense: column}; 'a=1,b=50' a weighted sum {a: 1, b: 50}; 'a,b,c'
+    (or 'a>b>c') a lexicographic order [a, b, c], a level's tolerance written 'b~0.05'.
+    A mapping or list is turned into the form the objective's models read."""
     if isinstance(value, str):
-        sense, colon, column = value.partition(":")
+        text = value.strip()
+        if "=" in text:
+            terms: dict[str, object] = {}
+            for item in text.split(","):
+                key, _, weight = item.partition("=")
+                amount, slash, unit = weight.partition("/")  # 'b=50/10': weight 50, scale 10
+                terms[key.strip()] = (
+                    {"weight": amount.strip(), "scale": unit.strip()} if slash else amount.strip()
+                )
+            return {"terms": terms}
+        if "," in text or ">" in text or "~" in text:
+            levels: list[object] = []
+            for item in text.replace(">", ",").split(","):
+                term, tilde, tolerance = item.partition("~")
+                levels.append(
+                    {"term": term.strip(), "tolerance": tolerance.strip()}
+                    if tilde
+                    else term.strip()
+                )
+            return {"order": levels}
+        sense, colon, column = text.partition(":")
         if colon and sense.strip() in ("minimize", "maximize") and column.strip():
             return {sense.strip(): column.strip()}
+        return value
+    if (
+        isinstance(value, dict)
+        and value
+        and not set(value) & {"minimize", "maximize", "terms", "order"}
+    ):
+        return {"terms": value}
+    if isinstance(value, list):
+        return {"order": value}
     return value
 
 
+def term_key(objective: Objective) -> str | None:
+    """The term a one-term objective is ('minimize:cost' for a column); None for a sum or
+    an order."""
+    if isinstance(objective, ColumnObjective):
+        return f"{'minimize' if objective.sense == 'min' else 'maximize'}:{objective.column}"
+    if isinstance(objective, WeightedObjective | OrderedObjective):
+        return None
+    return str(objective)
+
+
+def objective_terms(objective: Objective) -> list[str]:
+    """Every term the objective names, in its order."""
+    if isinstance(objective, WeightedObjective):
+        return list(objective.terms)
+    if isinstance(objective, OrderedObjective):
+        return [level.term for level in objective.order]
+    return [str(term_key(objective))]
+
+
+def term_objective(key: str) -> Objective:
+    """The one-term objective a term key stands for."""
+    sense, colon, column = key.partition(":")
+    if colon:
+        return ColumnObjective.model_validate({sense: column})
+    return key  # type: ignore[return-value]
+
+
+def maximised(objective: Objective | str) -> bool:
+    """Better when larger: a maximize: column, the assortative term, an order whose first
+    level is one of these (a weighted sum is always minimised)."""
+    if isinstance(objective, OrderedObjective):
+        return maximised(objective.order[0].term)
+    if isinstance(objective, ColumnObjective):
+        return objective.sense == "max"
+    if isinstance(objective, str):
+        return objective in MAXIMISED_TERMS or objective.startswith("maximize:")
+    return False
+
+
 def objective_name(objective: Objective) -> str:
-    """A display name: 'distance', ..., 'minimize cost', 'maximize score'."""
+    """A display name: 'distance', ..., 'minimize cost', 'maximize score'; a weighted sum
+    'a=1,b=50' and an order 'a,b,c', the forms the command line takes."""
     if isinstance(objective, ColumnObjective):
         return f"{'minimize' if objective.sense == 'min' else 'maximize'} {objective.column}"
+    if isinstance(objective, WeightedObjective):
+        return ",".join(
+            f"{k}={_number(t.weight)}" + ("" if t.scale is None else f"/{_number(t.scale)}")
+            for k, t in objective.terms.items()
+        )
+    if isinstance(objective, OrderedObjective):
+        return ",".join(
+            level.term + (f"~{_number(level.tolerance)}" if level.tolerance else "")
+            for level in objective.order
+        )
     return objective
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def json_schema() -> dict[str, object]:

@@ -17,7 +17,9 @@ from .spec import (
     NAMED_OBJECTIVES,
     ColumnObjective,
     Objective,
+    OrderedObjective,
     ScenarioSpec,
+    WeightedObjective,
     column_objective_text,
 )
 
@@ -157,22 +159,15 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
     reported once, and a key that takes several forms reported once."""
     problems: list[Problem] = []
     objective_done = False
-    for err in _one_per_key(list(exc.errors())):
+    errors = list(exc.errors())
+    for err in _one_per_key(errors):
         loc = err["loc"]
         kind = err["type"]
         if loc[:1] == ("objective",):
             if objective_done:
                 continue
             objective_done = True
-            names = ", ".join(NAMED_OBJECTIVES)
-            problems.append(
-                Problem(
-                    locate(("objective",)),
-                    f"not a valid objective{given(err)} ({err['msg']}).",
-                    f"use one of {names}, or {{minimize: COLUMN}} / "
-                    "{maximize: COLUMN} (also written minimize:COLUMN) with a pair-table column.",
-                )
-            )
+            problems.append(_objective_problem(errors, locate))
             continue
         if kind == "extra_forbidden":
             valid = ", ".join(model_fields(loc[:-1]))
@@ -204,21 +199,75 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
     return problems
 
 
-def parse_objective(text: str, where: str = "objective (argument)") -> Objective:
-    """An objective written as text: a named one, or 'minimize:COLUMN' / 'maximize:COLUMN'
-    (a pair-table column), the short form that a command line or a sweep key can carry."""
-    if text in NAMED_OBJECTIVES:
+def _objective_problem(errors: list[Any], locate: Locate) -> Problem:
+    """One problem for a bad objective. pydantic tries each form (a name, a column, a
+    weighted sum, an order) and reports all of them; the useful one is the form the value
+    was written in: our own checks' messages first, then errors inside a sum or an order."""
+    mine = [e for e in errors if e["loc"][:1] == ("objective",)]
+    composite = [
+        e
+        for e in mine
+        if any("WeightedObjective" in str(x) or "OrderedObjective" in str(x) for x in e["loc"])
+        and e["type"] not in ("missing", "extra_forbidden")
+    ]
+    chosen = next((e for e in mine if e["type"] == "value_error"), None)
+    if chosen is None:
+        # A bare word is a name that is not one: the list of names says more than a form.
+        named = [e for e in mine if e["type"] == "literal_error" and isinstance(e["input"], str)]
+        chosen = named[0] if named else composite[0] if composite else mine[0]
+    names = ", ".join(NAMED_OBJECTIVES)
+    message = _plain(str(chosen["msg"]).removeprefix("Value error, "))
+    if chosen in composite or chosen["type"] == "value_error":
+        return Problem(
+            locate(("objective",)),
+            f"not a valid objective: {message}{given(chosen, ', given')}.",
+            "see docs/scenario-format.md for the terms and the forms an objective takes.",
+        )
+    return Problem(
+        locate(("objective",)),
+        f"not a valid objective{given(chosen)} ({chosen['msg']}).",
+        f"use one of {names}, or {{minimize: COLUMN}} / {{maximize: COLUMN}} (also written "
+        "minimize:COLUMN) with a pair-table column, a weighted sum {TERM: WEIGHT, ...} or "
+        "an order [TERM, ...].",
+    )
+
+
+def parse_objective(text: object, where: str = "objective (argument)") -> Objective:
+    """An objective written as text: a named one, 'minimize:COLUMN' / 'maximize:COLUMN'
+    (a pair-table column), a weighted sum 'a=1,b=50' or an order 'a,b,c': the short forms
+    that a command line or a sweep key can carry; or as the scenario file writes it (a
+    mapping or a list)."""
+    if isinstance(text, ColumnObjective | WeightedObjective | OrderedObjective):
+        return text
+    if isinstance(text, str) and text in NAMED_OBJECTIVES:
         return cast(Objective, text)
-    mapping = column_objective_text(text)
-    if isinstance(mapping, dict):
-        return ColumnObjective.model_validate(mapping)
+    form = column_objective_text(text)
+    if isinstance(form, dict):
+        kind: type[ColumnObjective | WeightedObjective | OrderedObjective] = (
+            WeightedObjective
+            if "terms" in form
+            else OrderedObjective
+            if "order" in form
+            else ColumnObjective
+        )
+        try:
+            return kind.model_validate(form)
+        except ValidationError as exc:
+            detail = "; ".join(
+                _plain(str(e["msg"]).removeprefix("Value error, ")) for e in exc.errors()
+            )
+            fix = "see docs/scenario-format.md for the terms and their forms."
+            raise InputError(
+                [Problem(where, f"not a valid objective '{text}': {detail}.", fix)]
+            ) from exc
     raise InputError(
         [
             Problem(
                 where,
                 f"unknown objective '{text}'.",
                 f"use one of: {' | '.join(NAMED_OBJECTIVES)} | minimize:COLUMN | "
-                "maximize:COLUMN (a pair-table column).",
+                "maximize:COLUMN (a pair-table column) | a weighted sum TERM=W,TERM=W | "
+                "an order TERM,TERM.",
             )
         ]
     )

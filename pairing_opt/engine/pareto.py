@@ -1,0 +1,170 @@
+"""Pareto fronts of two objective terms by the epsilon-constraint method.
+
+The two ends are the lexicographic optima (x then y, y then x). Between them, x is capped at
+evenly spaced values, and under each cap one solve minimises y (in its own unit, plus any
+shortfall price, as at the ends) plus x at a tiny weight (AUGMENT of y's normaliser per
+x's normaliser): the least y under the cap, and among pairings
+that tie on y the one with least x, so every point is non-dominated (a point that only met
+its cap could be beaten on x at the same y). Each point is a proven optimum of its
+subproblem, or says it is not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from ..errors import InputError, Problem
+from ..scenario.measures import term_normaliser
+from ..scenario.scenario import Scenario, check_objective_data
+from ..scenario.spec import (
+    Level,
+    OrderedObjective,
+    TermWeight,
+    WeightedObjective,
+    is_term,
+    maximised,
+    term_objective,
+)
+from .backends import Status
+from .pipeline import SolveResult, diagnose, solve_levels, solve_objective
+
+# x's weight beside y's 1, both divided by their normalisers: at most this fraction of y's
+# unit per unit of x is traded (about 30 weighted km per change on Hubei), and the costs
+# it puts on x stay far above the solvers' tolerances (1e-7).
+AUGMENT = 1e-4
+MIN_POINTS = 2
+MAX_POINTS = 200
+
+
+@dataclass(frozen=True)
+class FrontPoint:
+    """One pairing of the front: both terms' values (in their own sense and unit), and
+    whether the solves that found it were proven optimal (else the largest gap left)."""
+
+    x: float
+    y: float
+    status: Status
+    gap: float | None
+    result: SolveResult
+
+    @property
+    def proven_optimal(self) -> bool:
+        return self.status == Status.OPTIMAL
+
+
+def check_front_terms(x: str, y: str, points: int) -> None:
+    """The two terms must be terms, and different; points at least 2 (the two ends)."""
+    problems = []
+    for name, term in (("x", x), ("y", y)):
+        if not is_term(term):
+            problems.append(
+                Problem(
+                    f"{name} (argument)",
+                    f"unknown term '{term}'.",
+                    "use one of the objective terms (docs/scenario-format.md), e.g. "
+                    "weighted_distance, changes, fairness, shortfall.",
+                )
+            )
+    if x == y and is_term(x):
+        problems.append(
+            Problem("y (argument)", f"is the same term as x ('{x}').", "choose two terms.")
+        )
+    if not MIN_POINTS <= points <= MAX_POINTS:
+        problems.append(
+            Problem(
+                "points (argument)",
+                f"{points} is outside {MIN_POINTS}..{MAX_POINTS}.",
+                f"ask for {MIN_POINTS} to {MAX_POINTS} points.",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[FrontPoint]:
+    """Up to `points` non-dominated pairings of terms x and y, ordered by x (best first),
+    distinct in their pair sets. Raises InfeasibleError when no pairing exists."""
+    check_front_terms(x, y, points)
+    both = _ordered(scenario, x, y)
+    check_objective_data(both, both.objective, lambda path: "x and y (arguments)")
+    diagnose(both)
+    ends = [
+        solve_levels(_ordered(scenario, first, second))[0] for first, second in ((x, y), (y, x))
+    ]
+    found = [_point(r, x, y, r.status, r.gap) for r in ends]
+    if any(p.result.pairing == [] for p in found):
+        return [p for p in found if p.result.pairing][:1]
+    low, high = (_minimised(p.result, x) for p in found)
+    # y, plus x at a weight too small to trade any real amount of y for it: the optimum is
+    # the least y under the cap, and among pairings that tie on y the one with least x, so
+    # it is non-dominated (a weighted sum with positive weights) in one solve instead of two.
+    # y stays in its own unit (scale 1), as at the two ends, so that a shortfall price
+    # (rules.coverage) weighs the same against it everywhere on the front.
+    ratio = term_normaliser(scenario, x) / term_normaliser(scenario, y)
+    augmented = WeightedObjective(
+        terms={
+            y: TermWeight(weight=1.0, scale=1.0),
+            x: TermWeight(weight=AUGMENT, scale=ratio),
+        }
+    )
+    for i in range(1, points - 1):
+        cap = low + (high - low) * i / (points - 1)
+        found_ = solve_objective(scenario, augmented, ((x, cap),), tie_break=True)
+        if found_.pairing:
+            found.append(_point(found_, x, y, found_.status, found_.gap))
+    return _non_dominated(found, x, y)
+
+
+def _ordered(scenario: Scenario, first: str, second: str) -> Scenario:
+    order = OrderedObjective(order=[Level(term=first), Level(term=second)])
+    return replace(scenario, objective=order)
+
+
+def _minimised(result: SolveResult, term: str) -> float:
+    """The term's value in minimisation form (a maximised term negated)."""
+    value = result.evaluation.value(term_objective(term))
+    return -value if maximised(term) else value
+
+
+def _point(result: SolveResult, x: str, y: str, status: Status, gap: float | None) -> FrontPoint:
+    evaluation = result.evaluation
+    return FrontPoint(
+        evaluation.value(term_objective(x)),
+        evaluation.value(term_objective(y)),
+        status,
+        gap,
+        result,
+    )
+
+
+def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
+    """Each pair set once, without points another beats on one term and matches on the
+    other (up to rounding), ordered by x from best."""
+
+    def key(p: FrontPoint) -> tuple[float, float]:
+        return _minimised(p.result, x), _minimised(p.result, y)
+
+    def pairs(p: FrontPoint) -> frozenset[tuple[str, str]]:
+        return frozenset((a.donor, a.recipient) for a in p.result.pairing)
+
+    distinct: dict[frozenset[tuple[str, str]], FrontPoint] = {}
+    for p in found:
+        distinct.setdefault(pairs(p), p)
+    kept = []
+    for p in distinct.values():
+        px, py = key(p)
+        beaten = any(
+            (qx <= px + _slack(px) and qy <= py + _slack(py))
+            and (qx < px - _slack(px) or qy < py - _slack(py))
+            for q in distinct.values()
+            if q is not p
+            for qx, qy in [key(q)]
+        )
+        if not beaten:
+            kept.append(p)
+    return sorted(kept, key=key)
+
+
+def _slack(value: float) -> float:
+    return 1e-9 * max(1.0, abs(value)) if math.isfinite(value) else 0.0

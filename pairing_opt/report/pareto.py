@@ -1,0 +1,94 @@
+"""A Pareto front as a table, CSV or JSON: one row per point, both terms' values, whether
+it is proven, and which pairing it is (a hash of its pair set, and the pairs)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import Any
+
+from ..engine.pareto import FrontPoint
+from .common import console, dumps, number, pairs_dict, text
+
+
+def pairing_hash(point: FrontPoint) -> str:
+    """12 hex digits of a SHA-256 of the sorted pair set: equal for equal pair sets, so a
+    point can be matched with the same pairing elsewhere (another front, a sweep)."""
+    pairs = sorted((a.donor, a.recipient) for a in point.result.pairing)
+    digest = hashlib.sha256("\n".join(f"{d}\t{r}" for d, r in pairs).encode("utf-8"))
+    return digest.hexdigest()[:12]
+
+
+def front_dict(points: list[FrontPoint], x: str, y: str, scenario: str) -> dict[str, Any]:
+    """{"scenario", "x", "y", "points": [{x: value, y: value, "status", "gap",
+    "pairing_hash", "pairs": [...]}]}, best x first."""
+    return {
+        "scenario": scenario,
+        "x": x,
+        "y": y,
+        "points": [
+            {
+                x: number(p.x),
+                y: number(p.y),
+                "status": p.status.value,
+                "proven_optimal": p.proven_optimal,
+                "gap": number(p.gap, 10),
+                "pairing_hash": pairing_hash(p),
+                "pairs": pairs_dict(p.result.scenario, p.result.pairing),
+            }
+            for p in points
+        ],
+    }
+
+
+def front_json(points: list[FrontPoint], x: str, y: str, scenario: str) -> str:
+    return dumps(front_dict(points, x, y, scenario))
+
+
+def front_csv(points: list[FrontPoint], x: str, y: str) -> str:
+    """point,<x>,<y>,status,gap,pairing_hash,pairs (pairs as 'donor>recipient;...')."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["point", x, y, "status", "gap", "pairing_hash", "pairs"])
+    for i, p in enumerate(points, start=1):
+        pairs = ";".join(f"{a.donor}>{a.recipient}" for a in p.result.pairing)
+        gap = number(p.gap, 10)
+        writer.writerow(
+            [
+                i,
+                number(p.x),
+                number(p.y),
+                p.status.value,
+                "" if gap is None else gap,
+                pairing_hash(p),
+                pairs,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def front_table(
+    points: list[FrontPoint], x: str, y: str, scenario: str, *, color: bool = False
+) -> str:
+    from rich.table import Table
+
+    table = Table(title=f"{scenario}: Pareto front of {x} and {y}")
+    for name, justify in (
+        ("#", "right"),
+        (x, "right"),
+        (y, "right"),
+        ("status", "left"),
+        ("pairs", "right"),
+        ("pairing", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for i, p in enumerate(points, start=1):
+        # Short: the full status text of every point would crowd the table.
+        status = "optimal" if p.proven_optimal else f"NOT proven, gap {text(p.gap, 6) or '?'}"
+        table.add_row(
+            str(i), text(p.x, 4), text(p.y, 4), status, str(len(p.result.pairing)), pairing_hash(p)
+        )
+    buffer = io.StringIO()
+    console(buffer, color, 100).print(table)
+    return buffer.getvalue()
