@@ -22,6 +22,9 @@ The rules (also in README.md):
       r = median over the 19 sourced provinces of team_to_paired_city / GDP_2019;
   need_c = round(F * S * cases_c / C), F = 4/5, S = total sourced capacity of the 19,
       cases_c = cumulative confirmed cases at 24:00 10 Feb 2020, C = sum over the 16 cities.
+  need_mar10_c = round(F * S * cases_mar10_c / C): the same staff per case (F * S / C) applied
+      to the cumulative confirmed cases at 24:00 10 Mar 2020, a second-stage need that grows
+      with the cases (its total exceeds S).
   round() is round-half-up on exact rational arithmetic (no floating point).
 """
 
@@ -44,6 +47,7 @@ SOURCED19_DIR = HERE.parent / "hubei-2020-sourced19"
 
 NEED_FRACTION = Fraction(4, 5)  # total need = 80 % of the total sourced capacity
 CASES_COLUMN = "confirmed_2020-02-10"
+CASES_MAR10_COLUMN = "confirmed_2020-03-10"
 TEAM_COLUMN = "team_to_paired_city"
 NOT_A_NUMBER = {"", "n/a", "unsourced"}
 
@@ -60,6 +64,7 @@ CITY_COLUMNS = [
     "lon",
     "confirmed_2020_02_09",
     "confirmed_2020_03_10",
+    "need_mar10",
 ]
 PROVINCE_COLUMNS = [
     "province",
@@ -135,6 +140,12 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
         name: round_half_up(NEED_FRACTION * total_sourced * n / total_cases)
         for name, n in cases.items()
     }
+    # Second stage: the same staff per case (F * S / C, fixed on 10 Feb), 10 Mar cases.
+    cases_mar10 = {c["city_en"]: int(c[CASES_MAR10_COLUMN]) for c in cities}
+    need_mar10 = {
+        name: round_half_up(NEED_FRACTION * total_sourced * n / total_cases)
+        for name, n in cases_mar10.items()
+    }
 
     city_rows = [
         {
@@ -146,7 +157,8 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
             "lat": c["seat_lat"],
             "lon": c["seat_lon"],
             "confirmed_2020_02_09": c["confirmed_2020-02-09"],
-            "confirmed_2020_03_10": c["confirmed_2020-03-10"],
+            "confirmed_2020_03_10": c[CASES_MAR10_COLUMN],
+            "need_mar10": need_mar10[c["city_en"]],
         }
         for c in cities
     ]
@@ -210,6 +222,7 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
 
     cap30 = sum(int(str(r["capacity"])) for r in rows30)
     total_need = sum(need.values())
+    total_need_mar10 = sum(need_mar10.values())
     report = [
         f"S  total sourced capacity (19 provinces)     = {total_sourced}",
         f"C  confirmed cases 10 Feb, 16 cities         = {total_cases}",
@@ -221,6 +234,10 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
         f"   total capacity, all 30                    = {cap30}",
         f"   need / capacity: 19 provinces {total_need / total_sourced:.4f}, "
         f"all 30 {total_need / cap30:.4f}",
+        f"   confirmed cases 10 Mar, 16 cities         = {sum(cases_mar10.values())}",
+        f"   total need_mar10 (same staff per case)    = {total_need_mar10}",
+        f"   need_mar10 / capacity: 19 provinces {total_need_mar10 / total_sourced:.4f}, "
+        f"all 30 {total_need_mar10 / cap30:.4f}",
     ]
     return files, report
 
