@@ -837,6 +837,22 @@ def test_solve_and_evaluate_json_carry_the_metrics(tmp_path: Path) -> None:
     assert itself["metrics"]["changes"] == 0 and isinstance(itself["metrics"]["changes"], int)
 
 
+def test_compare_with_a_scenario_carries_both_pairings_metrics(tmp_path: Path) -> None:
+    path = _write(tmp_path, incumbent="far.csv")
+    far = _pairing_csv(tmp_path / "far.csv", FAR)
+    near = _pairing_csv(tmp_path / "near.csv", NEAR)
+    result = run("compare", far, near, "--scenario", path, "--format", "json")
+    assert result.exit_code == 1  # they differ
+    metrics = json.loads(result.stdout)["metrics"]
+    assert list(metrics) == list(METRIC_NAMES)
+    # FAR is the incumbent itself; NEAR drops its 2 pairs and adds 2.
+    assert metrics["changes"] == {"a": 0, "b": 4, "difference": 4}
+    # FAR loads B with all 10 (A idle): spread 1; NEAR loads A with all 10: spread 1 too.
+    assert metrics["utilisation_spread"] == {"a": 1.0, "b": 1.0, "difference": 0.0}
+    text = run("compare", far, near, "--scenario", path).stdout
+    assert "Metrics:" in text and "changes: A=0, B=4, B-A=+4" in text
+
+
 # =========================================================================== 7. units
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
 from ..scenario.spec import objective_name
+from .metrics import METRIC_NAMES, metrics
 from .verify import REL_TOL, Assignment, Evaluation, evaluate
 
 Pair = tuple[str, str]  # (donor, recipient)
@@ -97,6 +98,7 @@ class Comparison:
     violations: tuple[int, int] | None = None  # number of broken rules on each side
     load_differences: tuple[LoadDifference, ...] | None = None
     shortfall: tuple[ValueDifference, ...] | None = None  # need left uncovered, per resource
+    metrics: tuple[ValueDifference, ...] | None = None  # checks/metrics.py, in METRIC_NAMES order
 
     @property
     def same(self) -> bool:
@@ -195,9 +197,24 @@ def compare(
     )
     if scenario is None:
         return comparison
-    eval_a = evaluate(scenario, _complete(a, a_pairing, names[0]))
-    eval_b = evaluate(scenario, _complete(b, b_pairing, names[1]))
-    return _with_scenario(comparison, scenario, eval_a, eval_b)
+    pairing_a = _complete(a, a_pairing, names[0])
+    pairing_b = _complete(b, b_pairing, names[1])
+    eval_a, eval_b = evaluate(scenario, pairing_a), evaluate(scenario, pairing_b)
+    compared = _with_scenario(comparison, scenario, eval_a, eval_b)
+    metrics_a = metrics(scenario, pairing_a, eval_a)
+    metrics_b = metrics(scenario, pairing_b, eval_b)
+    return replace(
+        compared,
+        metrics=tuple(
+            ValueDifference(name, _float(metrics_a[name]), _float(metrics_b[name]))
+            for name in METRIC_NAMES
+        ),
+    )
+
+
+def _float(value: float | None) -> float:
+    """A metric as a number (NaN where it has none: no incumbent, fewer than two pairs)."""
+    return math.nan if value is None else float(value)
 
 
 Shares = dict[Pair, float | None]

@@ -62,6 +62,7 @@ def _scenario_dict(c: Comparison) -> dict[str, Any]:
             None if c.objective is None else {"name": c.objective.name, **_value_dict(c.objective)}
         ),
         "values": None if c.values is None else {v.name: _value_dict(v) for v in c.values},
+        "metrics": None if c.metrics is None else {v.name: _value_dict(v) for v in c.metrics},
         "uncovered": (
             None if c.shortfall is None else {v.name: _value_dict(v) for v in c.shortfall}
         ),
@@ -151,6 +152,9 @@ def _scenario_lines(c: Comparison) -> list[str]:
     if c.values is not None:
         lines.append("All objectives:")
         lines.extend(f"  {v.name}: {_numbers(c.names, v.a, v.b, v.difference)}" for v in c.values)
+    if c.metrics is not None:
+        lines.append("Metrics:")
+        lines.extend(f"  {v.name}: {_numbers(c.names, v.a, v.b, v.difference)}" for v in c.metrics)
     if c.shortfall is not None and any(v.a > 0 or v.b > 0 for v in c.shortfall):
         lines.append("Uncovered need:")
         lines.extend(
@@ -227,6 +231,9 @@ def _scenario_sections(data: dict[str, Any]) -> list[Section]:
     if data.get("values"):
         rows = [[k, v["a"], v["b"], v["difference"]] for k, v in data["values"].items()]
         sections.append(("Objectives", ["objective", a, b, "difference"], rows))
+    if data.get("metrics"):
+        rows = [[k, v["a"], v["b"], v["difference"]] for k, v in data["metrics"].items()]
+        sections.append(("Metrics", ["metric", a, b, "difference"], rows))
     if data.get("load_differences"):
         rows = [
             [d["donor"], d["load_a"], d["load_b"], d["difference"]]
