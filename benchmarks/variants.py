@@ -5,6 +5,7 @@ solve strategy is measured on many scenarios at once and not tuned to one.
     python -m benchmarks.variants [--time-limit 60] [--csv OUT] [--compare OLD.csv]
                                   [--only hubei-2020,prefecture-80] [--random 12] [--small 12]
                                   [--small-kinds 1,3] [--no-kinds] [--fresh 6] [--no-peer]
+    python -m benchmarks.variants --objectives   # combined objectives and Pareto fronts
 
 The set: the example, Hubei and sourced19 scenarios with six variants each; the shipped
 multi-resource scenario with four; a synthetic prefecture scenario of 80 cities (seed 7)
@@ -611,7 +612,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated scenario names to run")
     parser.add_argument("--csv", type=Path, help="default: benchmarks/results/variants.csv")
     parser.add_argument("--compare", type=Path, help="an earlier run's CSV to compare with")
+    parser.add_argument(
+        "--objectives",
+        action="store_true",
+        help="run only the combined objectives and Pareto fronts (benchmarks/objectives.py)",
+    )
     args = parser.parse_args(argv)
+    if args.objectives:
+        from . import objectives
+
+        return objectives.main(["--time-limit", str(args.time_limit)])
     old = read_csv(args.compare) if args.compare else None
 
     print(f"machine: {machine.describe()}")

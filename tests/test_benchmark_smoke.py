@@ -23,6 +23,7 @@ from benchmarks import (
     gap_data,
     gap_solvers,
     national,
+    objectives,
     synthetic,
     variants,
 )
@@ -237,3 +238,25 @@ def test_variants_derive_kinds_from_the_example(tmp_path: Path) -> None:
     donors = pd.read_csv(path.parent / "donors.csv")
     assert donors["max_distance_km"].notna().tolist() == [False, True, False, False, True]
     assert (donors["max_distance_km"].dropna() <= 1200).all()  # within the scenario's limit
+
+
+def test_objectives_benchmark_rows_and_targets() -> None:
+    # The example has no pairing in place: the objectives that count changes are left out.
+    rows = objectives.run(
+        ["example"],
+        time_limit=20,
+        points=3,
+        combined=("weighted_distance=1,fairness=1", "changes,weighted_distance"),
+        fronts=(("distance", "fairness"), ("changes", "distance")),
+    )
+    kinds = [(r["kind"], r["objective"]) for r in rows]
+    assert kinds == [
+        ("term", "weighted_distance"),
+        ("term", "fairness"),
+        ("combined", "weighted_distance=1,fairness=1"),
+        ("front", "distance vs fairness"),
+    ]
+    assert all(r["status"] == "optimal" for r in rows)
+    assert rows[3]["points"] and int(str(rows[3]["points"])) >= 1
+    text = objectives.summary(rows)
+    assert text.startswith("combined objectives: ") and "fronts: 1 of 1 within 60 s" in text
