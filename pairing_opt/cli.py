@@ -304,7 +304,7 @@ output_option = click.option(
     "--output",
     type=click.Path(allow_dash=True),  # folders and devices are refused in io.atomic
     help="Write the output to this file (atomically) instead of stdout; the format follows "
-    "the extension (.csv, .json, .xlsx, .md) unless --format is given.",
+    "the extension (.csv, .json, ... : the choices of --format) unless --format is given.",
 )
 incumbent_option = click.option(
     "--incumbent",
@@ -551,9 +551,16 @@ def _optimum(data: Any) -> Any:
 )
 @format_option(ComparisonReport)
 @output_option
+@incumbent_option
 @set_option
 def compare(
-    a: str, b: str, scenario: str | None, fmt: str, output: str | None, overrides: tuple[str, ...]
+    a: str,
+    b: str,
+    scenario: str | None,
+    fmt: str,
+    output: str | None,
+    incumbent: str | None,
+    overrides: tuple[str, ...],
 ) -> None:
     """Compare two pairing CSVs, like diff: pairs only in A, only in B, recipients whose
     donors changed. Exit 0 when they are the same, 1 when they differ.
@@ -564,13 +571,17 @@ def compare(
       pairopt compare a.csv b.csv --scenario scenarios/hubei-2020/scenario.yaml --format json
     """
     from .api import compare as differ
+    from .api import configure
 
     fmt, problems = _output(ComparisonReport, fmt, output, [a, b, scenario])
-    if overrides and scenario is None:
-        problems.append(Problem("--set", "needs --scenario.", "add --scenario SCENARIO."))
+    for flag, given in (("--set", overrides), ("--incumbent", incumbent)):
+        if given and scenario is None:
+            problems.append(Problem(flag, "needs --scenario.", "add --scenario SCENARIO."))
     data = _load(scenario, overrides, problems, output) if scenario is not None else None
     if problems and data is None:
         raise InputError(problems)
+    if data is not None and incumbent is not None:
+        data = configure(data, incumbent=incumbent)
     result = differ(a, b, data, names=(a, b))
     _notes(result.notes)
     _emit(ComparisonReport(result.differences, (a, b)), fmt, output)

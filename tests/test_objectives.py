@@ -885,3 +885,13 @@ def test_weighted_sum_pairing_does_not_depend_on_the_unit_of_amounts(
         assert _pairs(base.pairs) == ranked[0][1]
         assert base.objective == pytest.approx(ranked[0][0])
         assert ranked[1][0] > ranked[0][0] + 0.05
+
+
+def test_compare_takes_the_incumbent_as_an_option(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    far = _pairing_csv(tmp_path / "far.csv", FAR)
+    near = _pairing_csv(tmp_path / "near.csv", NEAR)
+    result = run("compare", far, near, "--scenario", path, "--incumbent", near, "--format", "json")
+    assert json.loads(result.stdout)["metrics"]["changes"] == {"a": 4, "b": 0, "difference": -4}
+    alone = run("compare", far, near, "--incumbent", near)
+    assert alone.exit_code == 2 and "--incumbent: needs --scenario" in alone.stderr
