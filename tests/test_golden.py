@@ -96,7 +96,7 @@ OBJECTIVE_CASES = {
     "sum": [
         "solve",
         "--objective",
-        "weighted_distance=1,shortfall=1000,changes=50,fairness=1,assortative=1",
+        "weighted_distance=1,shortfall=1000,max_shortfall=10,changes=50,fairness=1,assortative=1",
     ],
     "front": ["pareto", "--x", "changes", "--y", "weighted_distance", "--points", "4"],
 }
