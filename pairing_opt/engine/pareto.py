@@ -110,7 +110,9 @@ def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[F
     )
     for i in range(1, points - 1):
         cap = low + (high - low) * i / (points - 1)
-        found_ = solve_objective(scenario, augmented, ((x, cap),), tie_break=True)
+        # No tie-break: the weight on x already separates ties on y, and the uniqueness
+        # check cost a third of a front's time (sourced19: 27 of 77 s).
+        found_ = solve_objective(scenario, augmented, ((x, cap),), tie_break=False)
         if found_.pairing:
             found.append(_point(found_, x, y, found_.status, found_.gap))
     return _non_dominated(found, x, y)
