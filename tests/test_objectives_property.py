@@ -145,7 +145,7 @@ def check(case: tuple[Scenario, str]) -> None:
     assert result.objective is not None and _close(result.objective, check_again.score(objective))
 
 
-@settings(max_examples=examples(0.25))
+@settings(max_examples=examples(0.1))
 @given(cases())
 def test_combined_objectives_match_bruteforce(case: tuple[Scenario, str]) -> None:
     check(case)
@@ -411,7 +411,7 @@ def check_short(case: tuple[Scenario, str]) -> None:
     assert _close(sign * verified.score(objective), best), (text, best, result.pairs)
 
 
-@settings(max_examples=examples(0.25))
+@settings(max_examples=examples(0.1))
 @given(short_cases())
 def test_shortfall_objectives_match_bruteforce(case: tuple[Scenario, str]) -> None:
     check_short(case)
