@@ -29,9 +29,9 @@ from ..scenario.spec import (
 from .backends import Status
 from .pipeline import SolveResult, diagnose, solve_levels, solve_objective
 
-# x's weight beside y's 1, both divided by their normalisers: at most this fraction of y's
-# unit per unit of x is traded (about 30 weighted km per change on Hubei), and the costs
-# it puts on x stay far above the solvers' tolerances (1e-7).
+# x's weight beside y's: at most this fraction of y's normaliser is traded per x's
+# normaliser (an example in docs/how-it-works.md), and the costs it puts on x stay far
+# above the solvers' tolerances (1e-7).
 AUGMENT = 1e-4
 MIN_POINTS = 2
 MAX_POINTS = 200
@@ -111,7 +111,7 @@ def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[F
     for i in range(1, points - 1):
         cap = low + (high - low) * i / (points - 1)
         # No tie-break: the weight on x already separates ties on y, and the uniqueness
-        # check cost a third of a front's time (sourced19: 27 of 77 s).
+        # check cost a third of a front's time (benchmarks/README.md).
         found_ = solve_objective(scenario, augmented, ((x, cap),), tie_break=False)
         if found_.pairing:
             found.append(_point(found_, x, y, found_.status, found_.gap))
