@@ -1,6 +1,6 @@
 """The metrics every result reports, from a verified pairing and the scenario's data alone.
 
-Never read from solver values: the loads are the verifier's own (`verify._load`), the
+Never read from solver values: the loads are the verifier's own (`Evaluation.donors`), the
 shortfall is the verifier's evaluation, and the rest is counted from the pairs, so a
 modelling mistake cannot hide in a metric. Why each is defined as it is:
 
@@ -28,9 +28,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..scenario.measures import average_ranks, donor_strength, fairness_donors, recipient_severity
+from ..scenario.measures import average_ranks, donor_strength, recipient_severity
 from ..scenario.scenario import Scenario
-from .verify import Assignment, Evaluation, _load
+from .verify import Assignment, Evaluation, taking_part_utilisations
 
 METRIC_NAMES: tuple[str, ...] = (
     "utilisation_spread",
@@ -46,8 +46,11 @@ def metrics(
     scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation
 ) -> dict[str, float | None]:
     """Every metric of a pairing (see the module docstring), keyed in METRIC_NAMES order."""
-    pairs = _distinct(pairing)
-    utilisation = _utilisations(scenario, pairs)
+    first: dict[tuple[str, str], Assignment] = {}
+    for a in pairing:  # each pair once, the first given, as the verifier counts
+        first.setdefault((a.donor, a.recipient), a)
+    pairs = list(first.values())
+    utilisation = [np.asarray(u) for u in taking_part_utilisations(scenario, evaluation.donors)]
     # The spread, changes and shortfall are objective terms too: one definition each, the
     # verifier's (Evaluation.values), so a metric and its term can never disagree.
     changes = evaluation.values.get("changes", math.nan)
@@ -59,41 +62,6 @@ def metrics(
         "changes": None if math.isnan(changes) else int(changes),
         "shortfall": evaluation.values["shortfall"],
     }
-
-
-def _distinct(pairing: list[Assignment]) -> list[Assignment]:
-    """The pairs, each (donor, recipient) once (the first given), as the verifier counts."""
-    seen: set[tuple[str, str]] = set()
-    out: list[Assignment] = []
-    for a in pairing:
-        key = (a.donor, a.recipient)
-        if key not in seen:
-            seen.add(key)
-            out.append(a)
-    return out
-
-
-def _utilisations(scenario: Scenario, pairs: list[Assignment]) -> list[np.ndarray]:
-    """Per resource, the utilisation of each donor `fairness_donors` compares (unused: 0)."""
-    by_donor: dict[str, list[Assignment]] = defaultdict(list)
-    for a in pairs:
-        by_donor[a.donor].append(a)
-    mask = fairness_donors(scenario)
-    available = scenario.available_matrix
-    out: list[np.ndarray] = []
-    for k in range(len(scenario.resources)):
-        donors = np.flatnonzero(mask[:, k])
-        out.append(
-            np.array(
-                [
-                    _load(scenario, int(d), k, by_donor.get(scenario.donors[d], []))
-                    / float(available[d, k])
-                    for d in donors
-                ],
-                dtype=float,
-            )
-        )
-    return out
 
 
 def _gini(values: np.ndarray) -> float:

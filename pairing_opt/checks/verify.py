@@ -527,17 +527,23 @@ def _changes(scenario: Scenario, pairing: list[Assignment]) -> float:
     return float(len({(a.donor, a.recipient) for a in pairing} ^ set(scenario.incumbent)))
 
 
-def _spread(scenario: Scenario, loads: list[DonorLoad]) -> float:
-    """The largest, over resources, max - min utilisation of the donors taking part
-    (measures.fairness_donors): the fairness term."""
+def taking_part_utilisations(scenario: Scenario, loads: list[DonorLoad]) -> list[list[float]]:
+    """Per resource, the utilisations of the donors taking part (measures.fairness_donors,
+    an unused one at 0): what the fairness term and the utilisation metrics compare."""
     taking_part = measures.fairness_donors(scenario)
     resource = {name: k for k, name in enumerate(scenario.resources)}
-    per_resource: dict[int, list[float]] = defaultdict(list)
+    per_resource: list[list[float]] = [[] for _ in scenario.resources]
     for x in loads:
         k = resource[x.resource]
         if taking_part[scenario.donor_index[x.donor], k]:
             per_resource[k].append(x.utilisation)
-    spreads = [max(u) - min(u) for u in per_resource.values() if u]
+    return per_resource
+
+
+def _spread(scenario: Scenario, loads: list[DonorLoad]) -> float:
+    """The largest, over resources, max - min utilisation of the donors taking part: the
+    fairness term."""
+    spreads = [max(u) - min(u) for u in taking_part_utilisations(scenario, loads) if u]
     return max(spreads, default=0.0)
 
 
