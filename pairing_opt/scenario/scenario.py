@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -1196,6 +1196,8 @@ def build(
         resources,
     )
     multi = spec.resources is not None
+    if spec.recipients.need_scale != 1.0:
+        r_side = replace(r_side, amounts=r_side.amounts * spec.recipients.need_scale)
     limits = _limits(dt, rt, spec.donors, spec.recipients, resources)
     _check_limits(limits, dt, rt, spec)
     _check_rule_ids(spec.rules, d_side, r_side, locate, problems)

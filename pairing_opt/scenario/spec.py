@@ -88,6 +88,11 @@ class RecipientTable(TableSpec):
         description="Column with the recipient's need (>= 0), unit of capacity; with several "
         "resources, a mapping of each resource to its column."
     )
+    need_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        default=1.0,
+        description="Factor applied to every need column: a need level to sweep or set as "
+        "a what-if (e.g. recipients.need_scale=1.2) without rewriting the table.",
+    )
     lat: str | None = None
     lon: str | None = None
     label: str | None = None
