@@ -20,11 +20,13 @@ The rules (also in README.md):
   capacity (19 sourced provinces) = team_to_paired_city, in staff;
   capacity (11 other provinces, all30 scenario only) = round(r * GDP_2019), where
       r = median over the 19 sourced provinces of team_to_paired_city / GDP_2019;
-  need_c = round(F * S * cases_c / C), F = 4/5, S = total sourced capacity of the 19,
-      cases_c = cumulative confirmed cases at 24:00 10 Feb 2020, C = sum over the 16 cities.
-  need_mar10_c = round(F * S * cases_mar10_c / C): the same staff per case (F * S / C) applied
-      to the cumulative confirmed cases at 24:00 10 Mar 2020, a second-stage need that grows
-      with the cases (its total exceeds S).
+  need_c = round(k * cases_c), cases_c = cumulative confirmed cases at 24:00 10 Feb 2020,
+      k = 0.45 staff per confirmed case: the bed-to-nurse ratio 1:0.45 of the confirmed-case
+      isolation wards of China's COVID-19 designated hospitals (Ren et al., BMC Nursing 21:23,
+      2022, doi:10.1186/s12912-021-00795-w), one bed per confirmed case. k comes from outside
+      the scenario: no team size enters the need.
+  need_mar10_c = round(k * cases_mar10_c): the same k on the cumulative confirmed cases at
+      24:00 10 Mar 2020, a second-stage need that grows with the cases.
   round() is round-half-up on exact rational arithmetic (no floating point).
 """
 
@@ -45,7 +47,9 @@ DEFAULT_SOURCE = HERE / ".." / ".." / ".." / "shared" / "data" / "hubei-2020"
 ALL30_DIR = HERE
 SOURCED19_DIR = HERE.parent / "hubei-2020-sourced19"
 
-NEED_FRACTION = Fraction(4, 5)  # total need = 80 % of the total sourced capacity
+# Staff per confirmed case: nurses per bed in confirmed-case isolation wards (1:0.45, Ren et al.,
+# BMC Nursing 2022), one bed per case. Independent of the team sizes (the capacities).
+STAFF_PER_CASE = Fraction(45, 100)
 CASES_COLUMN = "confirmed_2020-02-10"
 CASES_MAR10_COLUMN = "confirmed_2020-03-10"
 TEAM_COLUMN = "team_to_paired_city"
@@ -136,16 +140,10 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
 
     cases = {c["city_en"]: int(c[CASES_COLUMN]) for c in cities}
     total_cases = sum(cases.values())  # C
-    need = {
-        name: round_half_up(NEED_FRACTION * total_sourced * n / total_cases)
-        for name, n in cases.items()
-    }
-    # Second stage: the same staff per case (F * S / C, fixed on 10 Feb), 10 Mar cases.
+    need = {name: round_half_up(STAFF_PER_CASE * n) for name, n in cases.items()}
+    # Second stage: the same staff per case, 10 Mar cases.
     cases_mar10 = {c["city_en"]: int(c[CASES_MAR10_COLUMN]) for c in cities}
-    need_mar10 = {
-        name: round_half_up(NEED_FRACTION * total_sourced * n / total_cases)
-        for name, n in cases_mar10.items()
-    }
+    need_mar10 = {name: round_half_up(STAFF_PER_CASE * n) for name, n in cases_mar10.items()}
 
     city_rows = [
         {
@@ -201,7 +199,7 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
     rows19 = [province_row(p) for p in provinces if p["province_en"] in team]
     rows30 = [province_row(p) for p in provinces]
 
-    pairing_rows = []
+    pairing_rows: list[dict[str, object]] = []
     for pr in pairing:
         if pr["province_en"] not in sourced_names or pr["city_en"] not in cases:
             fail(f"pairing row {pr['province_en']} -> {pr['city_en']} has an unknown id")
@@ -226,9 +224,9 @@ def build(source: Path) -> tuple[dict[Path, str], list[str]]:
     report = [
         f"S  total sourced capacity (19 provinces)     = {total_sourced}",
         f"C  confirmed cases 10 Feb, 16 cities         = {total_cases}",
-        f"F  need fraction                             = {NEED_FRACTION}",
+        f"k  staff per confirmed case                  = {float(STAFF_PER_CASE):g}",
         f"   total need (after rounding)               = {total_need}"
-        f"  (exact F*S = {float(NEED_FRACTION * total_sourced):g})",
+        f"  (exact k*C = {float(STAFF_PER_CASE * total_cases):g})",
         f"r  median team/GDP (staff per 100m yuan)     = {float(ratio):.7f}",
         f"   modelled capacity of the other 11         = {cap30 - total_sourced}",
         f"   total capacity, all 30                    = {cap30}",
