@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from .checks.compare import Comparison as Differences
 from .checks.compare import compare as differences
-from .checks.diagnose import summary
+from .checks.diagnose import conflicts, summary
 from .checks.magnitudes import check_magnitudes
+from .checks.robust import NeedOutcome, Robust, outcome
 from .checks.verify import Assignment, Coverage, DonorLoad, Violation
 from .checks.verify import Evaluation as RuleCheck
 from .checks.verify import evaluate as check_rules
@@ -29,7 +30,8 @@ from .engine.pipeline import with_options as _with_options
 from .engine.shares import Completion, complete_pairing
 from .errors import InfeasibleError, InputError, Problem
 from .io.loader import load as _load
-from .io.pairings import PairingRows, parse_pairing, read_pairing
+from .io.loader import read_need_tables
+from .io.pairings import PairingRow, PairingRows, parse_pairing, read_pairing
 from .report.common import STATUS_TEXT, pair_keys, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
 from .report.evaluation import evaluation_dict
@@ -37,8 +39,16 @@ from .report.pareto import front_dict, pairing_hash
 from .report.solution import summary_lines, to_dict
 from .scenario.frames import as_cell_table
 from .scenario.scenario import Scenario, check_incumbent
-from .scenario.spec import Objective, objective_name
+from .scenario.spec import NeedTable, Objective, objective_name
 from .scenario.table import Table
+from .scenario.uncertainty import (
+    NOMINAL,
+    check_uncertainty,
+    need_scenarios,
+    read_need_table,
+    with_need_tables,
+    with_robust,
+)
 from .scenario.validation import parse_objective
 
 if TYPE_CHECKING:
@@ -48,6 +58,11 @@ PairingSource = Any
 """A pairing given as a CSV/XLSX path, a `Result`, a DataFrame or mapping of columns
 (donor, recipient, optional share), or a sequence of `Assignment` or (donor, recipient[,
 share]) tuples."""
+
+NeedSource = Any
+"""A need scenario given as a CSV/XLSX path (relative to the current folder) or a DataFrame
+or mapping of columns: the recipients' id column and need column(s), named as in the
+recipients table."""
 
 
 def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
@@ -96,6 +111,13 @@ class Result:
         return objective_name(self.scenario.objective)
 
     @property
+    def need_scenarios(self) -> list[NeedOutcome]:
+        """With need scenarios (uncertainty): the pairing under each, with its own shares,
+        objective, shortfall and verdict (`robust.value` is the objective); else []."""
+        robust = self.solutions[0].robust if self.solutions else None
+        return list(robust.outcomes) if robust is not None else []
+
+    @property
     def alternatives(self) -> list[Result]:
         """One result per distinct pairing found, best first (`solve(alternatives=K)`)."""
         return [_from_solution(s) for s in self.solutions]
@@ -103,8 +125,11 @@ class Result:
     def to_frame(self) -> pd.DataFrame:
         """The pairing as a DataFrame, one row per pair, in canonical order: the columns of
         the JSON pairs (with several resources share_<resource> and fraction_<resource>
-        for each resource in place of share and fraction_of_need)."""
-        return _frame(pairs_dict(self.scenario, list(self.pairs)), pair_keys(self.scenario))
+        for each resource in place of share and fraction_of_need). With need scenarios,
+        the shares are the first need scenario's, as in the reports."""
+        # the scenario whose need the shares cover (the first need scenario's, if any)
+        shown = self.solutions[0].scenario if self.solutions else self.scenario
+        return _frame(pairs_dict(shown, list(self.pairs)), pair_keys(shown))
 
     def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         """The JSON that `pairopt solve --format json` prints (numbered when several
@@ -168,12 +193,20 @@ def configure(
     time_limit: float | None = None,
     mip_gap: float | None = None,
     incumbent: PairingSource | None = None,
+    need_scenarios: Sequence[NeedSource] | None = None,
+    robust: str | None = None,
 ) -> Scenario:
     """The scenario with these options in place of its own, checked as the file's are
     (an objective may be written 'minimize:COLUMN', 'a=1,b=50' or 'a,b'); None keeps the
     scenario's own. `incumbent` is the pairing in place (any pairing source) that the
-    changes term and rules.max_changes count against."""
+    changes term and rules.max_changes count against. `need_scenarios` adds need tables
+    (paths or DataFrames) to the scenario's uncertainty section and `robust` sets its mode
+    (full, worst or mean); either turns need scenarios on."""
     chosen = None if objective is None else parse_objective(objective)
+    if need_scenarios:
+        scenario = _with_need_sources(scenario, need_scenarios)
+    if robust is not None:
+        scenario = with_robust(scenario, robust)
     if incumbent is not None:
         rows, _ = pairing_rows(incumbent, scenario)
         files = (str(incumbent),) if isinstance(incumbent, str | os.PathLike) else ()
@@ -182,9 +215,33 @@ def configure(
             incumbent=tuple((r.donor, r.recipient) for r in rows),
             inputs=(*scenario.inputs, *files),
         )
-    return _with_options(
+    configured = _with_options(
         scenario, objective=chosen, solver=solver, time_limit=time_limit, mip_gap=mip_gap
     )
+    check_uncertainty(configured, lambda path: ".".join(map(str, path)))
+    return configured
+
+
+def _with_need_sources(scenario: Scenario, sources: Sequence[NeedSource]) -> Scenario:
+    """The scenario with these need tables, in order: paths are read from disk, tables in
+    memory are checked the same way (every bad row, column and id reported)."""
+    if isinstance(sources, str | os.PathLike) or not isinstance(sources, Sequence):
+        sources = [sources]
+    problems: list[Problem] = []
+    for i, source in enumerate(sources, start=1):
+        try:
+            if isinstance(source, str | os.PathLike):
+                scenario = read_need_tables(scenario, [source])
+                continue
+            name = f"need table {i}"
+            table = as_cell_table(source, "need_scenarios")
+            found = read_need_table(scenario, table, NeedTable(file=name), name, "need scenario")
+            scenario = with_need_tables(scenario, [found])
+        except InputError as exc:  # every table's problems at once
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return scenario
 
 
 def solve(
@@ -197,13 +254,17 @@ def solve(
     alternatives: int = 1,
     progress: Progress | None = None,
     incumbent: PairingSource | None = None,
+    need_scenarios: Sequence[NeedSource] | None = None,
+    robust: str | None = None,
 ) -> Result:
     """The optimal pairing with its proof, verified against every rule.
 
     `objective`, `solver`, `time_limit`, `mip_gap` and `incumbent` replace the scenario's
     own for this solve. `alternatives=K` asks for the K best distinct pairings (each a
     proven optimum with the earlier ones cut off); `progress(seconds, best, bound)` is
-    called during long HiGHS solves.
+    called during long HiGHS solves. `need_scenarios` (need tables) and `robust` (full,
+    worst or mean) ask for one pairing robust across need scenarios (see `configure`);
+    `Result.need_scenarios` then gives the pairing under each.
     """
     if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 1:
         raise InputError(
@@ -216,6 +277,8 @@ def solve(
         time_limit=time_limit,
         mip_gap=mip_gap,
         incumbent=incumbent,
+        need_scenarios=need_scenarios,
+        robust=robust,
     )
     with recording_stages() as stages:
         try:
@@ -233,7 +296,8 @@ def solve(
                 fix=exc.hint,
                 stages=tuple(stages),
             )
-    return replace(_from_solution(solutions[0], solutions[1:]), stages=tuple(stages))
+    found = _from_solution(solutions[0], solutions[1:])
+    return replace(found, scenario=configured, stages=tuple(stages))
 
 
 # --------------------------------------------------------------------------- pairings
@@ -303,15 +367,33 @@ class Evaluation:
     notes: tuple[str, ...] = ()
     """What reading the pairing did that its user should know, e.g. a column of the
     scenario's labels read by label."""
+    robust: Robust | None = None
+    """With need scenarios (uncertainty): the pairing's pairs under each need scenario,
+    with that scenario's shares (computed, except the nominal one's), its objective,
+    shortfall and broken rules, and the robust objective over them (`robust.value`)."""
 
     @property
     def ok(self) -> bool:
-        """True when the pairing satisfies every rule."""
-        return self.check.ok
+        """True when the pairing satisfies every rule (in every need scenario)."""
+        return self.check.ok and (self.robust is None or self.robust.ok)
 
     @property
     def violations(self) -> list[Violation]:
-        return self.check.violations
+        """Every rule broken: the scenario's, then each other need scenario's, its message
+        naming the need scenario."""
+        found = list(self.check.violations)
+        for o in self._other_need_scenarios():
+            found += [
+                replace(v, message=f"need scenario '{o.name}': {v.message}")
+                for v in o.evaluation.violations
+            ]
+        return found
+
+    def _other_need_scenarios(self) -> list[NeedOutcome]:
+        """The need scenarios besides the nominal one (which `check` is)."""
+        if self.robust is None:
+            return []
+        return [o for o in self.robust.outcomes if o.pairing is not self.completion.pairing]
 
     @property
     def donors(self) -> list[DonorLoad]:
@@ -370,6 +452,7 @@ class Evaluation:
             self.source,
             self._optimum(),
             timings=timings,
+            robust=self.robust,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -382,6 +465,12 @@ class Evaluation:
             f"{self.source} {verdict}; {objective_name(self.scenario.objective)} = "
             f"{self.objective:.6g}"
         ]
+        if self.robust is not None:
+            how = "worst" if self.robust.mode == "worst" else "mean"
+            lines.append(
+                f"{how} over {len(self.robust.outcomes)} need scenarios = "
+                f"{self.robust.value:.6g} (worst: {self.robust.worst.name})"
+            )
         lines += [f"  - [{v.rule}] {v.message}" for v in self.violations]
         return "\n".join(lines)
 
@@ -393,21 +482,58 @@ class Evaluation:
 
 
 def evaluate(
-    scenario: Scenario, pairing: PairingSource, *, optimum: Result | None = None
+    scenario: Scenario,
+    pairing: PairingSource,
+    *,
+    optimum: Result | None = None,
+    need_scenarios: Sequence[NeedSource] | None = None,
+    robust: str | None = None,
 ) -> Evaluation:
     """Score a pairing that may break rules (that is the point): shares it leaves empty
     get the split that breaks capacity and coverage least, then has the least weighted
-    distance. Pass `optimum=solve(scenario)` to report the difference from the optimum."""
+    distance. Pass `optimum=solve(scenario)` to report the difference from the optimum.
+
+    With need scenarios (the scenario's uncertainty section, or `need_scenarios` and
+    `robust` as in `configure`), the pairing's pairs are also scored under each need
+    scenario (`Evaluation.robust`): the nominal one with the shares as above, every other
+    with shares computed the same way for its own need (the file's shares are for one
+    need)."""
+    scenario = configure(scenario, need_scenarios=need_scenarios, robust=robust)
     rows, source = pairing_rows(pairing, scenario)
     completion = complete_pairing(scenario, rows)
+    found = _across_needs(scenario, rows, completion)
+    notes = rows.notes
+    if found is not None and any(v is not None for r in rows for v in r.amounts):
+        notes += (
+            "the pairing's shares are used for the nominal need only; each other need "
+            "scenario's shares are computed for its own need.",
+        )
     return Evaluation(
         scenario,
         source,
         completion,
         check_rules(scenario, completion.pairing),
         optimum,
-        notes=rows.notes,
+        notes=notes,
+        robust=found,
     )
+
+
+def _across_needs(scenario: Scenario, rows: PairingRows, completion: Completion) -> Robust | None:
+    """The pairing's pairs scored under every need scenario (None without any)."""
+    uncertainty = scenario.uncertainty
+    if uncertainty is None:
+        return None
+    bare = [PairingRow(r.donor, r.recipient, None, tuple(None for _ in r.shares)) for r in rows]
+    outcomes = []
+    for case in need_scenarios(scenario):
+        if case.name == NOMINAL and uncertainty.nominal:
+            # the completion itself: Evaluation.violations tells it apart by identity
+            outcomes.append(outcome(case.name, case.scenario, completion.pairing))
+            continue
+        pairing = complete_pairing(case.scenario, bare).pairing
+        outcomes.append(outcome(case.name, case.scenario, pairing))
+    return Robust(uncertainty.robust, scenario.objective, tuple(outcomes))
 
 
 @dataclass(frozen=True, repr=False)
@@ -450,6 +576,7 @@ def compare(
 ) -> Comparison:
     """Compare pairing B with pairing A; with a scenario, also their objectives, broken
     rules and donor loads (empty shares are computed as `evaluate` does)."""
+    _one_need(scenario, "compare")
     rows_a, name_a = pairing_rows(a, scenario)
     rows_b, name_b = pairing_rows(b, scenario)
     done_a = done_b = None
@@ -520,7 +647,23 @@ def pareto(
     with its gap. `time_limit` applies to each solve. Raises InfeasibleError when no
     pairing satisfies the rules."""
     configured = configure(scenario, solver=solver, time_limit=time_limit, incumbent=incumbent)
+    _one_need(configured, "pareto")
     return Front(configured, x, y, tuple(pareto_front(configured, x, y, points)))
+
+
+def _one_need(scenario: Scenario | None, what: str) -> None:
+    """Commands that work under one need refuse need scenarios rather than ignore them."""
+    if scenario is not None and scenario.uncertainty is not None:
+        raise InputError(
+            [
+                Problem(
+                    "uncertainty",
+                    f"{what} works under one need, and the scenario has need scenarios "
+                    "(uncertainty); only solve and evaluate use them.",
+                    "remove the uncertainty section (or override uncertainty=null).",
+                )
+            ]
+        )
 
 
 def check(scenario: Scenario) -> dict[str, object]:
@@ -530,7 +673,18 @@ def check(scenario: Scenario) -> dict[str, object]:
     does an objective or rule that counts changes with no incumbent to count them against."""
     check_magnitudes(scenario)
     check_incumbent(scenario, lambda path: ".".join(map(str, path)))
-    return summary(scenario)
+    info = summary(scenario)
+    if scenario.uncertainty is not None:
+        # every need scenario's own conflicts: a robust pairing must serve them all
+        cases = need_scenarios(scenario)
+        info["need_scenarios"] = [case.name for case in cases]
+        assert isinstance(info["conflicts"], list)
+        info["conflicts"] = [
+            f"need scenario '{case.name}': {reason}"
+            for case in cases
+            for reason in conflicts(case.scenario)
+        ]
+    return info
 
 
 def solvers() -> list[dict[str, Any]]:

@@ -313,6 +313,22 @@ incumbent_option = click.option(
     help="The pairing in place (a pairing CSV), counted against by the changes term and "
     "rules.max_changes (overrides the scenario's incumbent).",
 )
+need_scenario_option = click.option(
+    "--need-scenario",
+    "need_scenarios",
+    multiple=True,
+    type=click.Path(dir_okay=True, readable=False),
+    metavar="FILE",
+    help="A need scenario (repeatable): a table of the recipients' ids and needs, columns "
+    "named as in the recipients table. One pairing is chosen for all need scenarios "
+    "(uncertainty: in docs/scenario-format.md).",
+)
+robust_option = click.option(
+    "--robust",
+    type=click.Choice(["full", "worst", "mean"]),
+    help="How need scenarios are combined (overrides uncertainty.robust): full covers every "
+    "one, worst and mean price shortfall (rules.coverage).",
+)
 no_timings_option = click.option(
     "--no-timings", is_flag=True, help="Leave run times out, so outputs can be diffed."
 )
@@ -381,6 +397,8 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
 @incumbent_option
 @set_option
+@need_scenario_option
+@robust_option
 @click.option(
     "--alternatives",
     type=click.IntRange(min=1),
@@ -482,6 +500,8 @@ def _end_of_solve(result: Any, wanted: int) -> None:
 @set_option
 @solver_option
 @time_limit_option("Seconds for the optimum's solve (overrides solver.time_limit).")
+@need_scenario_option
+@robust_option
 @no_timings_option
 def evaluate(
     scenario: str,
@@ -515,7 +535,7 @@ def evaluate(
         found = found.against(_optimum(data))
     optimum = found.optimum.solutions[0] if found.optimum is not None else None
     parts = (data, found.completion, found.check, pairing, optimum)
-    _emit(EvaluationReport(*parts), fmt, output, timings=not no_timings)
+    _emit(EvaluationReport(*parts, robust=found.robust), fmt, output, timings=not no_timings)
     if not found.ok:
         _say(f"pairopt: {pairing} breaks {len(found.violations)} rule(s).")
         sys.exit(int(ExitCode.INFEASIBLE))

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from ..checks.diagnose import conflicts
 from ..checks.magnitudes import check_magnitudes
+from ..checks.robust import Robust
 from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..scenario.scenario import Scenario, check_incumbent, check_objective_data
@@ -65,6 +66,9 @@ class SolveResult:
     solver: SolverInfo
     options: SolverSpec
     tie_break: str
+    # Need scenarios (scenario key `uncertainty:`): the pairing under each, and the robust
+    # objective over them; `pairing` and `evaluation` are then the first need scenario's.
+    robust: Robust | None = None
 
     @property
     def objective_label(self) -> str:
@@ -178,7 +182,22 @@ def solve(scenario: Scenario) -> SolveResult:
 def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     """The `count` best distinct pairings (different pair sets), in order. Each is a proven
     optimum of the problem with the earlier ones cut off; fewer come back when no further
-    pairing satisfies the rules or a solve stops at its limit."""
+    pairing satisfies the rules or a solve stops at its limit. A scenario with need
+    scenarios (uncertainty) is solved for one pairing robust across them (robust.py)."""
+    if scenario.uncertainty is not None:
+        from .robust import solve_robust  # robust builds on this module
+
+        if count != 1:
+            raise InputError(
+                [
+                    Problem(
+                        "alternatives (argument)",
+                        "alternatives cannot be combined with need scenarios (uncertainty).",
+                        "ask for one pairing, or remove the uncertainty section.",
+                    )
+                ]
+            )
+        return [solve_robust(scenario)]
     diagnose(scenario)
     previous, model = solve_levels(scenario)
     results = [previous]

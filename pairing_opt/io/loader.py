@@ -7,8 +7,11 @@ line or row, and column, and raised together as one InputError.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,9 +19,10 @@ from typing import Any, NoReturn
 import yaml
 
 from ..errors import Collector, InputError, Problem
-from ..scenario.scenario import Scenario, build
-from ..scenario.spec import ScenarioSpec, TableSpec
+from ..scenario.scenario import NeedData, Scenario, build
+from ..scenario.spec import NeedTable, ScenarioSpec, TableSpec
 from ..scenario.table import Table, no_cycle_collection
+from ..scenario.uncertainty import check_uncertainty, read_need_table, with_need_tables
 from ..scenario.validation import model_fields, validate_spec
 from .files import MB, describe_size, limit_from_env, read_capped
 
@@ -279,13 +283,18 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
     return data, lines
 
 
-def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
-    """Read a CSV or XLSX table as strings (no type guessing), with a readable name."""
+def read_table(
+    spec: TableSpec, base: Path, *, role: str, argument: bool = False
+) -> tuple[Table, str]:
+    """Read a CSV or XLSX table as strings (no type guessing), with a readable name.
+    `argument`: the path was given on the command line (or to a function), not in the
+    scenario file."""
     path = table_path(spec, base)
     name = spec.file
+    given = role == "pairing" or argument
     fix_path = (
         "check the path (it is relative to the current folder)."
-        if role == "pairing"
+        if given
         else f"check '{role}.file' in the scenario (paths are relative to the scenario file)."
     )
     if not path.exists():
@@ -310,8 +319,8 @@ def read_table(spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
             variable=variable,
             fix_size="split or trim the table.",
             fix_kind=(
-                "name a regular pairing file (not a pipe or device)."
-                if role == "pairing"
+                f"name a regular {role} file (not a pipe or device)."
+                if given
                 else f"name a regular file (not a pipe or device) in '{role}.file'."
             ),
         )
@@ -768,16 +777,56 @@ def load_spec(
 
 def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
     """Read, validate and build a scenario from a YAML file and its tables."""
-    path = Path(path)
-    spec, lines = load_spec(path, overrides)
-    scenario = load_tables(spec, path, lines)
-    tables = [t for t in (spec.donors, spec.recipients, spec.pairs) if t is not None]
-    files = (str(path), *(str(table_path(t, path.parent)) for t in tables))
-    if spec.incumbent is not None:
-        incumbent = table_path(TableSpec(file=spec.incumbent), path.parent)
-        scenario = with_incumbent(scenario, incumbent)
-        files = (*files, str(incumbent))
-    return replace(scenario, inputs=files)
+    return ScenarioSource(path).load(overrides or [])
+
+
+TableReader = Callable[..., tuple[Table, str]]
+
+
+class ScenarioSource:
+    """A scenario file read once: its text and tables stay in memory, and each what-if (a
+    list of overrides) is validated and built from them. A sweep's worker loads its
+    scenario once and then pays only for validation per run, not for file reading."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.text = _read_scenario_text(self.path)
+        self._tables: dict[tuple[str, str | None, str | None, str], tuple[Table, str]] = {}
+
+    def _read(self, spec: TableSpec, base: Path, *, role: str) -> tuple[Table, str]:
+        key = (str(table_path(spec, base)), spec.encoding, spec.sheet, role)
+        if key not in self._tables:
+            self._tables[key] = read_table(spec, base, role=role)
+        return self._tables[key]
+
+    def spec(self, overrides: list[str]) -> tuple[ScenarioSpec, _LineMap]:
+        """The scenario file's spec with these overrides, validated (no tables read)."""
+        data, lines = _parse_yaml(self.text, str(self.path))
+        if overrides:
+            data = apply_overrides(data, overrides)
+            lines.overridden = {tuple(o.partition("=")[0].strip().split(".")) for o in overrides}
+        return validate_spec(data, lines), lines
+
+    def load(self, overrides: list[str]) -> Scenario:
+        """The scenario with these overrides, as `load` would build it from the files."""
+        path = self.path
+        spec, lines = self.spec(overrides)
+        scenario = load_tables(spec, path, lines, read=self._read)
+        tables = [t for t in (spec.donors, spec.recipients, spec.pairs) if t is not None]
+        files = (str(path), *(str(table_path(t, path.parent)) for t in tables))
+        if spec.incumbent is not None:
+            incumbent = table_path(TableSpec(file=spec.incumbent), path.parent)
+            scenario = with_incumbent(scenario, incumbent)
+            files = (*files, str(incumbent))
+        if spec.uncertainty is not None:
+            needs = spec.uncertainty.needs
+            keys = [f"uncertainty.needs.{i}" for i in range(len(needs))]
+            pairs = list(zip(needs, keys, strict=True))
+            found = _need_tables(scenario, pairs, path.parent, self._read)
+            scenario = with_need_tables(scenario, found)
+            files = (*files, *(str(table_path(t, path.parent)) for t in needs))
+            check_uncertainty(scenario, lines)
+        return replace(scenario, inputs=files)
 
 
 def with_incumbent(scenario: Scenario, path: Path | str) -> Scenario:
@@ -789,12 +838,48 @@ def with_incumbent(scenario: Scenario, path: Path | str) -> Scenario:
     return replace(scenario, incumbent=tuple((r.donor, r.recipient) for r in rows))
 
 
+def _need_tables(
+    scenario: Scenario,
+    tables: list[tuple[NeedTable, str]],
+    base: Path,
+    read: TableReader = read_table,
+) -> list[NeedData]:
+    """Each need table (relative to the folder `base`) read and checked against the
+    scenario's recipients; the problems of all of them are reported together."""
+    problems = Collector()
+    found: list[NeedData] = []
+    for table, key in tables:
+        try:
+            frame, name = read(table, base, role=key)
+            found.append(read_need_table(scenario, frame, table, name, key))
+        except InputError as exc:
+            problems.problems.extend(p for p in exc.problems if p not in problems.problems)
+    problems.raise_if_any()
+    return found
+
+
+def read_need_tables(scenario: Scenario, paths: Sequence[str | os.PathLike[str]]) -> Scenario:
+    """The scenario with need tables given as paths (relative to the current folder, as
+    on the command line), each read with the recipients table's id and need columns."""
+    tables = [(NeedTable(file=str(p)), "need scenario") for p in paths]
+    found = _need_tables(scenario, tables, Path("."), functools.partial(read_table, argument=True))
+    return replace(
+        with_need_tables(scenario, found), inputs=(*scenario.inputs, *(str(p) for p in paths))
+    )
+
+
 def table_path(spec: TableSpec, base: Path) -> Path:
     """Where a table named in the scenario is: its path, relative to the scenario's folder."""
     return (base / spec.file) if not Path(spec.file).is_absolute() else Path(spec.file)
 
 
-def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -> Scenario:
+def load_tables(
+    spec: ScenarioSpec,
+    path: Path,
+    lines: _LineMap | None = None,
+    *,
+    read: TableReader = read_table,
+) -> Scenario:
     base = path.parent
     problems = Collector()
     frames: dict[str, Table | None] = {"pairs": None}
@@ -808,7 +893,7 @@ def load_tables(spec: ScenarioSpec, path: Path, lines: _LineMap | None = None) -
         if table is None:
             continue
         try:
-            frames[role], names[role] = read_table(table, base, role=role)
+            frames[role], names[role] = read(table, base, role=role)
         except InputError as exc:  # once each: a bad PAIROPT_* limit is met by every table
             problems.problems.extend(p for p in exc.problems if p not in problems.problems)
     problems.raise_if_any()

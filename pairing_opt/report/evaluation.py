@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 from ..checks.compare import Standing, standing
-from ..checks.verify import Evaluation
+from ..checks.robust import Robust, robust_standing
+from ..checks.verify import Assignment, Evaluation
 from ..engine.pipeline import SolveResult
 from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
@@ -19,6 +20,7 @@ from .common import (
     loads_dict,
     loads_table,
     md_escape,
+    md_table,
     metrics_dict,
     metrics_text,
     number,
@@ -26,8 +28,20 @@ from .common import (
     pairing_sheets,
     pairs_dict,
     pairs_table,
+    rich_table,
     text,
     workbook,
+)
+from .robust import (
+    need_scenarios_list,
+    robust_columns,
+    robust_dict,
+    robust_label,
+    robust_objective,
+    robust_rows,
+    robust_title,
+    shares_sheet,
+    summary_sheet,
 )
 
 SHARES_COMPUTED = (
@@ -44,8 +58,11 @@ def evaluation_dict(
     optimum: SolveResult | None = None,
     *,
     timings: bool = True,
+    robust: Robust | None = None,
 ) -> dict[str, Any]:
-    """How a given pairing fares: broken rules, objective values, loads, and the optimum."""
+    """How a given pairing fares: broken rules, objective values, loads, and the optimum;
+    with need scenarios (`robust`), how it fares in each and the robust objective (an
+    optimum is then the robust optimum)."""
     value = evaluation.score(scenario.objective)
     data: dict[str, Any] = {
         "scenario": scenario.name,
@@ -73,17 +90,28 @@ def evaluation_dict(
         "pairs": pairs_dict(scenario, completion.pairing),
         **loads_dict(evaluation, shortfall=True),
     }
+    if robust is not None:
+        data["robust"] = robust_dict(robust)
+        data["need_scenarios"] = need_scenarios_list(robust, violations=True)
     if optimum is not None:
-        data["optimum"] = _optimum_dict(scenario, evaluation, optimum, timings=timings)
+        data["optimum"] = _optimum_dict(
+            scenario, evaluation, optimum, timings=timings, robust=robust
+        )
     return data
 
 
 def _optimum_dict(
-    scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, *, timings: bool
+    scenario: Scenario,
+    evaluation: Evaluation,
+    optimum: SolveResult,
+    *,
+    timings: bool,
+    robust: Robust | None = None,
 ) -> dict[str, Any]:
     """The optimum and how the given pairing ranks against it: need left uncovered first
-    (a plan that covers less is never ranked above one that covers it), then the score."""
-    rank = standing(scenario, evaluation, optimum.evaluation)
+    (a plan that covers less is never ranked above one that covers it), then the score;
+    with need scenarios, by the robust objective."""
+    rank = _rank(scenario, evaluation, optimum, robust)
     solver: dict[str, Any] = {"name": optimum.solver.name, "version": optimum.solver.version}
     if timings:
         solver["seconds"] = number(optimum.seconds, 3)
@@ -119,14 +147,25 @@ def _objective(scenario: Scenario, value: float, evaluation: Evaluation | None =
     return f"{objective_name(scenario.objective)} = {text(value, 4)}"
 
 
+def _rank(
+    scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, robust: Robust | None
+) -> Standing:
+    """The pairing against the optimum: by the robust objective across need scenarios when
+    both have them, else under the scenario's one need."""
+    if robust is not None and optimum.robust is not None:
+        return robust_standing(robust, optimum.objective_value)
+    return standing(scenario, evaluation, optimum.evaluation)
+
+
 def _optimum(
-    scenario: Scenario, evaluation: Evaluation, optimum: SolveResult
+    scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, robust: Robust | None
 ) -> tuple[str, Standing]:
     """The optimum with its proof, and how the pairing ranks against it."""
     proof = "proven optimal" if optimum.proven_optimal else STATUS_TEXT[optimum.status]
-    return f"{text(optimum.objective_value, 4)} ({proof})", standing(
-        scenario, evaluation, optimum.evaluation
-    )
+    if optimum.robust is not None:
+        proof += f", {robust_label(optimum.robust)[1:-1]}"
+    rank = _rank(scenario, evaluation, optimum, robust)
+    return f"{text(optimum.objective_value, 4)} ({proof})", rank
 
 
 def _shortfall_line(scenario: Scenario, evaluation: Evaluation) -> str | None:
@@ -152,12 +191,16 @@ def evaluation_table(
     *,
     color: bool = False,
     width: int = 100,
+    robust: Robust | None = None,
 ) -> str:
-    """The human view: pairs, donor loads, then the rules broken and the objective."""
+    """The human view: pairs, donor loads, then the rules broken and the objective; with
+    need scenarios, a row for each and the robust objective."""
     buffer = io.StringIO()
     out = console(buffer, color, width)
     out.print(pairs_table(scenario, completion.pairing, f"{source} against {scenario.name}"))
     out.print(loads_table(scenario, evaluation))
+    if robust is not None:
+        out.print(rich_table(robust_title(robust), robust_columns(True), robust_rows(robust, True)))
     value = evaluation.score(scenario.objective)
     lines = [SHARES_COMPUTED] if completion.computed else []
     lines.append(f"Rules:     {_rules(evaluation)}")
@@ -167,11 +210,13 @@ def evaluation_table(
     if short:
         lines.append(f"Shortfall: {short}")
     lines.append(f"Metrics:   {metrics_text(scenario, completion.pairing, evaluation)}")
+    if robust is not None:
+        lines += _robust_lines(robust, completion.pairing)
     if optimum is not None:
-        best, rank = _optimum(scenario, evaluation, optimum)
+        best, rank = _optimum(scenario, evaluation, optimum, robust)
         lines.append(f"Optimum:   {best}; this pairing {_is(rank)}")
     for line in lines:
-        out.print(line, markup=False, soft_wrap=line.startswith("Metrics:"))
+        out.print(line, markup=False, soft_wrap=line.startswith(("Metrics:", "Robust:")))
     return buffer.getvalue()
 
 
@@ -181,6 +226,7 @@ def evaluation_markdown(
     evaluation: Evaluation,
     source: str,
     optimum: SolveResult | None = None,
+    robust: Robust | None = None,
 ) -> str:
     """A report to paste into a document: the verdict as a list, then the tables."""
     value = evaluation.score(scenario.objective)
@@ -190,11 +236,17 @@ def evaluation_markdown(
     short = _shortfall_line(scenario, evaluation)
     if short:
         lines.append(f"- Shortfall: {short}")
+    if robust is not None:
+        head = _robust_lines(robust, completion.pairing)[0]
+        lines.append(f"- Robust: {head.split(':', 1)[1].strip()}")
     if optimum is not None:
-        best, rank = _optimum(scenario, evaluation, optimum)
+        best, rank = _optimum(scenario, evaluation, optimum, robust)
         lines.append(f"- Optimum: {best}; this pairing {_is(rank)}")
     if completion.computed:
         lines.append("- Shares: computed by pairopt (the file leaves some empty)")
+    if robust is not None:
+        rows = robust_rows(robust, True)
+        lines += ["", f"### {robust_title(robust)}", "", *md_table(robust_columns(True), rows)]
     lines += ["", *pairing_markdown(scenario, completion.pairing, evaluation), ""]
     return "\n".join(lines)
 
@@ -205,9 +257,12 @@ def evaluation_xlsx(
     evaluation: Evaluation,
     source: str,
     optimum: SolveResult | None = None,
+    robust: Robust | None = None,
 ) -> bytes:
     """The verdict on a Summary sheet, then the tables; no timings, as in a file to keep."""
-    data = evaluation_dict(scenario, completion, evaluation, source, optimum, timings=False)
+    data = evaluation_dict(
+        scenario, completion, evaluation, source, optimum, timings=False, robust=robust
+    )
     summary: list[list[Any]] = [
         ["field", "value"],
         ["pairing", source],
@@ -222,6 +277,32 @@ def evaluation_xlsx(
             ["verdict", data["optimum"]["verdict"]],
         ]
     summary += [["broken rule", v["message"]] for v in data["violations"]]
-    return workbook(
-        pairing_sheets(scenario, completion.pairing, evaluation, summary, shortfall=True)
+    sheets = pairing_sheets(scenario, completion.pairing, evaluation, summary, shortfall=True)
+    if robust is not None:
+        summary.insert(5, ["robust objective", data["robust"]["objective"]])
+        sheets["Need scenarios"] = summary_sheet(robust, True)
+        sheets["Shares by need"] = shares_sheet(robust)
+    return workbook(sheets)
+
+
+def _robust_lines(robust: Robust, shown: list[Assignment]) -> list[str]:
+    """'Robust:    weighted_distance (worst of 3 need scenarios) = 123; ...', then each
+    broken rule of a need scenario whose pairing is not the one `shown` (the nominal need
+    scenario's is the pairing's own, its broken rules listed under Rules)."""
+    broken = sum(len(o.evaluation.violations) for o in robust.outcomes)
+    verdict = (
+        "every rule kept in each need scenario"
+        if not broken
+        else f"{broken} broken rule(s) across the need scenarios"
     )
+    lines = [
+        f"Robust:    {robust_objective(robust, robust.outcomes[0].scenario)} = "
+        f"{text(robust.value, 4)} (worst: {robust.worst.name}); {verdict}"
+    ]
+    lines += [
+        f"  - [{v.rule}] need scenario '{o.name}': {v.message}"
+        for o in robust.outcomes
+        if o.pairing is not shown
+        for v in o.evaluation.violations
+    ]
+    return lines

@@ -20,6 +20,7 @@ from .solution import to_csv, to_json, to_markdown, to_table, to_xlsx
 
 if TYPE_CHECKING:
     from ..checks.compare import Comparison
+    from ..checks.robust import Robust
     from ..checks.verify import Evaluation
     from ..engine.pareto import FrontPoint
     from ..engine.pipeline import SolveResult
@@ -47,6 +48,7 @@ class EvaluationReport:
     evaluation: Evaluation
     source: str
     optimum: SolveResult | None = None
+    robust: Robust | None = None  # the pairing across need scenarios (uncertainty)
 
 
 @dataclass(frozen=True)
@@ -113,19 +115,19 @@ def _evaluation_args(
 
 
 def _evaluation_table(r: EvaluationReport, s: _Style) -> str:
-    return evaluation_table(*_evaluation_args(r), color=s.color)
+    return evaluation_table(*_evaluation_args(r), color=s.color, robust=r.robust)
 
 
 def _evaluation_json(r: EvaluationReport, s: _Style) -> str:
-    return dumps(evaluation_dict(*_evaluation_args(r), timings=s.timings))
+    return dumps(evaluation_dict(*_evaluation_args(r), timings=s.timings, robust=r.robust))
 
 
 def _evaluation_markdown(r: EvaluationReport, s: _Style) -> str:
-    return evaluation_markdown(*_evaluation_args(r))
+    return evaluation_markdown(*_evaluation_args(r), robust=r.robust)
 
 
 def _evaluation_xlsx(r: EvaluationReport, s: _Style) -> bytes:
-    return evaluation_xlsx(*_evaluation_args(r))
+    return evaluation_xlsx(*_evaluation_args(r), robust=r.robust)
 
 
 def _comparison_table(r: ComparisonReport, s: _Style) -> str:

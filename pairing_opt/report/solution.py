@@ -20,6 +20,7 @@ from .common import (
     levels_text,
     loads_dict,
     loads_table,
+    md_table,
     metrics_dict,
     metrics_text,
     number,
@@ -30,12 +31,24 @@ from .common import (
     pairs_dict,
     pairs_table,
     recipient_label,
+    rich_table,
     share_text,
     shortfall_dict,
     shortfall_table,
     shortfalls,
     text,
     workbook,
+)
+from .robust import (
+    need_scenarios_list,
+    needs_line,
+    robust_columns,
+    robust_dict,
+    robust_label,
+    robust_rows,
+    robust_title,
+    shares_sheet,
+    summary_sheet,
 )
 
 
@@ -82,6 +95,9 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
     if timings:
         solver["seconds"] = number(result.seconds, 3)
     parts = result.evaluation.parts(result.objective)
+    robust = result.robust
+    if robust is not None:  # the robust objective's parts, not the first need scenario's
+        parts = robust.parts()
     return {
         "scenario": result.scenario.name,
         "status": result.status.value,
@@ -99,6 +115,11 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
         "verified": result.evaluation.ok,
         "pairs": pairs_dict(result.scenario, result.pairing),
         **loads_dict(result.evaluation, shortfall=True),
+        **(
+            {"robust": robust_dict(robust), "need_scenarios": need_scenarios_list(robust)}
+            if robust is not None
+            else {}
+        ),
     }
 
 
@@ -131,10 +152,13 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
     solver = f"{result.solver.name} {result.solver.version}"
     if timings:
         solver += f", {result.seconds:.2f} s"
-    priced = not result.scenario.full_coverage
+    robust = result.robust
+    priced = not result.scenario.full_coverage and robust is None
     label = result.objective_label
     if isinstance(result.scenario.rules.coverage, Shortfall):  # a price is added
         label += " - shortfall" if _maximised(result) else " + shortfall"
+    if robust is not None:
+        label += " " + robust_label(robust)
     used = len({x.donor for x in result.evaluation.donors if x.recipients > 0})
     objective = result.objective
     levels = levels_text(objective, result.evaluation) if result.pairing else None
@@ -148,6 +172,8 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
     ]
     if priced:
         lines.append(f"Shortfall: {shortfall_text(result)}")
+    if robust is not None:
+        lines.append(f"Needs:     {needs_line(robust)}")
     if result.pairing:
         metrics = metrics_text(result.scenario, result.pairing, result.evaluation)
         lines.append(f"Metrics:   {metrics}")
@@ -155,6 +181,7 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
     lines.append(
         f"Pairing:   {len(result.pairing)} pairs; {used} of {len(result.scenario.donors)} donors "
         f"used; {len(result.scenario.recipients)} recipients; verified against every rule"
+        + (" in every need scenario" if robust is not None else "")
     )
     return lines
 
@@ -217,12 +244,19 @@ def to_table(
         short = shortfall_table(result.scenario, result.evaluation)
         if short is not None:
             out.print(short)
+        if result.robust is not None:
+            robust = result.robust
+            out.print(
+                rich_table(robust_title(robust), robust_columns(False), robust_rows(robust, False))
+            )
         for line in summary_lines(result, timings=timings):
             # These lines are long: a wrapped line would break the sentence.
             out.print(
                 line,
                 markup=False,
-                soft_wrap=line.startswith(("Objective:", "Shortfall:", "Metrics:")),
+                soft_wrap=line.startswith(
+                    ("Objective:", "Shortfall:", "Metrics:", "Needs:", "Pairing:")
+                ),
             )
         if rank < len(results):
             out.print()
@@ -235,6 +269,10 @@ def to_markdown(results: list[SolveResult], *, timings: bool = True) -> str:
     for rank, result in enumerate(results, start=1):
         lines += [f"## {_title(result, rank, len(results), '')}", ""]
         lines += [f"- {field}: {value}" for field, value in summary_fields(result, timings=timings)]
+        if result.robust is not None:
+            robust = result.robust
+            rows = robust_rows(robust, False)
+            lines += ["", f"### {robust_title(robust)}", "", *md_table(robust_columns(False), rows)]
         lines += ["", *pairing_markdown(result.scenario, result.pairing, result.evaluation), ""]
     return "\n".join(lines)
 
@@ -260,4 +298,7 @@ def to_xlsx(results: list[SolveResult], *, timings: bool = True) -> bytes:
     sheets = pairing_sheets(
         result.scenario, result.pairing, result.evaluation, summary, shortfall=True
     )
+    if result.robust is not None:
+        sheets["Need scenarios"] = summary_sheet(result.robust, False)
+        sheets["Shares by need"] = shares_sheet(result.robust)
     return workbook(sheets)

@@ -32,6 +32,7 @@ from .spec import (
     ScenarioSpec,
     Shortfall,
     SolverSpec,
+    Uncertainty,
     objective_name,
     objective_terms,
     term_objective,
@@ -105,6 +106,15 @@ class Limits:
     max_donors: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
+@dataclass(frozen=True)
+class NeedData:
+    """One need scenario read from a table: (recipients, resources) needs in the
+    recipients' order, need_scale applied."""
+
+    name: str
+    needs: FloatArray
+
+
 def _count_range(
     low: FloatArray, high: FloatArray, rule: Range, n: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -149,6 +159,12 @@ class Scenario:
     # The pairing in place (scenario key `incumbent:`), as (donor, recipient) ids in its
     # file's order: what the `changes` objective term and metric count against.
     incumbent: tuple[tuple[str, str], ...] | None = None
+    # Need scenarios (scenario key `uncertainty:`): the settings, and the need tables read
+    # (the samples are drawn when solved, scenario/uncertainty.py). The recipients' spec
+    # gives a need table its default columns and need_scale.
+    uncertainty: Uncertainty | None = None
+    need_tables: tuple[NeedData, ...] = ()
+    recipient_spec: RecipientTable | None = None
 
     @classmethod
     def from_frames(
@@ -1236,6 +1252,8 @@ def build(
         capacities=d_side.amounts if multi else None,
         needs=r_side.amounts if multi else None,
         limits=limits,
+        uncertainty=spec.uncertainty,
+        recipient_spec=spec.recipients,
     )
     check_objective_data(scenario, spec.objective, locate)
     return scenario

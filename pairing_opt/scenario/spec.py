@@ -370,6 +370,84 @@ class OrderedObjective(_Strict):
 Objective = NamedObjective | ColumnObjective | WeightedObjective | OrderedObjective
 
 
+RobustMode = Literal["full", "worst", "mean"]
+ROBUST_MODES: tuple[str, ...] = get_args(RobustMode)
+
+
+class NeedTable(TableSpec):
+    """One need scenario: a table of the recipients' needs under one possible future."""
+
+    id: str | None = Field(
+        default=None, description="Column of recipient ids (default: recipients.id)."
+    )
+    need: Columns | None = Field(
+        default=None,
+        description="Column of needs (default: recipients.need); with several resources, a "
+        "mapping of each resource to its column.",
+    )
+    name: str | None = Field(
+        default=None,
+        description="The scenario's name in reports (default: the file, and the need "
+        "column when it is not the recipients table's).",
+    )
+
+
+def _as_need_table(value: object) -> object:
+    """A bare file name is shorthand for {file: NAME}."""
+    return {"file": value} if isinstance(value, str) else value
+
+
+class Uncertainty(_Strict):
+    """Need scenarios a single pairing must hold up under (see docs/scenario-format.md)."""
+
+    needs: list[NeedTable] = Field(
+        default_factory=list,
+        description="Need tables, one need scenario each: a file (id and need columns named "
+        "as in the recipients table) or {file, id, need, name}; relative to the scenario file.",
+    )
+    samples: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=0,
+        description="How many perturbed need scenarios to draw from the recipients table's "
+        "need (with `perturb`).",
+    )
+    perturb: list[str] = Field(
+        default_factory=list,
+        description="How each sample is drawn, e.g. recipients.need=lognormal:0.2 or "
+        "donors.capacity=uniform:0.9,1.1.",
+    )
+    seed: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="Seed of the samples: sample k depends on (seed, k) alone."
+    )
+    nominal: bool = Field(
+        default=True,
+        description="Whether the recipients table's own need is a need scenario too (the "
+        "first, named 'nominal').",
+    )
+    robust: RobustMode = Field(
+        default="full",
+        description="full: cover every scenario's need, minimise the mean objective; worst "
+        "(mean): minimise the worst (mean) objective plus priced shortfall over the scenarios.",
+    )
+
+    @field_validator("needs", mode="before")
+    @classmethod
+    def _tables(cls, value: object) -> object:
+        return [_as_need_table(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _drawn(self) -> Uncertainty:
+        if self.samples and not self.perturb:
+            raise ValueError(
+                f"samples is {self.samples} and perturb is empty: every sample would be the "
+                "nominal need; add e.g. perturb: [recipients.need=lognormal:0.2]"
+            )
+        if self.perturb and not self.samples:
+            raise ValueError("perturb is given and samples is 0: set samples to how many to draw")
+        if not (self.needs or self.samples or self.nominal):
+            raise ValueError("no need scenario: give needs or samples, or leave nominal at true")
+        return self
+
+
 class ScenarioSpec(_Strict):
     """A pairopt scenario file."""
 
@@ -392,6 +470,10 @@ class ScenarioSpec(_Strict):
         "against.",
     )
     solver: SolverSpec = Field(default_factory=SolverSpec)
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="Need scenarios: one pairing is chosen for all of them (robust pairing).",
+    )
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -416,6 +498,9 @@ class ScenarioSpec(_Strict):
         coverage = self.rules.coverage
         if isinstance(coverage, Shortfall):
             spots.append(("rules.coverage.shortfall_penalty", coverage.shortfall_penalty, False))
+        for i, table in enumerate(self.uncertainty.needs if self.uncertainty else []):
+            if table.need is not None:
+                spots.append((f"uncertainty.needs.{i}.need", table.need, True))
         for where, value, complete in spots:
             if not isinstance(value, dict):
                 if self.resources is not None and complete:

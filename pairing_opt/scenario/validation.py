@@ -84,7 +84,7 @@ _FORM_MISMATCH = frozenset(
 )
 _TYPE_TAGS = ("str", "float", "int", "bool", "dict", "list")
 # A check across keys raised by the spec's model validators names its key first.
-_KEY_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*) ")
+_KEY_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)*) ")
 
 
 def _key_path(loc: tuple[Any, ...], kind: str = "") -> Path_:
@@ -188,7 +188,8 @@ def spec_problems(exc: ValidationError, locate: Locate) -> list[Problem]:
             message = _plain(str(err["msg"]).removeprefix("Value error, ").rstrip("."))
             key = _KEY_FIRST.match(message) if not loc else None
             if key and key.group(1).split(".")[0] in ScenarioSpec.model_fields:
-                loc = tuple(key.group(1).split("."))  # a check across keys: at its first key
+                # a check across keys: at its first key
+                loc = tuple(int(p) if p.isdigit() else p for p in key.group(1).split("."))
             problems.append(
                 Problem(
                     locate(loc),
