@@ -27,6 +27,7 @@ from .api import (
 from .checks.verify import Assignment
 from .errors import InfeasibleError, InputError, PairoptError, Problem, SolverError
 from .scenario.scenario import Scenario
+from .sweeps.sweeper import SweepResult, sweep
 
 __version__ = "0.1.0"
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Result",
     "Scenario",
     "SolverError",
+    "SweepResult",
     "__version__",
     "check",
     "compare",
@@ -51,4 +53,5 @@ __all__ = [
     "pareto",
     "solve",
     "solvers",
+    "sweep",
 ]

@@ -52,6 +52,11 @@ _FLAG_TERMS = (
     (re.compile(r"\btime_limit \(argument\)"), "--time-limit"),
     (re.compile(r"\bmip_gap \(argument\)"), "--mip-gap"),
     (re.compile(r"\bnames='id'"), "--names id"),
+    (re.compile(r"\b(samples|seed|workers|perturb|vary) \(argument\)"), r"--\1"),
+    (re.compile(r"\bout \(argument\)"), "-o"),
+    (re.compile(r"\bpairs_out \(argument\)"), "--pairs-out"),
+    (re.compile(r"\bpairings \(argument\)"), "--pairing"),
+    (re.compile(r"\bsamples and perturb go together"), "--samples and --perturb go together"),
 )
 
 
@@ -137,10 +142,11 @@ class _Group(click.Group):
             if debug:
                 traceback.print_exc()
             _fail(exc.lines(), int(exc.exit_code))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            kept = getattr(exc, "kept", "no output was written.")
             if terminated:
-                _fail(["terminated; no output was written."], int(ExitCode.TERMINATED))
-            _fail(["interrupted; no output was written."], int(ExitCode.INTERRUPTED))
+                _fail([f"terminated; {kept}"], int(ExitCode.TERMINATED))
+            _fail([f"interrupted; {kept}"], int(ExitCode.INTERRUPTED))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except MemoryError:  # the input is larger than this machine: not a bug in pairopt
@@ -764,6 +770,179 @@ def pareto(
             "(a solve stopped at its limit); see the gap. Fix: raise --time-limit."
         )
         sys.exit(int(ExitCode.LIMIT_REACHED))
+
+
+class SweepProgress:
+    """A rich progress bar on stderr while a sweep runs (only on a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress(
+            "sweep",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task("sweep", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+
+def _named_pairings(texts: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    problems = []
+    for text in texts:
+        name, sep, path = text.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            problems.append(
+                Problem(f"--pairing {text}", "expected NAME=FILE.", "e.g. official=pairing.csv")
+            )
+        else:
+            found[name.strip()] = path.strip()
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+# The worst kind of run decides the exit code: an invalid what-if, a failed run, a limit.
+_SWEEP_EXITS = (
+    ("error", ExitCode.BAD_INPUT),
+    ("failed", ExitCode.SOLVER_FAILED),
+    ("solver_failed", ExitCode.SOLVER_FAILED),
+    ("time_limit", ExitCode.LIMIT_REACHED),
+    ("no_solution", ExitCode.LIMIT_REACHED),
+)
+
+
+@main.command()
+@scenario_argument
+@click.option(
+    "--vary",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Values of a scenario key to sweep, repeatable (KEY as in --set); every "
+    "combination is one run.",
+)
+@click.option("--samples", type=click.IntRange(min=1), help="Perturbed samples per combination.")
+@click.option(
+    "--perturb",
+    multiple=True,
+    metavar="KEY=DIST",
+    help="How samples perturb: recipients.need or donors.capacity (.RESOURCE for one) = "
+    "lognormal:SIGMA or uniform:LO,HI (factors), repeatable.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=True),
+    help="The runs CSV, one row per run, appended as runs finish; the same command "
+    "again runs only what is missing.",
+)
+@click.option(
+    "--pairs-out",
+    type=click.Path(dir_okay=True),
+    metavar="FILE",
+    help="Also write each pair's share of the runs that use it (CSV).",
+)
+@click.option(
+    "--pairing",
+    "pairings",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="A pairing to score in every run (columns NAME_objective, NAME_gap, NAME_broken, "
+    "NAME_short), repeatable.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Worker processes (default: the cores)."
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs "
+    "the extra pairopt[dask].",
+)
+@set_option
+@time_limit_option("Seconds for each solve (overrides solver.time_limit).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")
+def sweep(
+    scenario: str,
+    vary: tuple[str, ...],
+    samples: int | None,
+    perturb: tuple[str, ...],
+    seed: int,
+    output: str,
+    pairs_out: str | None,
+    pairings: tuple[str, ...],
+    workers: int | None,
+    dask: str | None,
+    overrides: tuple[str, ...],
+    time_limit: float | None,
+    quiet: bool,
+) -> None:
+    """Solve many what-ifs of SCENARIO as one command: every combination of --vary values,
+    each with --samples perturbed needs, and write one row per run to -o. Exit 0 when
+    every run is proven (optimal or infeasible); otherwise 2 if a run's what-if is
+    invalid, 3 if a run failed, 4 if a run stopped at a limit.
+
+    \b
+    Examples:
+      pairopt sweep scenario.yaml --vary recipients.need_scale=0.5,1,1.5 -o runs.csv
+      pairopt sweep scenario.yaml --samples 100 --perturb recipients.need=lognormal:0.2 \\
+          --seed 1 --pairing official=pairing.csv --pairs-out pairs.csv -o runs.csv
+      pairopt sweep scenario.yaml --vary rules.max_distance_km=800,1200 \\
+          --dask tcp://scheduler:8786 -o runs.csv
+    """
+    from .sweeps.sweeper import sweep as run_sweep
+
+    bar = SweepProgress() if _stderr_is_terminal() and not quiet else None
+    try:
+        done = run_sweep(
+            scenario,
+            output,
+            vary=vary,
+            samples=samples,
+            perturb=perturb,
+            seed=seed,
+            overrides=overrides,
+            pairings=_named_pairings(pairings),
+            workers=workers,
+            dask=dask,
+            time_limit=time_limit,
+            pairs_out=pairs_out,
+            progress=bar,
+        )
+    except KeyboardInterrupt as exc:
+        if Path(output).exists():
+            exc.kept = (  # type: ignore[attr-defined]
+                f"the runs that finished are kept in {output}: run the same command to "
+                "finish the sweep."
+            )
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
+    if not quiet:
+        for line in done.lines():
+            _say(line)
+        if done.pairs_out is not None:
+            _say(f"wrote {done.pairs_out}")
+    for status, code in _SWEEP_EXITS:
+        if done.summary.statuses.get(status):
+            sys.exit(int(code))
 
 
 @main.command()

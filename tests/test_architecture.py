@@ -1,7 +1,7 @@
 """The one-way flow of imports that docs/architecture.md describes, enforced.
 
 Each layer may import only from the layers before it (and itself):
-errors <- scenario <- io <- checks <- engine <- report <- api <- cli. A module that
+errors <- scenario <- io <- checks <- engine <- report <- api <- sweeps <- cli. A module that
 imports upward would make the pipeline circular and the layout a lie.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pairing_opt"
-LAYERS = ("errors", "scenario", "io", "checks", "engine", "report", "api", "cli")
+LAYERS = ("errors", "scenario", "io", "checks", "engine", "report", "api", "sweeps", "cli")
 # Not layers: the package's front door and `python -m pairing_opt`.
 ENTRY_POINTS = {"__init__", "__main__"}
 

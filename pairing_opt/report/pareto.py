@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable
 from typing import Any
 
 from ..engine.pareto import FrontPoint
@@ -15,9 +16,13 @@ from .common import console, dumps, number, pairs_dict, text
 def pairing_hash(point: FrontPoint) -> str:
     """12 hex digits of a SHA-256 of the sorted pair set: equal for equal pair sets, so a
     point can be matched with the same pairing elsewhere (another front, a sweep)."""
-    pairs = sorted((a.donor, a.recipient) for a in point.result.pairing)
-    digest = hashlib.sha256("\n".join(f"{d}\t{r}" for d, r in pairs).encode("utf-8"))
-    return digest.hexdigest()[:12]
+    return pair_set_hash((a.donor, a.recipient) for a in point.result.pairing)
+
+
+def pair_set_hash(pairs: Iterable[tuple[str, str]]) -> str:
+    """12 hex digits of a SHA-256 of the sorted, distinct (donor, recipient) pairs."""
+    text = "\n".join(f"{d}\t{r}" for d, r in sorted(set(pairs)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def front_dict(points: list[FrontPoint], x: str, y: str, scenario: str) -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""What a sweep runs: the grid of `--vary` values crossed with perturbed samples.
+
+Runs are numbered 1..N in a fixed order (grid point by grid point, samples within each),
+so a run's number names the same what-if in every invocation of the same sweep: that is
+what lets an interrupted sweep run only what is missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import Collector
+
+VARY_EXAMPLE = "rules.max_distance_km=800,1000,1500"
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One swept key and its values, each written as in `--set KEY=VALUE` (YAML)."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One what-if of a sweep: its number, the value of each varied key, its sample."""
+
+    index: int
+    settings: tuple[tuple[str, str], ...]
+    sample: int | None
+
+    @property
+    def overrides(self) -> list[str]:
+        return [f"{key}={value}" for key, value in self.settings]
+
+
+def split_values(text: str) -> list[str]:
+    """Split at commas outside brackets and quotes: '[a, b],c' -> ['[a, b]', 'c']."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def parse_vary(texts: Sequence[str], where: str = "vary") -> list[Vary]:
+    """Read 'KEY=V1,V2,...' texts; raises InputError naming every bad one."""
+    problems = Collector()
+    found: list[Vary] = []
+    for text in texts:
+        key, sep, raw = text.partition("=")
+        key = key.strip()
+        values = split_values(raw) if sep else []
+        if not sep or not key or not raw.strip() or any(not v for v in values):
+            problems.add(
+                f"{where} {text}",
+                "expected KEY=V1,V2,... with a value between every two commas.",
+                f"e.g. {VARY_EXAMPLE}",
+            )
+        elif key in (v.key for v in found):
+            problems.add(
+                f"{where} {text}",
+                f"'{key}' is varied twice.",
+                "give all its values in one KEY=V1,V2,...",
+            )
+        elif len(set(values)) != len(values):
+            problems.add(f"{where} {text}", "a value is repeated.", "give each value once.")
+        else:
+            found.append(Vary(key, tuple(values)))
+    problems.raise_if_any()
+    return found
+
+
+def plan_runs(varies: Sequence[Vary], samples: int | None) -> list[Run]:
+    """Every combination of the varied values, each with samples 0..N-1 when sampling."""
+    keys = [v.key for v in varies]
+    grid = itertools.product(*(v.values for v in varies))
+    draws: list[int | None] = list(range(samples)) if samples else [None]
+    runs: list[Run] = []
+    for values in grid:
+        settings = tuple(zip(keys, values, strict=True))
+        runs.extend(Run(len(runs) + 1, settings, sample) for sample in draws)
+    return runs

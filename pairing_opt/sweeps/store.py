@@ -1,0 +1,131 @@
+"""Where a sweep's rows go: appended to a CSV as runs finish, so nothing is lost.
+
+The file is the sweep's memory. Each finished run is one line, written and flushed to
+disk at once; the same command after an interruption reads the run numbers already there
+and runs only the others. A line cut short by a kill is dropped on resume. A sidecar
+`<out>.sweep.json` holds the sweep's definition, so a different sweep never appends to
+the file. When every run is in, the file is rewritten in run order (atomically), which
+makes a finished sweep's file the same whatever order its runs finished in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem
+from ..io.atomic import write_text
+
+FORMAT_VERSION = 1
+
+
+def cell(value: Any) -> str:
+    """A value as the CSV holds it: numbers to 10 significant digits, lists as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else format(value, ".10g")
+    if isinstance(value, list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def _line(columns: Sequence[str], row: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([cell(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def meta_path(out: Path) -> Path:
+    return out.with_name(out.name + ".sweep.json")
+
+
+class RunStore:
+    """The rows of one sweep in a CSV file (see the module docstring)."""
+
+    def __init__(self, out: Path, columns: Sequence[str], definition: dict[str, Any]):
+        self.out = out
+        self.columns = list(columns)
+        self.definition = {"format": FORMAT_VERSION, **definition, "columns": self.columns}
+        self.done: set[int] = set()
+
+    def open(self) -> set[int]:
+        """Start or resume: the run numbers already in the file (raises InputError when
+        the file holds another sweep's runs or is not a sweep's file)."""
+        meta = meta_path(self.out)
+        if self.out.exists() and self.out.stat().st_size > 0:
+            self._check_same(meta)
+            self._drop_cut_line()
+            self.done = {int(r["run"]) for r in self.rows()}
+        else:
+            self.out.write_text(_line(self.columns, {c: c for c in self.columns}), "utf-8")
+            meta.write_text(json.dumps(self.definition, indent=1, ensure_ascii=False) + "\n")
+        return set(self.done)
+
+    def _check_same(self, meta: Path) -> None:
+        fix = (
+            f"write to another file, or delete {self.out.name} and {meta.name} to start "
+            "the sweep again."
+        )
+        try:
+            written = json.loads(meta.read_text("utf-8"))
+        except (OSError, ValueError):
+            written = None
+        if written is None:
+            raise InputError(
+                [Problem(str(self.out), f"exists but has no readable {meta.name}.", fix)]
+            )
+        if written != self.definition:
+            changed = sorted(
+                k
+                for k in set(written) | set(self.definition)
+                if written.get(k) != self.definition.get(k)
+            )
+            raise InputError(
+                [
+                    Problem(
+                        str(self.out),
+                        "holds the runs of a different sweep (it differs in: "
+                        f"{', '.join(changed)}).",
+                        fix,
+                    )
+                ]
+            )
+
+    def _drop_cut_line(self) -> None:
+        """A kill during a write can leave a last line without its newline: drop it."""
+        with self.out.open("rb+") as handle:
+            data = handle.read()
+            if data.endswith(b"\n"):
+                return
+            handle.truncate(data.rfind(b"\n") + 1)
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Write one finished run, on disk before the next is taken."""
+        with self.out.open("a", encoding="utf-8", newline="") as handle:
+            handle.write(_line(self.columns, row))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.done.add(int(row["run"]))
+
+    def rows(self) -> Iterator[dict[str, str]]:
+        """The rows in the file, as text, one at a time (a large sweep is never in memory)."""
+        with self.out.open(encoding="utf-8", newline="") as handle:
+            yield from csv.DictReader(handle)
+
+    def finish(self) -> None:
+        """Rewrite the complete file in run order, atomically."""
+        rows = sorted(self.rows(), key=lambda r: int(r["run"]))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, self.columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(buffer.getvalue(), str(self.out))

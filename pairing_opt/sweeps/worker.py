@@ -1,0 +1,128 @@
+"""One run of a sweep, as a worker process (local or on a Dask cluster) executes it.
+
+A worker reads the scenario's files once per sweep and keeps them (`ScenarioSource`);
+each run then applies its overrides and perturbation, solves, verifies, and scores the
+compared pairings in memory. A run that fails becomes a row with its status and message:
+one bad what-if must not cost the other runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..api import Result, evaluate, solve
+from ..checks.metrics import METRIC_NAMES
+from ..errors import InputError, PairoptError
+from ..io.loader import ScenarioSource
+from ..report.pareto import pair_set_hash
+from ..scenario.perturb import Perturbation, perturbed
+from ..scenario.scenario import Scenario
+from ..scenario.spec import maximised
+from .plan import Run
+
+Pair = tuple[str, str]
+EVALUATED = ("objective", "gap", "broken", "short")
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to run any run of one sweep (pickled to the workers)."""
+
+    key: str  # the sweep's fingerprint: a worker's cache is per sweep
+    scenario: str  # path, the same on every worker
+    overrides: tuple[str, ...]
+    perturbations: tuple[Perturbation, ...]
+    seed: int
+    time_limit: float | None
+    # Pairings scored in every run: ("base", the unvaried optimum) first, then the user's.
+    pairings: tuple[tuple[str, tuple[Pair, ...]], ...]
+    parts: tuple[str, ...]  # the objective parts that have a column
+
+
+_SOURCES: dict[str, ScenarioSource] = {}
+
+
+def _source(job: Job) -> ScenarioSource:
+    if job.key not in _SOURCES:
+        _SOURCES.clear()  # one sweep at a time per worker: drop the last one's tables
+        _SOURCES[job.key] = ScenarioSource(job.scenario)
+    return _SOURCES[job.key]
+
+
+def run_scenario(job: Job, run: Run) -> Scenario:
+    """The scenario of one run: the file, the sweep's overrides, the run's, its sample."""
+    scenario = _source(job).load([*job.overrides, *run.overrides])
+    if run.sample is not None:
+        scenario = perturbed(scenario, job.perturbations, job.seed, run.sample)
+    return scenario
+
+
+def run_one(job: Job, run: Run) -> dict[str, Any]:
+    """The row of one run; never raises for a failure of the run itself."""
+    start = time.perf_counter()
+    row: dict[str, Any] = {"run": run.index, **dict(run.settings), "sample": run.sample}
+    try:
+        scenario = run_scenario(job, run)
+        result = solve(scenario, time_limit=job.time_limit)
+        row.update(result_columns(result, job))
+    except InputError as exc:
+        row.update(status="error", message=" ".join(str(p) for p in exc.problems))
+    except PairoptError as exc:
+        row.update(status="solver_failed", message=str(exc))
+    except Exception as exc:  # a bug in one run is reported in its row, not a lost sweep
+        row.update(status="failed", message=f"{type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.perf_counter() - start, 3)
+    return row
+
+
+def result_columns(result: Result, job: Job) -> dict[str, Any]:
+    """The columns of a solved run: proof, objective parts, metrics and the comparisons."""
+    row: dict[str, Any] = {
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "message": "; ".join(result.reasons),
+    }
+    for name, pairing in job.pairings:  # scored even where the run has no pairing
+        row.update(scored(result, name, pairing))
+    if not result.solutions or result.objective is None:
+        return row
+    data = result.to_dict(timings=False)
+    parts = data["objective"].get("parts", {})
+    row.update({f"part_{name}": parts.get(name) for name in job.parts})
+    row.update({name: data["metrics"].get(name) for name in METRIC_NAMES})
+    pairs = sorted({(a.donor, a.recipient) for a in result.pairs})
+    row["pairing_hash"] = pair_set_hash(pairs)
+    row["pairs"] = pairs
+    base = set(job.pairings[0][1]) if job.pairings else set()
+    row["changes_vs_base"] = len(base.symmetric_difference(pairs)) if job.pairings else None
+    return row
+
+
+def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]:
+    """A fixed pairing in this run: its objective as solve scores it, its gap to the run's
+    optimum (>= 0 is worse), the rules it breaks and the recipients left short."""
+    evaluation = evaluate(result.scenario, list(pairing))
+    value = evaluation.objective
+    best = result.objective if result.solutions else None
+    gap = None
+    if best is not None and math.isfinite(value):
+        worse = best - value if maximised(result.scenario.objective) else value - best
+        gap = worse / max(abs(best), 1e-12)
+        gap = 0.0 if abs(gap) < 1e-9 else gap  # solver noise, not a difference
+    short = {c.recipient for c in evaluation.recipients if c.shortfall > 1e-6 * max(c.need, 1e-300)}
+    return {
+        f"{name}_objective": value,
+        f"{name}_gap": gap,
+        f"{name}_broken": len(evaluation.violations),
+        f"{name}_short": len(short),
+    }
+
+
+def evaluated_columns(names: Sequence[str]) -> list[str]:
+    return [f"{name}_{what}" for name in names for what in EVALUATED]

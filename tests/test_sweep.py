@@ -1,0 +1,356 @@
+"""`pairopt sweep` and `pairing_opt.sweep`: the grid, the samples, the rows, resuming, the
+summary and the pair-stability table, the errors a user can act on (Dask: test_dask.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pairing_opt import InputError, load, solve, sweep
+from pairing_opt.cli import main
+from pairing_opt.scenario.perturb import parse_perturbations, perturbed
+from pairing_opt.sweeps.plan import parse_vary, plan_runs, split_values
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "scenarios" / "example"
+MULTI = ROOT / "scenarios" / "multi-resource" / "scenario.yaml"
+GRID = ["rules.max_distance_km=1000,1200,2000", "rules.min_share=0.25,0.4"]
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    """A private copy of the example scenario (sweeps hash and must not touch the repo)."""
+    shutil.copytree(EXAMPLE, tmp_path / "example")
+    return tmp_path / "example" / "scenario.yaml"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def without_times(found: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in found]
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def test_values_split_at_top_level_commas_only() -> None:
+    assert split_values("1,[a, b],{min: 1, max: 2},'x,y'") == [
+        "1",
+        "[a, b]",
+        "{min: 1, max: 2}",
+        "'x,y'",
+    ]
+
+
+def test_runs_are_numbered_grid_first_then_samples() -> None:
+    runs = plan_runs(parse_vary(["a=1,2", "b=x,y,z"]), samples=2)
+    assert len(runs) == 12
+    assert [r.index for r in runs] == list(range(1, 13))
+    assert runs[0].settings == (("a", "1"), ("b", "x")) and runs[0].sample == 0
+    assert runs[1].settings == (("a", "1"), ("b", "x")) and runs[1].sample == 1
+    assert runs[-1].settings == (("a", "2"), ("b", "z")) and runs[-1].sample == 1
+    assert [r.sample for r in plan_runs([], None)] == [None]
+
+
+def test_bad_vary_texts_are_all_reported() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_vary(["a", "b=1,,2", "c=1,1", "d=1", "d=2"])
+    assert len(caught.value.problems) == 4
+
+
+# --------------------------------------------------------------------------- perturbing
+
+
+def test_a_sample_depends_on_seed_and_sample_number_only() -> None:
+    scenario = load(EXAMPLE / "scenario.yaml")
+    spec = parse_perturbations(["recipients.need=lognormal:0.3"])
+    first = perturbed(scenario, spec, seed=7, sample=3).need
+    assert np.array_equal(first, perturbed(scenario, spec, seed=7, sample=3).need)
+    assert not np.array_equal(first, perturbed(scenario, spec, seed=7, sample=4).need)
+    assert not np.array_equal(first, perturbed(scenario, spec, seed=8, sample=3).need)
+    assert np.array_equal(scenario.capacity, perturbed(scenario, spec, 7, 3).capacity)
+
+
+def test_uniform_factors_stay_in_their_range() -> None:
+    scenario = load(EXAMPLE / "scenario.yaml")
+    spec = parse_perturbations(["donors.capacity=uniform:0.5,0.6"])
+    for sample in range(20):
+        ratio = perturbed(scenario, spec, 1, sample).capacity / scenario.capacity
+        assert np.all((ratio >= 0.5) & (ratio <= 0.6))
+
+
+def test_one_resource_is_perturbed_alone() -> None:
+    scenario = load(MULTI)
+    name = scenario.resource_names[1]
+    spec = parse_perturbations([f"recipients.need.{name}=uniform:2,3"])
+    changed = perturbed(scenario, spec, 0, 0).need_matrix
+    assert np.array_equal(changed[:, 0], scenario.need_matrix[:, 0])
+    assert np.all(changed[:, 1] >= 2 * scenario.need_matrix[:, 1])
+
+
+def test_bad_perturbations_name_the_problem() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_perturbations(
+            [
+                "recipients.cap=lognormal:0.2",
+                "recipients.need=uniform:2,1",
+                "donors.capacity=beta:1",
+            ]
+        )
+    messages = [p.what for p in caught.value.problems]
+    assert any("KEY one of" in m for m in messages)
+    assert any("LO <= HI" in m for m in messages)
+    assert any("unknown distribution 'beta'" in m for m in messages)
+
+
+# --------------------------------------------------------------------------- sweeping
+
+
+def test_a_grid_gives_one_row_per_combination_with_the_solve_s_answer(
+    example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs.csv"
+    done = sweep(example, out, vary=GRID, workers=1)
+    found = rows(out)
+    assert [int(r["run"]) for r in found] == list(range(1, 7))
+    assert [r["rules.max_distance_km"] for r in found] == ["1000"] * 2 + ["1200"] * 2 + ["2000"] * 2
+    for row in found:
+        what_if = [f"rules.max_distance_km={row['rules.max_distance_km']}"]
+        what_if.append(f"rules.min_share={row['rules.min_share']}")
+        alone = solve(load(example, what_if))
+        assert row["status"] == alone.status
+        if alone.objective is not None:
+            assert float(row["objective"]) == pytest.approx(alone.objective, rel=1e-9)
+            pairs = sorted([a.donor, a.recipient] for a in alone.pairs)
+            assert json.loads(row["pairs"]) == pairs
+    assert done.runs == 6 and done.ran == 6
+    assert sum(done.summary.statuses.values()) == 6
+
+
+def test_the_base_pairing_is_scored_in_every_run(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs.csv"
+    sweep(example, out, vary=["rules.max_distance_km=1200,5000"], workers=1)
+    for row in rows(out):
+        # The example's own max_distance_km is 1200: that run's optimum is the base.
+        if row["rules.max_distance_km"] == "1200":
+            assert row["changes_vs_base"] == "0"
+            assert float(row["base_gap"]) == 0
+        assert float(row["base_gap"]) >= 0  # never better than the run's own optimum
+        assert row["base_broken"] == "0"
+
+
+def test_a_pairing_of_the_user_is_scored_with_its_broken_rules(
+    example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs.csv"
+    pairing = example.parent / "example_pairing.csv"
+    sweep(example, out, vary=["recipients.need_scale=1,10"], pairings={"mine": pairing}, workers=1)
+    found = rows(out)
+    assert {"mine_objective", "mine_gap", "mine_broken", "mine_short"} <= set(found[0])
+    # The example pairing uses a forbidden pair, as `evaluate` reports; its need-weighted
+    # distance grows with the need it carries.
+    assert [r["mine_broken"] for r in found] == ["1", "1"]
+    assert float(found[1]["mine_objective"]) == pytest.approx(
+        10 * float(found[0]["mine_objective"]), rel=1e-6
+    )
+    assert float(found[0]["mine_gap"]) > 0
+
+
+def test_samples_are_reproducible_and_differ_from_each_other(example: Path, tmp_path: Path) -> None:
+    args = {"samples": 4, "perturb": ["recipients.need=lognormal:0.3"], "seed": 5, "workers": 1}
+    sweep(example, tmp_path / "a.csv", **args)
+    sweep(example, tmp_path / "b.csv", **args)
+    a, b = without_times(rows(tmp_path / "a.csv")), without_times(rows(tmp_path / "b.csv"))
+    assert a == b
+    assert [r["sample"] for r in a] == ["0", "1", "2", "3"]
+    assert len({r["objective"] for r in a}) == 4
+
+
+def test_worker_processes_give_the_same_rows_as_one_process(example: Path, tmp_path: Path) -> None:
+    sweep(example, tmp_path / "one.csv", vary=GRID, workers=1)
+    sweep(example, tmp_path / "two.csv", vary=GRID, workers=2)
+    assert without_times(rows(tmp_path / "one.csv")) == without_times(rows(tmp_path / "two.csv"))
+
+
+def test_an_interrupted_sweep_runs_only_what_is_missing(example: Path, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.csv"
+    sweep(example, whole, vary=GRID, workers=1)
+    cut = tmp_path / "cut.csv"
+    sweep(example, cut, vary=GRID, workers=1)
+    lines = cut.read_text(encoding="utf-8").splitlines(keepends=True)
+    # Runs 1, 2 and 4 finished (in that order); run 5 was cut off mid-line by a kill.
+    cut.write_text("".join([*lines[:3], lines[4], lines[5][:25]]), encoding="utf-8")
+    done = sweep(example, cut, vary=GRID, workers=1)
+    assert (done.ran, done.runs) == (3, 6)
+    assert without_times(rows(cut)) == without_times(rows(whole))
+    again = sweep(example, cut, vary=GRID, workers=1)
+    assert again.ran == 0 and without_times(rows(cut)) == without_times(rows(whole))
+
+
+def test_a_different_sweep_never_appends_to_the_file(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs.csv"
+    sweep(example, out, vary=["rules.min_share=0.25,0.4"], workers=1)
+    before = out.read_bytes()
+    with pytest.raises(InputError, match="runs of a different sweep") as caught:
+        sweep(example, out, vary=["rules.min_share=0.25,0.3"], workers=1)
+    assert "vary" in str(caught.value)
+    (example.parent / "recipients.csv").write_text(
+        (example.parent / "recipients.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="inputs"):
+        sweep(example, out, vary=["rules.min_share=0.25,0.4"], workers=1)
+    assert out.read_bytes() == before
+
+
+def test_a_failing_run_is_a_row_not_a_crashed_sweep(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs.csv"
+    done = sweep(example, out, vary=["recipients.need=required_staff,no_such_column"], workers=1)
+    good, bad = rows(out)
+    assert good["status"] == "optimal"
+    assert bad["status"] == "error" and "no_such_column" in bad["message"]
+    assert done.summary.statuses == {"optimal": 1, "error": 1}
+
+
+def test_pair_stability_counts_the_runs_that_use_each_pair(example: Path, tmp_path: Path) -> None:
+    out, pairs = tmp_path / "runs.csv", tmp_path / "pairs.csv"
+    sweep(example, out, vary=GRID, workers=1, pairs_out=pairs)
+    solved = [r for r in rows(out) if r["status"] == "optimal"]
+    table = rows(pairs)
+    for entry in table:
+        pair = [entry["donor"], entry["recipient"]]
+        using = sum(pair in json.loads(r["pairs"]) for r in solved)
+        assert int(entry["runs"]) == using
+        assert float(entry["fraction"]) == pytest.approx(using / len(solved), rel=1e-5)
+    fixed = next(e for e in table if (e["donor"], e["recipient"]) == ("Donor A", "City 1"))
+    assert float(fixed["fraction"]) == 1 and fixed["in_base"] == "true"
+
+
+def test_arguments_are_checked_before_any_run(example: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        sweep(
+            example,
+            tmp_path / "runs.txt",
+            vary=["rules.max_distance_km=-5,800", "nonsense.key=1"],
+            samples=3,
+            perturb=[],
+            seed=-1,
+        )
+    text = str(caught.value)
+    for expected in ("writes CSV", "greater than 0", "unknown key 'nonsense.key'", "go together"):
+        assert expected in text
+    assert "seed" in text
+    assert not (tmp_path / "runs.txt").exists()
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_the_command_writes_rows_and_a_summary_and_exits_0(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(example),
+            "--vary",
+            GRID[0],
+            "--workers",
+            "1",
+            "-o",
+            str(out),
+            "--pairs-out",
+            str(tmp_path / "pairs.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # rows go to the file; stdout stays free for data
+    assert "Sweep:     3 runs" in result.stderr
+    assert "Base:" in result.stderr and "wrote" in result.stderr
+    assert len(rows(out)) == 3
+
+
+def test_the_command_exit_code_follows_the_worst_run(example: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(
+        main,
+        [
+            "sweep",
+            str(example),
+            "--vary",
+            "recipients.need=required_staff,nope",
+            "--workers",
+            "1",
+            "-o",
+            str(tmp_path / "a.csv"),
+        ],
+    )
+    assert bad.exit_code == 2
+    infeasible = runner.invoke(
+        main,
+        [
+            "sweep",
+            str(example),
+            "--vary",
+            "rules.max_distance_km=500,1200",
+            "--workers",
+            "1",
+            "-o",
+            str(tmp_path / "b.csv"),
+        ],
+    )
+    assert infeasible.exit_code == 0  # a proven infeasible what-if is an answer
+    assert "1 infeasible" in infeasible.stderr
+
+
+def test_the_command_names_its_flags_in_messages(example: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(example),
+            "--vary",
+            "rules.max_distance_km=-1",
+            "--samples",
+            "3",
+            "--pairing",
+            "base=x.csv",
+            "-o",
+            str(tmp_path / "r.csv"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--vary rules.max_distance_km=-1" in result.stderr
+    assert "--samples and --perturb go together" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_dask_extra_or_scheduler_is_exit_3(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were missing
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(example),
+            "--dask",
+            "tcp://127.0.0.1:1",
+            "-o",
+            str(tmp_path / "r.csv"),
+            "--vary",
+            GRID[0],
+        ],
+    )
+    assert result.exit_code == 3
+    assert "pip install 'pairopt[dask]'" in result.stderr
