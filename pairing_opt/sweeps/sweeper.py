@@ -328,5 +328,7 @@ def _fingerprints(paths: Sequence[str]) -> dict[str, str]:
     found = {}
     for path in paths:
         with open(path, "rb") as handle:
-            found[path] = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+            found[str(Path(path).resolve())] = hashlib.file_digest(handle, "sha256").hexdigest()[
+                :16
+            ]
     return found
