@@ -251,6 +251,35 @@ def test_arguments_are_checked_before_any_run(example: Path, tmp_path: Path) -> 
     assert not (tmp_path / "runs.txt").exists()
 
 
+def test_a_parquet_sweep_holds_the_csv_rows_and_resumes(example: Path, tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    sweep(example, tmp_path / "runs.csv", vary=GRID, workers=1)
+    out = tmp_path / "runs.parquet"
+    first = sweep(example, out, vary=GRID, workers=1)
+    assert first.ran == 6 and not (tmp_path / "runs.parquet.part.csv").exists()
+    columns = [c for c in first.columns if c != "seconds"]
+    parquet = pd.read_parquet(out)[columns]
+    csv_rows = pd.read_csv(tmp_path / "runs.csv")[columns]
+    pd.testing.assert_frame_equal(parquet, csv_rows, check_dtype=False)
+    again = sweep(example, out, vary=GRID, workers=1)
+    assert again.ran == 0 and again.summary.statuses == first.summary.statuses
+
+
+def test_parquet_without_pyarrow_is_exit_3(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    result = CliRunner().invoke(
+        main, ["sweep", str(example), "--vary", GRID[0], "-o", str(tmp_path / "r.parquet")]
+    )
+    assert result.exit_code == 3
+    assert "pip install 'pairopt[parquet]'" in result.stderr
+    assert not (tmp_path / "r.parquet").exists()
+
+
 # --------------------------------------------------------------------------- the command
 
 

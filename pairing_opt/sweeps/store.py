@@ -48,11 +48,18 @@ def meta_path(out: Path) -> Path:
     return out.with_name(out.name + ".sweep.json")
 
 
+def is_parquet(out: Path) -> bool:
+    return out.suffix.lower() == ".parquet"
+
+
 class RunStore:
-    """The rows of one sweep in a CSV file (see the module docstring)."""
+    """The rows of one sweep in a CSV file (see the module docstring). For a .parquet
+    output the rows stream to `<out>.part.csv`, which becomes the Parquet file when every
+    run is in: Parquet cannot be appended to a row at a time."""
 
     def __init__(self, out: Path, columns: Sequence[str], definition: dict[str, Any]):
         self.out = out
+        self.stream = out.with_name(out.name + ".part.csv") if is_parquet(out) else out
         self.columns = list(columns)
         self.definition = {"format": FORMAT_VERSION, **definition, "columns": self.columns}
         self.done: set[int] = set()
@@ -61,12 +68,15 @@ class RunStore:
         """Start or resume: the run numbers already in the file (raises InputError when
         the file holds another sweep's runs or is not a sweep's file)."""
         meta = meta_path(self.out)
-        if self.out.exists() and self.out.stat().st_size > 0:
+        if self.stream.exists() and self.stream.stat().st_size > 0:
             self._check_same(meta)
             self._drop_cut_line()
+            self.done = {int(r["run"]) for r in self._stream_rows()}
+        elif self.stream != self.out and self.out.exists():
+            self._check_same(meta)  # a finished Parquet sweep
             self.done = {int(r["run"]) for r in self.rows()}
         else:
-            self.out.write_text(_line(self.columns, {c: c for c in self.columns}), "utf-8")
+            self.stream.write_text(_line(self.columns, {c: c for c in self.columns}), "utf-8")
             meta.write_text(json.dumps(self.definition, indent=1, ensure_ascii=False) + "\n")
         return set(self.done)
 
@@ -102,7 +112,7 @@ class RunStore:
 
     def _drop_cut_line(self) -> None:
         """A kill during a write can leave a last line without its newline: drop it."""
-        with self.out.open("rb+") as handle:
+        with self.stream.open("rb+") as handle:
             data = handle.read()
             if data.endswith(b"\n"):
                 return
@@ -110,22 +120,43 @@ class RunStore:
 
     def append(self, row: dict[str, Any]) -> None:
         """Write one finished run, on disk before the next is taken."""
-        with self.out.open("a", encoding="utf-8", newline="") as handle:
+        with self.stream.open("a", encoding="utf-8", newline="") as handle:
             handle.write(_line(self.columns, row))
             handle.flush()
             os.fsync(handle.fileno())
         self.done.add(int(row["run"]))
 
-    def rows(self) -> Iterator[dict[str, str]]:
-        """The rows in the file, as text, one at a time (a large sweep is never in memory)."""
-        with self.out.open(encoding="utf-8", newline="") as handle:
+    def _stream_rows(self) -> Iterator[dict[str, str]]:
+        with self.stream.open(encoding="utf-8", newline="") as handle:
             yield from csv.DictReader(handle)
 
+    def rows(self) -> Iterator[dict[str, str]]:
+        """The rows, as text, one at a time (a large CSV sweep is never in memory)."""
+        if self.stream.exists():
+            yield from self._stream_rows()
+            return
+        import pandas as pd
+
+        for record in pd.read_parquet(self.out).to_dict("records"):
+            yield {str(key): cell(value) for key, value in record.items()}
+
     def finish(self) -> None:
-        """Rewrite the complete file in run order, atomically."""
-        rows = sorted(self.rows(), key=lambda r: int(r["run"]))
+        """Rewrite the complete file in run order, atomically (as Parquet for .parquet)."""
+        if not self.stream.exists():
+            return  # a finished Parquet sweep run again
+        rows = sorted(self._stream_rows(), key=lambda r: int(r["run"]))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, self.columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        write_text(buffer.getvalue(), str(self.out))
+        if self.stream == self.out:
+            write_text(buffer.getvalue(), str(self.out))
+            return
+        import pandas as pd
+
+        buffer.seek(0)
+        frame = pd.read_csv(buffer, dtype={"pairs": str, "message": str})
+        part = self.out.with_name(self.out.name + ".tmp")
+        frame.to_parquet(part, index=False)
+        os.replace(part, self.out)
+        self.stream.unlink()

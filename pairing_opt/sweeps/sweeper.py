@@ -18,14 +18,14 @@ from typing import Any
 
 from ..api import Result, pairing_rows, solve
 from ..checks.metrics import METRIC_NAMES
-from ..errors import Collector, InputError, Problem
+from ..errors import Collector, InputError, Problem, SolverError
 from ..io.atomic import input_clashes, output_problems, write_text
 from ..io.loader import ScenarioSource
 from ..scenario.perturb import check_resources, parse_perturbations
 from ..scenario.spec import objective_terms
 from .plan import Run, Vary, parse_vary, plan_runs
 from .runner import dask_client, run_dask, run_here, run_local
-from .store import RunStore
+from .store import RunStore, is_parquet
 from .summary import Summary, stability_csv, summarise
 from .worker import Job, evaluated_columns
 
@@ -51,10 +51,10 @@ class SweepResult:
         return head + self.summary.lines(self.base.status)
 
     def to_frame(self) -> Any:
-        """The rows as a DataFrame (pandas reads the CSV)."""
+        """The rows as a DataFrame (pandas reads the CSV or Parquet file)."""
         import pandas as pd
 
-        return pd.read_csv(self.out)
+        return pd.read_parquet(self.out) if is_parquet(self.out) else pd.read_csv(self.out)
 
 
 def sweep(
@@ -235,8 +235,12 @@ def _checked(
         problems.add("seed (argument)", f"{seed!r} is not a whole number >= 0.")
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         problems.add("workers (argument)", f"{workers!r} is not a whole number >= 1.")
-    if out.suffix.lower() != ".csv":
-        problems.add(f"out (argument) {out}", "a sweep writes CSV.", "name the file *.csv.")
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        problems.add(
+            f"out (argument) {out}",
+            "a sweep writes CSV or Parquet.",
+            "name the file *.csv (or *.parquet).",
+        )
     for path, what in ((out, "out (argument)"), (pairs_out, "pairs_out (argument)")):
         if path is not None:
             problems.problems.extend(output_problems(str(path), what))
@@ -262,6 +266,8 @@ def _checked(
                     for p in exc.problems
                 )
     problems.raise_if_any()
+    if is_parquet(out):
+        _need_pyarrow()
     return source, found["vary"], found["perturb"]
 
 
@@ -332,3 +338,14 @@ def _fingerprints(paths: Sequence[str]) -> dict[str, str]:
                 :16
             ]
     return found
+
+
+def _need_pyarrow() -> None:
+    """Parquet output needs pyarrow (exit 3 with the install command when it is missing)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise SolverError(
+            "writing Parquet needs pyarrow, an optional extra. Fix: pip install "
+            "'pairopt[parquet]' (or pip install pyarrow), or write *.csv."
+        ) from None
