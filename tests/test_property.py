@@ -492,6 +492,28 @@ REGRESSIONS = {
         objective="max_distance",
         solver="cbc",
     ),
+    # HiGHS's first pairing (D2 and D3 -> R0, D0 and D2 -> R1) gave D2 a share of 0.19999999
+    # for a min_share of 0.2 (within its feasibility tolerance), a value 1e-6 below the exact
+    # 0.2 x 111.195 km. The tie cap started from it, below the exact value of every tie, so
+    # the uniqueness check found no other pair set and D3 -> R0 (104 km) stayed, where
+    # D1 -> R0 (0 km; capacity 0 is no matter for a need of 0) ties. The cap now starts
+    # from the pair set's exact value.
+    "tie_cap_below_the_exact_optimum": Case(
+        donors=[
+            _donor("D0", 1, "21.000", "100.000"),
+            _donor("D1", 0, "20.000", "100.000"),
+            _donor("D2", 1, "20.000", "100.000"),
+            _donor("D3", 1, "20.000", "101.000"),
+        ],
+        recipients=[
+            _recipient("R0", 0, "20.000", "100.000"),
+            _recipient("R1", 1, "21.000", "100.000"),
+        ],
+        pairs=None,
+        rules={"donors_per_recipient": 2, "min_share": 0.2},
+        objective="weighted_distance",
+        solver="highs",
+    ),
 }
 
 

@@ -185,12 +185,14 @@ def solve_model(
     if remaining is not None and remaining <= MIN_RUN_SECONDS:
         return outcome(first.values, "stopped at limit")
     slack = _tie_slack(model, name, first.objective, first.values)
-    cap = first.objective + slack
+    with timed("shares"):
+        level, own = _tie_level(model, name, first)
+    cap = level + slack
     picked, tie = _tie_break(model, name, first, cap, bounds, settled, check, clock)
     if picked is None:
         return outcome(first.values, "stopped at limit")
     with timed("shares"):
-        values = _exact_shares(model, name, first, picked, slack)
+        values = _exact_shares(model, name, first, picked, slack, own)
     return outcome(first.values, "rejected") if values is None else outcome(values, tie)
 
 
@@ -274,24 +276,31 @@ def _tie_break(
 
 
 def _exact_shares(
-    model: PairingModel, name: str, first: RawResult, picked: np.ndarray, slack: float
+    model: PairingModel,
+    name: str,
+    first: RawResult,
+    picked: np.ndarray,
+    slack: float,
+    own: RawResult | None,
 ) -> np.ndarray | None:
     """The tie-break's pairing with exact shares, or None when it is rejected. The MILP
     picks the pair set; its shares carry the solver's feasibility tolerance, which could buy
     secondary gains with primary slack. Exact shares come from LPs over each pair set at
-    strict tolerances, and the new set is kept only if it is as good."""
+    strict tolerances (`own`: that of the first pairing's, see _tie_level), and the new set
+    is kept only if it is as good."""
     assert first.values is not None and first.objective is not None
     chosen = model.used(picked)
     if model.single_donor:  # the pair set fixes every value
         if float(model.milp.c @ picked) > first.objective + 2 * slack:
             return None
         return picked
-    exact = _pair_set_lp(name, model, chosen, model.milp.c, None)
+    same = np.array_equal(chosen, model.used(first.values))
+    exact = own if same else _pair_set_lp(name, model, chosen, model.milp.c, None)
     if exact is None or exact.objective is None:
         return None
     level = exact.objective
-    if not np.array_equal(chosen, model.used(first.values)):
-        previous = _pair_set_lp(name, model, model.used(first.values), model.milp.c, None)
+    if not same:
+        previous = own
         if previous is None or previous.objective is None:
             return None
         if level > previous.objective + slack:
@@ -314,6 +323,22 @@ def _polished_shares(
     constant = not np.any(model.milp.c[share_cols])
     polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap)
     return values if polished is None else polished.values
+
+
+def _tie_level(model: PairingModel, name: str, raw: RawResult) -> tuple[float, RawResult | None]:
+    """The value the tie margin starts from, and the LP of the pairing's pair set at strict
+    tolerances (None with one donor per recipient, where the pair set fixes the values). The
+    solver's shares may undercut a share bound by its feasibility tolerance (0.19999999 for
+    a min_share of 0.2), so its value can lie below the exact value of its own pair set and
+    of every pairing tied with it: a margin from there would hide the ties. It starts from
+    the exact value when that is higher."""
+    assert raw.values is not None and raw.objective is not None
+    if model.single_donor:
+        return raw.objective, None
+    own = _pair_set_lp(name, model, model.used(raw.values), model.milp.c, None)
+    if own is None or own.objective is None:
+        return raw.objective, own
+    return max(raw.objective, own.objective), own
 
 
 def _tie_slack(model: PairingModel, name: str, objective: float, values: np.ndarray) -> float:
@@ -561,7 +586,8 @@ def _prove_by_exclusion(
     run_milp's `proof` and PROOF_MAX_PAIRS).
     Returns the optimum (or the best within the limit) and whether it is settled alone."""
     assert incumbent.objective is not None and incumbent.values is not None
-    cap = incumbent.objective + _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
+    level, _ = _tie_level(model, HIGHS, incumbent)
+    cap = level + _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
     kept = bounds.keep(cap)
     other = _other_pair_sets(model, incumbent.values, kept)
     shown = model.milp.display_sense
