@@ -1273,6 +1273,39 @@ RESOURCE_REGRESSIONS = {
         objective={"minimize": "score"},
         solver="cbc",
     ),
+    # Two donors per recipient and D0 -> R0 forbidden: R0 takes D1 and D2, so the longest
+    # pair is D2 -> R0 (1000.7557221 km) and no tie can be shorter. The tie-break's capped
+    # model (c.v <= 1000.7557231, met by the first pairing with every row exact) was called
+    # infeasible by HiGHS 1.16's presolve (its probing; with presolve or probing off it
+    # solves). Given the first pairing as a start, HiGHS handed it back with the value of its
+    # reduced model (3315.7 for 4316.5), pairopt dropped the start as inconsistent, the run
+    # without it said infeasible, and the tie-break reported "stopped at limit" with no limit
+    # reached. A run with a start that HiGHS calls infeasible now runs again without presolve.
+    "tie_break_presolve_says_infeasible": ResourceCase(
+        resources=["staff", "supplies"],
+        donors=[
+            {"id": d, "lat": lat, "lon": lon, "cap_staff": "8", "cap_supplies": "8"}
+            for d, lat, lon in (
+                ("D0", "20.000", "100.000"),
+                ("D1", "20.000", "101.000"),
+                ("D2", "29.000", "100.000"),
+            )
+        ],
+        recipients=[
+            {"id": r, "lat": "20.000", "lon": "100.000", "need_staff": s, "need_supplies": u}
+            for r, s, u in (("R0", "0", "1"), ("R1", "1", "1"), ("R2", "0", "0"))
+        ],
+        pairs=None,
+        donor_columns={},
+        recipient_columns={},
+        rules={
+            "donors_per_recipient": 2,
+            "forbidden": [{"donor": "D0", "recipient": "R0"}],
+            "coverage": {"shortfall_penalty": 2000},
+        },
+        objective="max_distance",
+        solver="highs",
+    ),
 }
 RESOURCE_XFAIL: dict[str, str] = {}
 

@@ -104,7 +104,7 @@ class Outcome:
     bound: float | None
     seconds: float
     solver: SolverInfo
-    tie_break: str  # "done", "skipped", "not needed", "stopped at limit"
+    tie_break: str  # "done", "skipped", "not needed", "rejected", "stopped at limit"
 
     @property
     def gap(self) -> float | None:
@@ -204,10 +204,15 @@ def _solve_highs(milp: Milp, run: _Run) -> RawResult:
         if run.strict:
             return _solve_highs(milp, replace(run, strict=False, mip_tight=True))
     raw = _highs_result(highspy, h, time.perf_counter() - start)
-    if initial is not None and not _consistent(milp, raw):
+    if initial is None:
+        return raw
+    if not _consistent(milp, raw):
         # HiGHS 1.16 can hand back the start as its solution with the value of a better
         # one (seen when presolve solved the whole model): solve again without the start.
-        return _solve_highs(milp, replace(run, initial=None, proof=False))
+        raw = _solve_highs(milp, replace(run, initial=None, proof=False))
+    if raw.status == Status.INFEASIBLE and run.presolve and run.cutoff is None:
+        # The start satisfies the model: presolve erred (HiGHS 1.16's probing; see tests).
+        return _solve_highs(milp, replace(run, presolve=False))
     return raw
 
 

@@ -243,7 +243,8 @@ def _tie_break(
     clock: _Clock,
 ) -> tuple[np.ndarray | None, str]:
     """The pairing with the least secondary cost among those with c.v <= cap (None if the
-    run found none), and "done" when that is proven, else "stopped at limit"."""
+    run found none), and "done" when that is proven, else "stopped at limit"; the first
+    pairing and "rejected" when the solver calls the capped model infeasible."""
     assert first.values is not None and first.objective is not None
     assert model.secondary is not None
     kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
@@ -272,6 +273,8 @@ def _tie_break(
         second = run_milp(
             name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, initial=first.values
         )
+    if second.status == Status.INFEASIBLE:  # the first pairing is under the cap: keep it
+        return first.values, "rejected"
     return second.values, "done" if second.status == Status.OPTIMAL else "stopped at limit"
 
 
