@@ -267,21 +267,32 @@ def _load(
     overrides: tuple[str, ...] = (),
     problems: list[Problem] | None = None,
     output: str | None = None,
+    robust: str | None = None,
 ) -> Any:
     """The scenario; the problems found before (with -o, --format) are reported with the
-    scenario's own, all at once, and -o may not name one of the scenario's tables."""
+    scenario's own, all at once, and -o may not name one of the scenario's tables.
+    `robust` (--robust) is the last override, so the file and --set are checked with it."""
     from .api import load
     from .io.atomic import input_clashes
 
     earlier = list(problems or [])
+    last = (f"uncertainty.robust={robust}",) if robust is not None else ()
     try:
-        data = load(path, overrides)
+        data = load(path, (*overrides, *last))
     except InputError as exc:
-        raise InputError([*earlier, *exc.problems]) from exc
+        found = [_robust_flag(p) for p in exc.problems] if last else exc.problems
+        raise InputError([*earlier, *found]) from exc
     earlier += [p for p in input_clashes(output, data.inputs) if p not in earlier]
     if earlier:
         raise InputError(earlier)
     return data
+
+
+def _robust_flag(problem: Problem) -> Problem:
+    """A problem located at the uncertainty.robust override --robust added, located at
+    --robust (it sets that key last, over any --set)."""
+    where = re.sub(r"^override uncertainty\.robust\b", "--robust", problem.where)
+    return Problem(where, problem.what, problem.fix)
 
 
 def _emit(report: object, fmt: str, output: str | None, *, timings: bool = True) -> None:
@@ -440,7 +451,7 @@ def solve(
     """
 
     fmt, problems = _output(SolveReport, fmt, output, [scenario])
-    data = _load(scenario, overrides, problems, output)
+    data = _load(scenario, overrides, problems, output, options.get("robust"))
     result = _solve(data, quiet, alternatives=alternatives or 1, **options)
     numbered, timings = alternatives is not None, not no_timings
     _emit(SolveReport(list(result.solutions), numbered, labels), fmt, output, timings=timings)
@@ -534,7 +545,7 @@ def evaluate(
     from .api import evaluate as score
 
     fmt, problems = _output(EvaluationReport, fmt, output, [scenario, pairing])
-    data = configure(_load(scenario, overrides, problems, output), **options)
+    data = configure(_load(scenario, overrides, problems, output, options.get("robust")), **options)
     found = score(data, pairing)
     _notes(found.notes)
     if vs_optimal:

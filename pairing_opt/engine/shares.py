@@ -3,6 +3,9 @@
 `evaluate` and `compare` accept pairings that name only who helps whom. The shares then
 come from a small LP over the given pairs: first the least capacity overload plus
 uncovered or over-covered need, then, among those splits, the least weighted distance.
+Uncovered need counts in the first stage wherever it is not free to go uncovered at a
+price: where it must be covered in full, and everywhere under an objective with a
+shortfall or max_shortfall term (that term is minimised, not left at zero cost).
 Given shares are kept as they are.
 """
 
@@ -16,6 +19,7 @@ from ..checks.verify import Assignment
 from ..errors import SolverError
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
+from ..scenario.spec import SHORTFALL_TERMS, objective_terms
 from .backends import run_milp
 from .model import AMOUNT_BAND, AMOUNT_TARGET, COST_BAND, COST_TARGET, Milp, power_of_ten
 
@@ -99,8 +103,8 @@ def _arrays(scenario: Scenario, rows: list[PairingRow]) -> _Rows:
 def _share_lp(scenario: Scenario, x: _Rows) -> Milp:
     """Per resource, columns: a fraction per row, an overload per donor, under- and
     over-coverage per recipient; the objective is the total overload plus need left
-    uncovered (where it must be covered in full) or exceeded. Resource blocks sit side by
-    side: they share nothing once the pairs are given."""
+    uncovered (where _uncovered_counts) or exceeded. Resource blocks sit side by side:
+    they share nothing once the pairs are given."""
     n, n_d, n_r = len(x.donor), len(scenario.donors), len(scenario.recipients)
     block = n + n_d + 2 * n_r
     parts = [
@@ -159,9 +163,8 @@ def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> 
     row_lb[positive] = row_ub[positive] = 1.0
     c = np.zeros(n_cols)
     c[n : n + n_d] = 1.0
-    # Need left uncovered is a violation only where it must be covered in full; under a
-    # shortfall price it is part of the score, which the second stage minimises.
-    under = 0.0 if not np.isnan(scenario.penalties[k]) else 1.0
+    # Uncovered need is minimised here unless a shortfall price alone scores it (stage 2).
+    under = 1.0 if _uncovered_counts(scenario)[k] else 0.0
     c[n + n_d :] = np.concatenate([need * under, need]) / unit
     return Milp(
         c=c,
@@ -176,10 +179,22 @@ def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> 
     )
 
 
+def _uncovered_counts(scenario: Scenario) -> np.ndarray:
+    """Per resource, whether the first stage minimises its uncovered need: where it must be
+    covered in full, and for every resource under an objective with a shortfall term (the
+    term is the need left uncovered; its price of 0 in `penalties` only lets need go
+    uncovered). Elsewhere a shortfall price lets it go, and the second stage prices it."""
+    terms = objective_terms(scenario.objective)
+    if any(t in SHORTFALL_TERMS for t in terms):
+        return np.ones(len(scenario.resources), dtype=bool)
+    return np.asarray(np.isnan(scenario.penalties))
+
+
 def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
     """The least violation first; then, among splits that keep it, the least price of
     uncovered need plus (for a weighted_distance objective, or where no need is priced)
-    the least weighted distance, where every distance is known."""
+    the least weighted distance, where every distance is known. Need the first stage
+    minimised (_uncovered_counts) is not priced again: it counts as no priced need."""
     name, limit = scenario.solver.name, scenario.solver.time_limit
     first = run_milp(name, milp, limit, 0.0)
     if first.values is None or first.objective is None:
@@ -192,7 +207,9 @@ def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray
     n_d, n_r = len(scenario.donors), len(scenario.recipients)
     block = n + n_d + 2 * n_r
     second_c = np.zeros(len(milp.c))
-    priced = ~np.isnan(scenario.penalties)
+    # Priced here only where the first stage let need go: a price on need it minimised would
+    # trade uncovered need for overload, which that stage counts alike.
+    priced = ~_uncovered_counts(scenario)
     distance = scenario.objective == "weighted_distance" or not priced.any()
     for k in range(n_k):
         start = k * block

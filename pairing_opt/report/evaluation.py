@@ -12,7 +12,7 @@ from ..checks.verify import Assignment, Evaluation
 from ..engine.pipeline import SolveResult
 from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
-from ..scenario.spec import objective_name
+from ..scenario.spec import Shortfall, objective_name
 from .common import (
     STATUS_TEXT,
     console,
@@ -43,6 +43,7 @@ from .robust import (
     shares_sheet,
     summary_sheet,
 )
+from .solution import price_suffix
 
 SHARES_COMPUTED = (
     "Shares: computed (the file leaves some empty): the split that breaks capacity "
@@ -140,11 +141,13 @@ def _rules(evaluation: Evaluation) -> str:
 
 
 def _objective(scenario: Scenario, value: float, evaluation: Evaluation | None = None) -> str:
-    """'name = value'; an order gives each level's value ('a,b (by level) = a 1, b 2')."""
+    """'name = value'; an order gives each level's value ('a,b (by level) = a 1, b 2').
+    Under a shortfall price the name ends in '+ shortfall', as solve's does."""
+    name = objective_name(scenario.objective) + price_suffix(scenario, scenario.objective)
     levels = None if evaluation is None else levels_text(scenario.objective, evaluation)
     if levels is not None:
-        return f"{objective_name(scenario.objective)} (by level) = {levels}"
-    return f"{objective_name(scenario.objective)} = {text(value, 4)}"
+        return f"{name} (by level) = {levels}"
+    return f"{name} = {text(value, 4)}"
 
 
 def _rank(
@@ -176,9 +179,11 @@ def _shortfall_line(scenario: Scenario, evaluation: Evaluation) -> str | None:
         f"{text(v, 2)}{' ' + k if k else ''}" for k, v in evaluation.shortfall.items() if v > 0
     ]
     short = ", ".join(parts) if parts else "none"
-    price = (
-        f" (priced at {text(evaluation.shortfall_cost, 4)})" if not scenario.full_coverage else ""
-    )
+    price = ""
+    if isinstance(scenario.rules.coverage, Shortfall):
+        price = f" (priced at {text(evaluation.shortfall_cost, 4)})"
+    elif not scenario.full_coverage:  # as solve says: no price, the objective scores it
+        price = " (the objective's shortfall term)"
     return f"uncovered need {short}{price}"
 
 

@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 from ..engine.pipeline import SolveResult
-from ..scenario.spec import OrderedObjective, Shortfall, maximised, term_key
+from ..scenario.scenario import Scenario
+from ..scenario.spec import Objective, OrderedObjective, Shortfall, maximised, term_key
 from .common import (
     KM_DECIMALS,
     STATUS_TEXT,
@@ -142,6 +143,14 @@ def _maximised(result: SolveResult) -> bool:
     return maximised(result.objective)
 
 
+def price_suffix(scenario: Scenario, objective: Objective) -> str:
+    """' + shortfall' (' - shortfall' when better higher) under a shortfall price
+    (rules.coverage): the objective's label then names the price its value includes."""
+    if not isinstance(scenario.rules.coverage, Shortfall):
+        return ""
+    return " - shortfall" if maximised(objective) else " + shortfall"
+
+
 def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
     """Status, objective, solver and pairing size, one `Field:    value` line each; under
     a shortfall price (rules.coverage) the objective is the score solve optimised and a
@@ -154,9 +163,7 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
         solver += f", {result.seconds:.2f} s"
     robust = result.robust
     priced = not result.scenario.full_coverage and robust is None
-    label = result.objective_label
-    if isinstance(result.scenario.rules.coverage, Shortfall):  # a price is added
-        label += " - shortfall" if _maximised(result) else " + shortfall"
+    label = result.objective_label + price_suffix(result.scenario, result.objective)
     if robust is not None:
         label += " " + robust_label(robust)
     used = len({x.donor for x in result.evaluation.donors if x.recipients > 0})
