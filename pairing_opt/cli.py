@@ -665,50 +665,90 @@ def check(scenario: str, fmt: str, overrides: tuple[str, ...]) -> None:
 @click.option(
     "--names",
     type=click.Choice(["id", "label"]),
-    default="id",
+    default="label",
     show_default=True,
-    help="Label places by id or by the scenario's display names (e.g. Chinese).",
+    help="Label places by the scenario's display names (e.g. Chinese; ids when no CJK "
+    "font is installed) or by id.",
+)
+@click.option(
+    "--vs",
+    type=click.Path(dir_okay=True, readable=False),
+    help="Draw the difference from this pairing: pairs only in PAIRING (or the optimum), "
+    "only in this one, and in both.",
 )
 @set_option
 def plot(
-    scenario: str, pairing: str | None, output: str, names: str, overrides: tuple[str, ...]
+    scenario: str,
+    pairing: str | None,
+    output: str,
+    names: str,
+    vs: str | None,
+    overrides: tuple[str, ...],
 ) -> None:
-    """Draw a map of a pairing: donors and recipients at their coordinates, a line per
-    pair (width by share). Without PAIRING, solves SCENARIO first. Needs matplotlib
-    (pip install 'pairopt[plot]').
+    """Draw a map of a pairing on China's province outlines: donors and recipients at
+    their coordinates, a line per pair (width by share, colour by donor), the recipients
+    enlarged in a second panel when they cluster. Without PAIRING, solves SCENARIO first.
+    PAIRING may also be a sweep's pair-stability table (pairopt sweep --pairs-out; it has
+    a fraction column): line opacity then shows how often each pair was used. Needs
+    pip install 'pairopt[plot]'.
 
     \b
     Examples:
       pairopt plot scenarios/hubei-2020/scenario.yaml -o optimum.png
       pairopt plot scenario.yaml pairing_2020.csv -o pairing_2020.svg
+      pairopt plot scenario.yaml pairing_2020.csv --vs optimum.csv -o difference.png
+      pairopt plot scenario.yaml stability.csv -o stability.png
     """
     from .io.atomic import input_clashes, output_problems, write_text
-    from .report.plot import draw, image_problems
+    from .report.plot import draw, image_problems, read_frequencies
 
-    inputs = [scenario, *([pairing] if pairing else [])]
+    inputs = [scenario, *(f for f in (pairing, vs) if f)]
     fmt = Path(output).suffix.lower().lstrip(".")
     early = output_problems(output) + input_clashes(output, inputs) + image_problems(fmt)
     data = _load(scenario, overrides, early, output)
-    chosen, title = _plotted_pairing(data, pairing)
-    image, warnings = draw(data, chosen, fmt, title=title, names=names)
+    frequencies = read_frequencies(pairing, data) if pairing is not None else None
+    if frequencies is not None and vs is not None:
+        raise InputError(
+            [
+                Problem(
+                    "--vs",
+                    f"{pairing} is a pair-stability table (it has a fraction column), "
+                    "not a pairing to compare.",
+                    "draw the table on its own, or compare two pairings.",
+                )
+            ]
+        )
+    if frequencies is not None:
+        chosen, other = frequencies, None
+        title, sides = f"{data.name}: {Path(str(pairing)).name} (pair stability)", ("", "")
+    else:
+        chosen, title, first = _plotted_pairing(data, pairing)
+        other, sides = None, (first, "")
+        if vs is not None:
+            other, _, second = _plotted_pairing(data, vs)
+            sides = (first, second)
+            title = f"{data.name}: {first} vs {second}"
+    image, warnings = draw(data, chosen, fmt, title=title, names=names, vs=other, sides=sides)
     for warning in warnings:
         _say(f"pairopt: warning: {in_flags(warning)}")
     write_text(image, output)
     _say(f"wrote {output}")
 
 
-def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str]:
-    """The pairing to draw and its title: the file's (shares completed) or the optimum."""
+def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str, str]:
+    """The pairing to draw, its title and its short name: the file's (shares completed)
+    or the optimum."""
     from .api import evaluate as score
     from .api import solve
 
     if pairing is not None:
-        return list(score(data, pairing).pairs), f"{data.name}: {Path(pairing).name}"
+        name = Path(pairing).name
+        return list(score(data, pairing).pairs), f"{data.name}: {name}", name
     result = solve(data)
     if result.status == "infeasible":
         raise InfeasibleError(list(result.reasons), result.fix)
     proof = "proven optimal" if result.proven_optimal else "NOT proven optimal"
-    return list(result.pairs), f"{data.name}: solved pairing ({proof})"
+    return list(result.pairs), f"{data.name}: solved pairing ({proof})", "the optimum"
 
 
 @main.command()
