@@ -590,6 +590,73 @@ def compare(
     )
 
 
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True, repr=False)
+class Report:
+    """An HTML page for people (`report_html`): `html`, the solve behind it (`optimum`),
+    the given pairing's `evaluation` (None in a report of the optimum), and `warnings` for
+    the user (e.g. the map left out where matplotlib is missing)."""
+
+    html: str
+    optimum: Result
+    evaluation: Evaluation | None = None
+    warnings: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        what = self.evaluation.source if self.evaluation is not None else "the optimum"
+        return f"<Report of {what}: {self.optimum.status}, {len(self.html)} characters>"
+
+
+def report_html(
+    scenario: Scenario,
+    pairing: PairingSource | None = None,
+    *,
+    names: str = "label",
+    draw_map: bool = True,
+) -> Report:
+    """A self-contained HTML page to read, print or send (it opens with no network):
+    without `pairing` the optimum, with it the pairing evaluated (as `evaluate`) and
+    compared with the optimum. Summary, map (needs matplotlib; places named by `names`,
+    'label' or 'id'), pairing, donor loads, recipient coverage, broken rules and metrics.
+    The same inputs give the same bytes."""
+    from .report.html import Evaluated, HtmlReport, html_page, map_figure
+
+    if names not in ("id", "label"):
+        raise InputError([Problem("names (argument)", f"{names!r} is not 'id' or 'label'.")])
+    found = evaluate(scenario, pairing) if pairing is not None else None
+    optimum = solve(scenario)
+    best = optimum.solutions[0] if optimum.solutions and optimum.pairs else None
+    shown = found.scenario if found is not None else optimum.scenario
+    figures: list[Any] = []
+    said: list[str] = []
+    drawn = found.pairs if found is not None else best.pairing if best is not None else None
+    if draw_map and drawn is not None:
+        if found is not None:
+            caption = f"{shown.name}: {Path(found.source).name}"
+        else:
+            proof = "proven optimal" if optimum.proven_optimal else "NOT proven optimal"
+            caption = f"{shown.name}: solved pairing ({proof})"
+        figure, said = map_figure(shown, list(drawn), caption, names)
+        figures += [figure] if figure is not None else []
+    page = HtmlReport(
+        scenario=shown,
+        status=optimum.status,
+        optimum=best,
+        reasons=optimum.reasons,
+        fix=optimum.fix,
+        evaluated=None
+        if found is None
+        else Evaluated(
+            found.source, found.completion, found.check, tuple(found.violations), found.robust
+        ),
+        figures=tuple(figures),
+        map_note="The map is left out, as asked." if not draw_map else "; ".join(said),
+    )
+    return Report(html_page(page), optimum, found, tuple(said))
+
+
 # --------------------------------------------------------------------------- checks
 
 

@@ -997,6 +997,84 @@ def sweep(
 
 
 @main.command()
+@scenario_argument
+@click.argument("pairing", required=False, type=click.Path(dir_okay=True, readable=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),  # folders and devices are refused in io.atomic
+    help="The HTML file to write (atomically); stdout without it.",
+)
+@click.option(
+    "--names",
+    type=click.Choice(["id", "label"]),
+    default="label",
+    show_default=True,
+    help="Name the map's places by the scenario's display names (e.g. Chinese; ids where "
+    "no CJK font is installed) or by id; the tables show both.",
+)
+@click.option("--no-map", is_flag=True, help="Leave the map out (it needs matplotlib).")
+@incumbent_option
+@set_option
+@solver_option
+@time_limit_option("Seconds for the optimum's solve (overrides solver.time_limit).")
+def report(
+    scenario: str,
+    pairing: str | None,
+    output: str | None,
+    names: str,
+    no_map: bool,
+    overrides: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Write one self-contained HTML page for people: the optimum, or PAIRING (a pairing
+    CSV) evaluated and compared with the optimum. Summary, map, pairing, donor loads,
+    recipient coverage, rules broken, metrics; it opens with no network and prints to PDF.
+    Exit 0 when the optimum is proven (with PAIRING: when it keeps every rule), 1 when the
+    scenario is infeasible (the pairing breaks a rule), 4 when a limit stopped the solve.
+
+    \b
+    Examples:
+      pairopt report scenarios/hubei-2020/scenario.yaml -o optimum.html
+      pairopt report scenarios/hubei-2020/scenario.yaml \\
+          scenarios/hubei-2020/pairing_2020.csv -o pairing_2020.html
+    """
+    from .api import configure, report_html
+    from .io.atomic import input_clashes, output_problems, write_text
+    from .report.common import STATUS_TEXT
+    from .report.html import html_problems
+
+    inputs = [scenario, *([pairing] if pairing else [])]
+    early = output_problems(output) + input_clashes(output, inputs) + html_problems(output)
+    data = configure(_load(scenario, overrides, early, output), **options)
+    made = report_html(data, pairing, names=names, draw_map=not no_map)
+    if made.evaluation is not None:
+        _notes(made.evaluation.notes)
+    for warning in made.warnings:
+        _say(f"pairopt: warning: {in_flags(warning)}")
+    write_text(made.html, output)
+    if output not in (None, "-"):
+        _say(f"wrote {output}")
+    optimum = made.optimum
+    if made.evaluation is not None:
+        if optimum.status == "infeasible":
+            _say("pairopt: the scenario itself is infeasible: there is no optimum to compare with.")
+        elif not optimum.proven_optimal:
+            _say(
+                "pairopt: warning: the optimum compared with is NOT proven optimal (a limit "
+                "stopped its solve). Fix: raise --time-limit."
+            )
+        if not made.evaluation.ok:
+            _say(f"pairopt: {pairing} breaks {len(made.evaluation.violations)} rule(s).")
+            sys.exit(int(ExitCode.INFEASIBLE))
+    elif optimum.status == "infeasible":
+        _fail(InfeasibleError(list(optimum.reasons), optimum.fix).lines(), int(ExitCode.INFEASIBLE))
+    elif not optimum.proven_optimal:
+        text = STATUS_TEXT[optimum.solutions[0].status]
+        _fail([f"{text}. Fix: raise --time-limit."], int(ExitCode.LIMIT_REACHED))
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the scenario file (for editors and the YAML language server).
 
