@@ -24,6 +24,7 @@ from benchmarks import (
     gap_solvers,
     national,
     objectives,
+    sweep,
     synthetic,
     variants,
 )
@@ -260,3 +261,26 @@ def test_objectives_benchmark_rows_and_targets() -> None:
     assert rows[3]["points"] and int(str(rows[3]["points"])) >= 1
     text = objectives.summary(rows)
     assert text.startswith("combined objectives: ") and "fronts: 1 of 1 within 60 s" in text
+
+
+def test_sweep_benchmark_times_and_checks_the_same_variants(tmp_path: Path) -> None:
+    """The sweep benchmark on one sample of the example: `pairopt sweep --workers 1` and a
+    shell loop of `pairopt solve` on a scenario copy holding the same perturbed needs,
+    both timed as whole processes, and their runs found to agree."""
+    example = sweep.ROOT / "scenarios" / "example" / "scenario.yaml"
+    table, problems = sweep.run_timings(
+        example, 1, 2, tmp_path, dask=False, methods=("workers 1", "shell loop")
+    )
+    assert problems == []
+    times = [r for r in table if r["part"] == "time"]
+    assert [r["what"] for r in times] == ["sweep --workers 1", "shell loop of 1 pairopt solve"]
+    assert all(r["exit"] == 0 and r["wall_s"] > r["run_s_sum"] > 0 for r in times), times
+    assert {"part": "check", "value": 0, "met": "yes"}.items() <= table[2].items()
+    assert sweep.RowCounter(tmp_path / "workers_1.csv")() == 1
+    ran = sweep.read_sweep(tmp_path / "workers_1.csv")
+    moved = {1: {**ran[1], "pairing_hash": "0" * 12}}
+    assert sweep.disagreements(ran, moved, 1) == [
+        f"run 1: pairing_hash {ran[1]['pairing_hash']} / {'0' * 12}"
+    ]
+    assert sweep.checkpoints(10_000) == [1000, 5000, 10_000]
+    assert "NOT MET" not in sweep.report(table)
