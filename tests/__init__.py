@@ -4,7 +4,7 @@ Two environment variables choose how long the property tests run:
 
 - PAIROPT_HYPOTHESIS picks a hypothesis profile, i.e. the example budget of every property
   test (a test whose examples cost more draws a share of it, `examples(share)`):
-    default  200 examples (the everyday `python -m pytest -q`, under two minutes on two cores);
+    default  120 examples (the everyday `python -m pytest -q`, under two minutes on two cores);
     ci       600 examples (CI's bounded slow sample, with PAIROPT_SLOW=1; .ci/run);
     slow     2,000 examples (the long run, and the 10,000-example property variant).
 - PAIROPT_SLOW=1 also runs the tests marked `slow` (the long variants; skipped otherwise).
@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 SLOW = os.environ.get("PAIROPT_SLOW") == "1"
 """Run the tests marked `slow` (PAIROPT_SLOW=1)."""
 
-PROFILES = {"default": 200, "ci": 600, "slow": 2_000}  # name: max_examples
+PROFILES = {"default": 120, "ci": 600, "slow": 2_000}  # name: max_examples
 PROFILE = os.environ.get("PAIROPT_HYPOTHESIS") or ("slow" if SLOW else "default")
 if PROFILE not in PROFILES:
     raise ValueError(

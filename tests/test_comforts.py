@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from pairing_opt.cli import main
 
+from . import SLOW
 from .conftest import EXAMPLE, HUBEI, SCENARIOS
 
 
@@ -145,6 +146,8 @@ def test_progress_reports_elapsed_best_and_bound(tmp_path: Path) -> None:
     assert result.bound is not None and best >= result.objective_value - 1e-6
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1 to run")
 def test_progress_after_the_proof_shows_the_proven_pairing() -> None:
     """The tie-break stage solves other problems (pairings other than the optimum, a
     secondary objective); the status line must not show their values as the solve's best

@@ -38,7 +38,7 @@ from pairing_opt.engine.strategy import (
 from pairing_opt.io.loader import load
 from pairing_opt.scenario.scenario import Scenario
 
-from . import examples
+from . import SLOW, examples
 from .conftest import AVAILABLE_SOLVERS, HUBEI, scenario_from_columns
 from .test_property import Case, cases
 
@@ -129,6 +129,8 @@ def test_solver_proof_is_not_enough_when_dropped_pairs_could_be_better() -> None
     assert proven.status == Status.OPTIMAL and proven.bound == 100.0
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1 to run")
 def test_core_and_whole_model_agree_on_shipped_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     """The LP-guided path and the plain whole-model path return the same verified pairing."""
     import pairing_opt.engine.strategy as strategy

@@ -191,7 +191,17 @@ def test_worst_polishes_the_shares_of_every_need_scenario() -> None:
     assert all(o.evaluation.total_shortfall < 1e-9 for o in result.need_scenarios)
 
 
-@pytest.mark.parametrize(("path", "robust"), [(EXAMPLE, "full"), (MULTI_RESOURCE, "worst")])
+@pytest.mark.parametrize(
+    ("path", "robust"),
+    [
+        (EXAMPLE, "full"),
+        pytest.param(
+            MULTI_RESOURCE,
+            "worst",
+            marks=[pytest.mark.slow, pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1")],
+        ),
+    ],
+)
 def test_one_need_scenario_is_the_plain_optimum(path: Path, robust: str) -> None:
     """The stacked model with one copy is the scenario's own model: every rule of the
     example and of the multi-resource scenario (several resources, prices, per-row rules)

@@ -15,6 +15,7 @@ from pairing_opt.errors import InputError
 from pairing_opt.io.loader import load, read_csv_text
 from pairing_opt.scenario.table import Table, as_table, parse_number
 
+from . import SLOW
 from .conftest import HUBEI, ROOT
 
 Make = Callable[..., Path]
@@ -108,6 +109,8 @@ def test_columns_must_have_one_length() -> None:
         Table({"a": ["1"], "b": []})
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1 to run")
 def test_solving_a_csv_scenario_does_not_import_pandas() -> None:
     """pandas is for .xlsx tables only: importing it costs a CSV user's every run a
     quarter to half a second (benchmarks/README.md, "CLI latency")."""
