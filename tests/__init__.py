@@ -4,14 +4,15 @@ Two environment variables choose how long the property tests run:
 
 - PAIROPT_HYPOTHESIS picks a hypothesis profile, i.e. the example budget of every property
   test (a test whose examples cost more draws a share of it, `examples(share)`):
-    default  120 examples (the everyday `python -m pytest -q`, under two minutes on two cores);
+    default  120 examples (the everyday `python -m pytest -q -n auto`, under two minutes on
+             two cores; pytest-xdist spreads the tests over the cores);
     ci       600 examples (CI's bounded slow sample, with PAIROPT_SLOW=1; .ci/run);
     slow     2,000 examples (the long run, and the 10,000-example property variant).
 - PAIROPT_SLOW=1 also runs the tests marked `slow` (the long variants; skipped otherwise).
   With PAIROPT_SLOW=1 and no PAIROPT_HYPOTHESIS, the profile is `slow`.
 
-    PAIROPT_SLOW=1 python -m pytest -q                  # everything, long budgets (~15 min)
-    PAIROPT_SLOW=1 PAIROPT_HYPOTHESIS=ci python -m pytest -q -m "slow or hypothesis"
+    PAIROPT_SLOW=1 python -m pytest -q -n auto          # everything, long budgets
+    PAIROPT_SLOW=1 PAIROPT_HYPOTHESIS=ci python -m pytest -q -n auto -m "slow or hypothesis"
 
 Every profile prints a failing example's reproduction blob (@reproduce_failure) and has
 no deadline: solver calls vary too much in time on a loaded machine for one.
