@@ -281,6 +281,30 @@ def test_shortfall_is_the_need_left_uncovered() -> None:
     assert _metrics(scenario, A_X_B_Y)["shortfall"] == pytest.approx(0.0)
 
 
+@pytest.mark.parametrize("unit", [1e-6, 1.0, 1e6])
+def test_round_off_in_the_shares_is_no_shortfall(unit: float) -> None:
+    """Shares that sum to the need up to round-off (what a solver hands back) leave nothing
+    uncovered: the Hubei solve once reported 'shortfall 1.4e-14'. A real gap of a millionth
+    of the need still counts. The same at every unit."""
+    rules = {"donors_per_recipient": {"min": 1, "max": 2}}
+    scenario = _scenario(
+        {k: v * unit for k, v in THREE.items()}, {"X": 0.3 * unit, "Y": 0.7 * unit}, rules
+    )
+    noisy = _pairing(
+        ("A", "X", 0.1 * unit), ("B", "X", 0.2 * unit * (1 - 1e-13)), ("C", "Y", 0.7 * unit)
+    )
+    assert evaluate(scenario, noisy).total_shortfall == 0.0
+    assert _metrics(scenario, noisy)["shortfall"] == 0.0
+    priced = {**rules, "coverage": {"shortfall_penalty": 10}}
+    scenario = _scenario(
+        {k: v * unit for k, v in THREE.items()}, {"X": 0.3 * unit, "Y": 0.7 * unit}, priced
+    )
+    short = _pairing(
+        ("A", "X", 0.1 * unit), ("B", "X", 0.2 * unit), ("C", "Y", 0.7 * unit * (1 - 2e-6))
+    )
+    assert _metrics(scenario, short)["shortfall"] == pytest.approx(1.4e-6 * unit)
+
+
 def test_shortfall_weights_each_resource() -> None:
     rules = {"coverage": {"shortfall_penalty": 10}, "donors_per_recipient": {"min": 0, "max": 1}}
     scenario = _two_resources(

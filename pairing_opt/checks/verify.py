@@ -94,6 +94,13 @@ class Coverage:
         """Need left uncovered (0 when covered in full or more)."""
         return max(0.0, self.need - self.covered)
 
+    @property
+    def uncovered(self) -> float:
+        """The shortfall beyond the verifier's tolerance, else 0: shares summing to the need
+        up to round-off (1e-14 of it) leave nothing uncovered, in every total and metric."""
+        short = self.shortfall
+        return short if short > REL_TOL * self.need else 0.0
+
 
 @dataclass
 class Evaluation:
@@ -209,7 +216,7 @@ def evaluate(scenario: Scenario, pairing: list[Assignment]) -> Evaluation:
     loads = _loads(scenario, by_donor, broken)
     shortfall = {name: 0.0 for name in scenario.resources}
     for c in coverage:
-        shortfall[c.resource] += c.shortfall
+        shortfall[c.resource] += c.uncovered
     prices = scenario.penalties
     cost = math.fsum(
         float(prices[k]) * shortfall[name]
@@ -515,8 +522,8 @@ def _need_terms(scenario: Scenario, coverage: list[Coverage]) -> dict[str, float
     """shortfall: need left uncovered, summed over resources with their weights;
     max_shortfall: the largest uncovered fraction of one recipient's need of one resource."""
     weight = dict(zip(scenario.resources, scenario.weights, strict=True))
-    total = math.fsum(float(weight[c.resource]) * c.shortfall for c in coverage)
-    worst = max((c.shortfall / c.need for c in coverage if c.need > 0), default=0.0)
+    total = math.fsum(float(weight[c.resource]) * c.uncovered for c in coverage)
+    worst = max((c.uncovered / c.need for c in coverage if c.need > 0), default=0.0)
     return {"shortfall": total, "max_shortfall": min(1.0, worst)}
 
 

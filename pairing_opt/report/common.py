@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..checks.metrics import metrics
-from ..checks.verify import REL_TOL, Assignment, Coverage, Evaluation
+from ..checks.verify import Assignment, Coverage, Evaluation
 from ..engine.backends import Status
 from ..scenario.scenario import Scenario
 from ..scenario.spec import Objective, OrderedObjective
@@ -198,7 +198,7 @@ def _multi(evaluation: Evaluation) -> bool:
 
 def is_short(c: Coverage) -> bool:
     """Need left uncovered beyond the verifier's tolerance (solver noise is not shortfall)."""
-    return c.shortfall > REL_TOL * c.need
+    return c.uncovered > 0
 
 
 def shortfalls(evaluation: Evaluation) -> list[Coverage]:
