@@ -64,9 +64,12 @@ from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 CORE_WIDTHS = (1e-6, 1e-4, 1e-2)
 CORE_MAX_SHARE = 0.6
 # A wider core is tried only while the pairs that could beat the incumbent outnumber the
-# core this many times: at 4, Hubei-size models spent more in wider cores than the proof
-# they were meant to shorten (benchmarks/README.md, git history).
+# core REFINE_RATIO times: at 4, Hubei-size models spent more in wider cores than the proof
+# they were meant to shorten (benchmarks/README.md, git history). It reaches out to a
+# REFINE_REACH-th of the incumbent's gap to the LP bound (a smaller reach made cores that
+# took longer than the proof).
 REFINE_RATIO = 8.0
+REFINE_REACH = 4.0
 REFINE_MAX_SHARE = 0.6
 REFINE_STEP = 100.0  # each wider core reaches at most this many times further in gain
 # With one donor per recipient and a time limit, the share of the limit the whole model gets
@@ -540,7 +543,7 @@ class _Cores:
             and not self.clock.expired()
         ):
             reach = min(
-                (incumbent.objective - bounds.bound) / (REFINE_RATIO * scale), REFINE_STEP * reach
+                (incumbent.objective - bounds.bound) / (REFINE_REACH * scale), REFINE_STEP * reach
             )
             wider = kept | (bounds.gain <= reach * scale)
             if wider.sum() <= kept.sum() or wider.sum() > REFINE_MAX_SHARE * need.sum():
