@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..scenario.scenario import Scenario
 from ..scenario.spec import Objective, maximised
 from .compare import Standing
-from .verify import REL_TOL, Assignment, Evaluation, Violation, evaluate
+from .verify import Assignment, Evaluation, Violation, evaluate
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class NeedOutcome:
     def short_recipients(self) -> list[str]:
         """Recipients with need left uncovered beyond the verifier's tolerance, in the
         scenario's order (each once, whatever the resource)."""
-        short = {c.recipient for c in self.evaluation.recipients if c.shortfall > REL_TOL * c.need}
+        short = {c.recipient for c in self.evaluation.recipients if c.uncovered > 0}
         return [r for r in self.scenario.recipients if r in short]
 
 

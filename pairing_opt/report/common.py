@@ -347,7 +347,7 @@ def coverage_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]
             str(c.donors),
             text(c.need, 2),
             text(c.covered, 2),
-            *([text(c.shortfall if is_short(c) else 0.0, 2)] if short else []),
+            *([text(c.uncovered, 2)] if short else []),
         ]
         for c in evaluation.recipients
     ]
@@ -474,7 +474,7 @@ def loads_dict(
             recipient["resource"] = c.resource
         recipient.update(donors=c.donors, need=number(c.need), covered=number(c.covered))
         if with_shortfall:
-            recipient["shortfall"] = number(c.shortfall if is_short(c) else 0.0)
+            recipient["shortfall"] = number(c.uncovered)
         recipients.append(recipient)
     return {"donors": donors, "recipients": recipients}
 
