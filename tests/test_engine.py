@@ -76,6 +76,22 @@ def test_multi_donor_model_has_fraction_columns() -> None:
     assert model.milp.num_cols == 12 and model.milp.integer.sum() == 6
 
 
+def test_pair_rows_come_first_pair_by_pair() -> None:
+    # HiGHS proves share models faster with each pair's link and min-share rows at the
+    # top (model._Rows); every other row (coverage, counts, capacity) keeps its meaning.
+    data = gap_instance(rules={"donors_per_recipient": {"min": 1, "max": 2}, "min_share": 0.2})
+    model = build_model(data)
+    milp = model.milp
+    per_row = np.bincount(milp.a_row, minlength=milp.num_rows)
+    n_pairs = len(model.x_col)
+    assert (per_row[: 2 * n_pairs] == 2).all()  # f <= u x and min_share x <= f, per pair
+    for p in range(n_pairs):
+        cols = {int(c) for c in milp.a_col[np.isin(milp.a_row, [2 * p, 2 * p + 1])]}
+        assert cols == {int(model.x_col[p]), int(model.share_cols[0][p])}
+    coverage = milp.a_row[np.isin(milp.a_col, model.share_cols[0])]
+    assert (np.bincount(coverage)[2 * n_pairs :] > 0).any()  # coverage rows follow
+
+
 CITIES = {"id": ["X", "Y"], "need": [10, 6], "lat": [30, 30], "lon": [110, 120]}
 PROVINCES = {"id": ["A", "B", "C"], "cap": [8, 9, 20], "lat": [30, 30, 30], "lon": [111, 119, 115]}
 
