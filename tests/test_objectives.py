@@ -36,6 +36,7 @@ from pairing_opt.scenario.spec import (
 from pairing_opt.scenario.validation import parse_objective
 
 from .builders import single_donor_pairings, write_scenario_folder
+from .conftest import scenario_from_columns
 
 Pair = tuple[str, str]
 Km = Mapping[Pair, float]
@@ -895,3 +896,18 @@ def test_compare_takes_the_incumbent_as_an_option(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["metrics"]["changes"] == {"a": 4, "b": 0, "difference": -4}
     alone = run("compare", far, near, "--incumbent", near)
     assert alone.exit_code == 2 and "--incumbent: needs --scenario" in alone.stderr
+
+
+def test_a_later_level_is_solved_to_its_true_optimum() -> None:
+    """Found by the brute-force property test: at a MIP feasibility tolerance of 1e-9,
+    HiGHS 1.16's presolve called fairness 1.0 optimal on this level (max_shortfall held
+    at 0), where D1 taking r0 gives 1/3. Strict runs now use 1e-8."""
+    scenario = scenario_from_columns(
+        {"id": ["D0", "D1"], "cap": [6, 2], "lat": [25, 25], "lon": [105, 105]},
+        {"id": ["r0", "r1"], "need": [2, 4], "lat": [25, 25], "lon": [105, 105]},
+        rules={"donors_per_recipient": {"min": 1, "max": 1}},
+    )
+    result = po.solve(scenario, objective="max_shortfall,fairness")
+    assert result.proven_optimal
+    assert {(a.donor, a.recipient) for a in result.pairs} == {("D1", "r0"), ("D0", "r1")}
+    assert result.to_dict()["objective"]["parts"]["fairness"] == pytest.approx(1 / 3)
