@@ -271,7 +271,7 @@ def test_proof_by_exclusion(
     assert incumbent.values is not None
     core = np.ones(len(model.candidates), dtype=bool) if wide else model.used(incumbent.values)
     result, alone = _prove_by_exclusion(model, incumbent, weak, core, _Clock(None))
-    assert alone is settled
+    assert alone is (True if settled else None)  # None: not known alone, the check runs
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(best)
     assert result.bound == pytest.approx(best)

@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -45,6 +46,7 @@ TIE_SLACK = 1e-9  # relative slack on the proven objective allowed in the tie-br
 EXACT_ABS_GAP = 1e-9  # absolute gap of an exact proof (mip_gap 0): round-off, not a gap
 VALUE_AGREEMENT = 1e-7  # relative: a run's c.v and its reported objective agree this well
 MIN_TIME_LIMIT = 1e-3  # seconds: the least limit a solver is given (0 would mean none)
+POLL_SECONDS = 0.1  # how often a running HiGHS solve is asked whether to stop
 # A proof that starts from a known, nearly optimal pairing (`proof=True` with `initial`).
 # With a strong start, HiGHS's root reduced-cost fixing keeps switching columns off, and
 # each time it restarts: presolve, the root's cut loop and its sub-MIP heuristics (RINS,
@@ -84,6 +86,7 @@ class _Run:
     cut_pool: int | None = None
     proof: bool = False
     cutoff: float | None = None
+    on_solution: Callable[[np.ndarray], None] | None = None
     presolve: bool = True
     mip_tight: bool = False  # HiGHS's MIP feasibility tolerance at its LP one (1e-7)
 
@@ -196,6 +199,8 @@ def _solve_highs(milp: Milp, run: _Run) -> RawResult:
     initial = run.initial
     if initial is not None:  # a known pairing: HiGHS prunes against it from the first node
         h.setSolution(len(initial), np.arange(len(initial), dtype=np.int32), initial)
+    if run.on_solution is not None:
+        h.cbMipImprovingSolution += _solution_reporter(run.on_solution, milp.num_cols)
     _run_interruptibly(h, milp.display_sense, run.stop_when)
     if h.getModelStatus() == highspy.HighsModelStatus.kSolveError:
         # HiGHS 1.16 accepts a MIP solution 1e-6 outside a bound and then rejects it at its
@@ -219,6 +224,20 @@ def _solve_highs(milp: Milp, run: _Run) -> RawResult:
         # The start satisfies the model: presolve erred (HiGHS 1.16's probing; see tests).
         return _solve_highs(milp, replace(run, presolve=False))
     return raw
+
+
+def _solution_reporter(
+    on_solution: Callable[[np.ndarray], None], num_cols: int
+) -> Callable[[Any], None]:
+    """A HiGHS callback that hands each improving solution (a copy, in the model's own
+    columns) to `on_solution`, on the solver's thread."""
+
+    def report(event: Any) -> None:
+        values = np.array(event.data_out.mip_solution, dtype=float)
+        if len(values) == num_cols:
+            on_solution(values)
+
+    return report
 
 
 def _consistent(milp: Milp, raw: RawResult) -> bool:
@@ -429,6 +448,9 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
     it ends. highspy's own handler prints to stdout; this one stays silent. Reports
     progress (elapsed, best objective, bound) when a reporter is set. A run for which
     `stop_when` turns true is stopped (status: interrupted, with whatever it found)."""
+    if threading.current_thread() is not threading.main_thread():
+        _run_off_main(h, stop_when)
+        return
     progress = PROGRESS.get()
     latest: dict[str, float] = {}
     if progress is not None or stop_when is not None:
@@ -444,7 +466,7 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
     h.startSolve()
     stopped = finished = False
     try:
-        while not h.wait(0.1)[0]:
+        while not h.wait(POLL_SECONDS)[0]:
             raw_best, raw_bound = latest.get("best"), latest.get("bound")
             best = raw_best if raw_best is not None and math.isfinite(raw_best) else None
             bound = raw_bound if raw_bound is not None and math.isfinite(raw_bound) else None
@@ -472,6 +494,33 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
         # Only once the run has ended: its thread reads those callbacks while it runs.
         if finished:
             h.HandleUserInterrupt = False
+
+
+def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
+    """A run on a thread other than the main one (a check racing a solve, race.py). highspy
+    lets only one solve at a time use its solve thread (one lock for every instance), and
+    Ctrl-C never reaches this thread, so HiGHS runs right here (it releases Python's lock
+    while it works) and `stop_when` is asked from HiGHS's own interrupt callback, at most
+    as often as the main thread's loop asks it."""
+    if stop_when is not None:
+        asked = [0.0]
+
+        def ask(event: Any) -> None:
+            now = time.perf_counter()
+            if now - asked[0] < POLL_SECONDS:
+                return
+            asked[0] = now
+            data = event.data_out
+            best, bound = data.mip_primal_bound, data.mip_dual_bound
+            if stop_when(
+                int(data.mip_node_count),
+                best if math.isfinite(best) else None,
+                bound if math.isfinite(bound) else None,
+            ):
+                event.interrupt()
+
+        h.cbMipInterrupt += ask
+    h.run()
 
 
 # --------------------------------------------------------------------------- CBC
@@ -695,6 +744,7 @@ def run_milp(
     cut_pool: int | None = None,
     proof: bool = False,
     cutoff: float | None = None,
+    on_solution: Callable[[np.ndarray], None] | None = None,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
     (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
@@ -704,7 +754,8 @@ def run_milp(
     nearly optimal `initial`, or below a `cutoff`), so HiGHS spends it on the bound
     (PROOF_OPTIONS; CBC ignores it); `cutoff` makes HiGHS search only below that value of
     c.v: "infeasible" then means nothing costs less, and a pairing it returns at or above
-    the cutoff is no answer (CBC ignores it)."""
+    the cutoff is no answer (CBC ignores it); `on_solution` is handed each improving
+    solution HiGHS finds, from the solver's own thread (CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -713,7 +764,18 @@ def run_milp(
             return RawResult(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0)
         return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
     strict = strict or STRICT.get()
-    run = _Run(time_limit, mip_gap, strict, initial, node_limit, stop_when, cut_pool, proof, cutoff)
+    run = _Run(
+        time_limit,
+        mip_gap,
+        strict,
+        initial,
+        node_limit,
+        stop_when,
+        cut_pool,
+        proof,
+        cutoff,
+        on_solution,
+    )
     if name == HIGHS:
         return _solve_highs(milp, run)
     if name == CBC:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -57,6 +58,7 @@ from .backends import (
 )
 from .bounds import PairBounds, pair_bounds, restrict
 from .model import Milp, PairingModel
+from .race import Racer
 from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 
 # Widths (relative to the LP bound) of the first core; the next is tried while a core
@@ -174,7 +176,7 @@ def solve_model(
     # be the uniqueness check (see _prove_by_exclusion).
     check = name == HIGHS and not model.minimax
     exclusive = check and model.secondary is not None and mip_gap == 0
-    first, settled = _solve_primary(model, name, mip_gap, clock, bounds, exclusive)
+    first, alone = _solve_primary(model, name, mip_gap, clock, bounds, exclusive)
 
     def outcome(values: np.ndarray | None, tie: str) -> Outcome:
         return _outcome(model, first, values, tie, clock.elapsed(), info)
@@ -194,7 +196,7 @@ def solve_model(
     with timed("shares"):
         level, own = _tie_level(model, name, first)
     cap = level + slack
-    picked, tie = _tie_break(model, name, first, cap, bounds, settled, check, clock)
+    picked, tie = _tie_break(model, name, first, cap, bounds, alone, check, clock)
     if picked is None:
         return outcome(first.values, "stopped at limit")
     with timed("shares"):
@@ -244,13 +246,15 @@ def _tie_break(
     first: RawResult,
     cap: float,
     bounds: PairBounds | None,
-    settled: bool,
+    alone: bool | None,
     check: bool,
     clock: _Clock,
 ) -> tuple[np.ndarray | None, str]:
     """The pairing with the least secondary cost among those with c.v <= cap (None if the
     run found none), and "done" when that is proven, else "stopped at limit"; the first
-    pairing and "rejected" when the solver calls the capped model infeasible."""
+    pairing and "rejected" when the solver calls the capped model infeasible. `alone`
+    says what the primary solve already knows: True, its pair set is the only one under
+    the cap; False, it is not (or the check gave up); None, nothing yet."""
     assert first.values is not None and first.objective is not None
     assert model.secondary is not None
     kept = None if bounds is None else bounds.keep(cap)  # no pair outside fits under the cap
@@ -261,12 +265,12 @@ def _tie_break(
     # find a tie. A proof by exclusion may already have settled it.
     shown = model.milp.display_sense
     proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
-    if check and settled:
+    if check and alone:
         progress = PROGRESS.get()
         if progress is not None:  # the status line ends on the proven values
             progress(clock.elapsed(), *proven)
         return first.values, "done"  # the proof showed its pair set alone under the cap
-    if check:
+    if check and alone is None:
         with _stage(clock, "tie-check", proven=proven):
             alone = _alone_under_cap(model, first.values, cap, kept, clock)
         if alone:
@@ -359,15 +363,22 @@ def _tie_slack(model: PairingModel, name: str, objective: float, values: np.ndar
 
 
 def _alone_under_cap(
-    model: PairingModel, values: np.ndarray, cap: float, kept: np.ndarray | None, clock: _Clock
+    model: PairingModel,
+    values: np.ndarray,
+    cap: float,
+    kept: np.ndarray | None,
+    clock: _Clock,
+    cancel: threading.Event | None = None,
 ) -> bool:
     """True when no pairing with another pair set has c.v <= cap, proven by the best pairing
     that differs from `values` in at least one pair (a no-good cut). Stops at the first
     pairing under the cap (a tie, so the tie-break must run) and gives up at the tie-break's
-    node cap; both answer False."""
+    node cap; both answer False, as does a check stopped by `cancel`."""
     other = _other_pair_sets(model, values, kept)
 
     def tie_found(nodes: int, best: float | None, bound: float | None) -> bool:
+        if cancel is not None and cancel.is_set():
+            return True
         # HiGHS reports its cutoff (above the cap) as its best until it finds a pairing.
         return best is not None and best <= cap
 
@@ -443,33 +454,36 @@ def _solve_primary(
     clock: _Clock,
     bounds: PairBounds | None,
     exclusive: bool = False,
-) -> tuple[RawResult, bool]:
+) -> tuple[RawResult, bool | None]:
     """The proven (or best within the limit) pairing of the whole model, in minimisation
-    form, with a bound valid for the whole model; and whether its pair set is already
-    proven the only one within the tie margin (`exclusive`: see _prove_by_exclusion)."""
+    form, with a bound valid for the whole model; and whether its pair set is the only one
+    within the tie margin, when that is already known (True or False; None when not:
+    `exclusive`, see _prove_by_exclusion and _solve_whole_checked)."""
     if model.single_donor and name == HIGHS and clock.limit is not None:
-        return _solve_then_search(model, mip_gap, clock, bounds), False
+        return _solve_then_search(model, mip_gap, clock, bounds), None
     if bounds is None or model.single_donor or len(bounds.gain) == 0 or clock.expired():
         pool = GAP_CUT_POOL if model.single_donor else None
-        return _solve_whole(model, name, mip_gap, clock, cut_pool=pool), False
+        return _solve_whole(model, name, mip_gap, clock, cut_pool=pool), None
     core = _Cores(model, name, mip_gap, clock, bounds)
     found = core.first()
     if found is None:
         if clock.expired():
             return RawResult(
                 Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed()
-            ), False
-        return _solve_whole(model, name, mip_gap, clock), False
+            ), None
+        if exclusive:
+            return _solve_whole_checked(model, clock, bounds)
+        return _solve_whole(model, name, mip_gap, clock), None
     incumbent, kept, need = core.widen(*found)
     if incumbent.status == Status.OPTIMAL and not np.any(need & ~kept):
-        return _whole_model_bound(incumbent, bounds, kept, mip_gap), False
+        return _whole_model_bound(incumbent, bounds, kept, mip_gap), None
     if clock.expired():
         return _whole_model_bound(
             replace(incumbent, status=Status.LIMIT_FEASIBLE), bounds, kept, mip_gap
-        ), False
+        ), None
     if exclusive and incumbent.status == Status.OPTIMAL:
         return _prove_by_exclusion(model, incumbent, bounds, kept, clock)
-    return core.prove(incumbent, need), False
+    return core.prove(incumbent, need), None
 
 
 def _solve_whole(
@@ -580,7 +594,7 @@ def _prove_by_exclusion(
     bounds: PairBounds,
     core: np.ndarray,
     clock: _Clock,
-) -> tuple[RawResult, bool]:
+) -> tuple[RawResult, bool | None]:
     """Prove the core's pairing P optimal by solving for the best pairing whose pair set
     differs from P's (a no-good cut), over the pairs that fit under P's tie cap. Every
     pairing with P's pair set is in the core, whose optimum P is, so:
@@ -593,7 +607,8 @@ def _prove_by_exclusion(
     On a small model the best other pairing within the `core` (the pairs among which P was
     found) is found first, in hundredths of a second, and starts the solve as a proof (see
     run_milp's `proof` and PROOF_MAX_PAIRS).
-    Returns the optimum (or the best within the limit) and whether it is settled alone."""
+    Returns the optimum (or the best within the limit), and True when it is settled alone
+    (None when that is not known)."""
     assert incumbent.objective is not None and incumbent.values is not None
     level, _ = _tie_level(model, HIGHS, incumbent)
     cap = level + _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
@@ -627,7 +642,77 @@ def _prove_by_exclusion(
         min(incumbent.objective, rest),
         raw.seconds,
     )
-    return _whole_model_bound(result, bounds, kept, 0.0), proven and rest > cap
+    # A pairing under the cap (a tie, or a better one) still needs its own check.
+    return _whole_model_bound(result, bounds, kept, 0.0), True if proven and rest > cap else None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A pair set's exact pairing (the LP of its shares, strict) and whether it is alone
+    under its tie cap (see _alone_under_cap)."""
+
+    own: RawResult
+    alone: bool
+
+
+def _solve_whole_checked(
+    model: PairingModel, clock: _Clock, bounds: PairBounds
+) -> tuple[RawResult, bool | None]:
+    """The whole model to an exact proof (HiGHS, a sum objective with ties to break), with
+    each pair set it finds checked for uniqueness meanwhile on the other core (race.py).
+    The uniqueness check of a pairing P, run as a proof below P's cap, also proves P
+    optimal, and it often ends long before the whole model's own proof: the solve stops
+    there. Otherwise the check of the pair set the solve proves optimal is the tie-check it
+    would need anyway, started early. Each check depends only on its pair set, so the
+    answer is the same whichever run finishes first: that pairing with its exact shares,
+    called optimal with its own value as the bound whenever its check proves it alone."""
+
+    def check(values: np.ndarray, cancel: threading.Event) -> _Checked | None:
+        own = _pair_set_lp(HIGHS, model, model.used(values), model.milp.c, None)
+        if own is None or own.objective is None or own.values is None:
+            return None
+        cap = own.objective + _tie_slack(model, HIGHS, own.objective, own.values)
+        alone = _alone_under_cap(model, own.values, cap, bounds.keep(cap), clock, cancel)
+        return None if cancel.is_set() else _Checked(own, alone)
+
+    racer: Racer[_Checked] = Racer(check, lambda values: model.used(values).tobytes())
+    found: list[np.ndarray] = []  # appended on the solver's thread
+    offered = 0
+
+    def settled(nodes: int, best: float | None, bound: float | None) -> bool:
+        nonlocal offered
+        if len(found) > offered:
+            offered = len(found)
+            racer.offer(found[offered - 1])
+        done = racer.finished()
+        return done is not None and done.alone
+
+    try:
+        with _stage(clock, "whole"):
+            whole = run_milp(
+                HIGHS,
+                model.milp,
+                clock.remaining(),
+                0.0,
+                stop_when=settled,
+                on_solution=found.append,
+            )
+        done = racer.finished()
+        if (done is None or not done.alone) and whole.status == Status.OPTIMAL:
+            assert whole.values is not None and whole.objective is not None
+            shown = model.milp.display_sense
+            proven = (shown * whole.objective, None if whole.bound is None else shown * whole.bound)
+            with _stage(clock, "tie-check", proven=proven):
+                done = racer.result_for(whole.values)
+    finally:
+        racer.close()
+    if done is not None and done.alone:
+        own = done.own
+        exact = RawResult(Status.OPTIMAL, own.values, own.objective, own.objective, whole.seconds)
+        return exact, True
+    if whole.status != Status.OPTIMAL or done is None:
+        return whole, None
+    return whole, False
 
 
 def _solve_then_search(

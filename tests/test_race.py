@@ -1,0 +1,67 @@
+"""The check that races a solve (engine/race.py): only the latest pair set's check counts,
+an abandoned check is cancelled, and the answer never depends on which run ends first."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from pairing_opt.engine.race import Racer
+
+
+def _key(values: np.ndarray) -> bytes:
+    return (values > 0.5).tobytes()
+
+
+def test_a_new_pair_set_cancels_the_check_of_the_old_one() -> None:
+    started: list[float] = []
+    cancelled: list[float] = []
+
+    def check(values: np.ndarray, cancel: threading.Event) -> str | None:
+        started.append(float(values.sum()))
+        if values.sum() == 1:  # the first pairing's check runs until it is cancelled
+            cancel.wait(5)
+            cancelled.append(float(values.sum()))
+            return None
+        return "alone"
+
+    racer: Racer[str] = Racer(check, _key)
+    racer.offer(np.array([1.0, 0.0]))
+    racer.offer(np.array([0.999, 0.0]))  # the same pair set: its check goes on
+    racer.offer(np.array([1.0, 1.0]))
+    assert cancelled == [1.0]
+    assert racer.result_for(np.array([1.0, 1.0])) == "alone"
+    assert started == [1.0, 2.0]  # each pair set checked once
+    racer.close()
+
+
+def test_finished_is_none_until_the_check_ends() -> None:
+    release = threading.Event()
+
+    def check(values: np.ndarray, cancel: threading.Event) -> str | None:
+        release.wait(5)
+        return "tied"
+
+    racer: Racer[str] = Racer(check, _key)
+    assert racer.finished() is None  # nothing offered yet
+    racer.offer(np.array([1.0]))
+    assert racer.finished() is None
+    release.set()
+    assert racer.result_for(np.array([1.0])) == "tied"
+    assert racer.finished() == "tied"
+    racer.close()
+
+
+def test_an_error_in_a_check_reaches_the_caller() -> None:
+    def check(values: np.ndarray, cancel: threading.Event) -> str | None:
+        raise RuntimeError("solver failed")
+
+    racer: Racer[str] = Racer(check, _key)
+    try:
+        racer.result_for(np.array([1.0]))
+    except RuntimeError as exc:
+        assert "solver failed" in str(exc)
+    else:
+        raise AssertionError("the check's error was swallowed")
+    racer.close()
