@@ -58,6 +58,9 @@ def test_an_error_in_a_check_reaches_the_caller() -> None:
         raise RuntimeError("solver failed")
 
     racer: Racer[str] = Racer(check, _key)
+    racer.offer(np.array([1.0]))
+    racer._current[1].thread.join()  # type: ignore[index]
+    assert racer.finished() is None  # the polling loop is never the one to raise
     try:
         racer.result_for(np.array([1.0]))
     except RuntimeError as exc:

@@ -70,10 +70,13 @@ class Racer(Generic[T]):
         self._current = (key, _Running(self._check, values))
 
     def finished(self) -> T | None:
-        """What the current check returned, once it has finished; None before."""
+        """What the current check returned, once it has finished; None before, and for a
+        check that failed (asked from the solve's polling loop, which must not raise: the
+        error comes from `result_for` if that pair set's answer is ever needed)."""
         if self._current is None or not self._current[1].done():
             return None
-        return self._current[1].outcome()
+        running = self._current[1]
+        return None if running.error is not None else running.outcome()
 
     def result_for(self, values: np.ndarray) -> T | None:
         """The check of this pairing's pair set, started now if it is not the current one,
