@@ -202,10 +202,11 @@ class PairingModel:
 
 
 class _Rows:
-    """Accumulates sparse rows as COO triplets. Rows tied to one pair (`each` with `pairs`)
-    come first in the model, pair by pair: the order a hand-written model has them in, on
-    which HiGHS proved the share models about a quarter faster than with each kind of row
-    in a block of its own (benchmarks/README.md, git history); the rest keep their order."""
+    """Accumulates sparse rows as COO triplets. Rows tied to one pair (`each` with `pairs`,
+    a key: resource, then pair) come first in the model in key order: the order a
+    hand-written model has them in, on which HiGHS proved the share models about a quarter
+    faster than with each kind of row in a block of its own (benchmarks/README.md, git
+    history); the rest keep their order."""
 
     def __init__(self) -> None:
         self.rows: list[np.ndarray] = []
@@ -213,7 +214,7 @@ class _Rows:
         self.vals: list[np.ndarray] = []
         self.lb: list[np.ndarray] = []
         self.ub: list[np.ndarray] = []
-        self.pair_of: list[np.ndarray] = []  # per row: its pair, -1 for rows of no one pair
+        self.pair_of: list[np.ndarray] = []  # per row: its key (see the class), -1 for none
         self.count = 0
 
     def grouped(
@@ -249,8 +250,8 @@ class _Rows:
         ub: float,
         pairs: np.ndarray | None = None,
     ) -> None:
-        """One row per entry: vals_a*v[cols_a] + vals_b*v[cols_b] <= ub; `pairs` names the
-        pair each row belongs to (see the class)."""
+        """One row per entry: vals_a*v[cols_a] + vals_b*v[cols_b] <= ub; `pairs` gives each
+        row its ordering key (see the class)."""
         n = len(cols_a)
         if n == 0:
             return
@@ -475,7 +476,10 @@ def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: boo
         # f <= u x with u = min(1, capacity / load): a donor can cover at most the part of
         # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
         # donor counts much better (a weak bound here left real scenarios unproven).
-        rows.each(cols.f[k], ones, cols.x, -reach[:, k], 0.0, pairs=np.arange(len(cand)))
+        first_pair = k * len(cand)  # resource by resource, then pair by pair
+        rows.each(
+            cols.f[k], ones, cols.x, -reach[:, k], 0.0, pairs=first_pair + np.arange(len(cand))
+        )
         if rules.min_share > 0:
             share_pairs = np.flatnonzero(need[cand.recipient, k] > 0)
             rows.each(
@@ -484,7 +488,7 @@ def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: boo
                 cols.f[k][share_pairs],
                 -np.ones(len(share_pairs)),
                 0.0,
-                pairs=share_pairs,
+                pairs=first_pair + share_pairs,
             )
     counted_rows = recipients[counted]
     rows.grouped(cand.recipient, cols.x, ones, counted_rows, low[counted_rows], high[counted_rows])
