@@ -4,6 +4,7 @@ an abandoned check is cancelled, and the answer never depends on which run ends 
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def test_an_error_in_a_check_reaches_the_caller() -> None:
 
     racer: Racer[str] = Racer(check, _key)
     racer.offer(np.array([1.0]))
-    racer._current[1].thread.join()  # type: ignore[index]
+    racer._current[1].ended.wait(5)  # type: ignore[index]
     assert racer.finished() is None  # the polling loop is never the one to raise
     try:
         racer.result_for(np.array([1.0]))
@@ -68,3 +69,28 @@ def test_an_error_in_a_check_reaches_the_caller() -> None:
     else:
         raise AssertionError("the check's error was swallowed")
     racer.close()
+
+
+def test_a_second_ctrl_c_while_closing_still_waits_for_the_check() -> None:
+    # A check still inside the solver when Python exits aborts the process (seen with two
+    # SIGINTs on `pairopt solve`): close() must wait for it even when interrupted.
+    import _thread
+
+    ended = threading.Event()
+
+    def check(values: np.ndarray, cancel: threading.Event) -> str | None:
+        cancel.wait(5)
+        time.sleep(0.3)  # a solver that takes a while to notice
+        ended.set()
+        return None
+
+    racer: Racer[str] = Racer(check, _key)
+    racer.offer(np.array([1.0]))
+    threading.Timer(0.1, _thread.interrupt_main).start()
+    try:
+        racer.close()
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt was swallowed")
+    assert ended.is_set()

@@ -483,7 +483,9 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
         finished = True
     except KeyboardInterrupt:
         h.cancelSolve()
-        while not h.wait(0.1)[0]:
+        # A second Ctrl-C (or a SIGTERM) must not cut this wait short: a solver thread
+        # still running when Python exits aborts the process.
+        while not _uninterrupted(lambda: h.wait(POLL_SECONDS)[0]):
             pass
         finished = True
         raise
@@ -496,12 +498,23 @@ def _run_interruptibly(h: Any, sense: float = 1.0, stop_when: StopWhen | None = 
             h.HandleUserInterrupt = False
 
 
+def _uninterrupted(wait: Callable[[], bool]) -> bool:
+    """`wait()`, with a KeyboardInterrupt during it read as 'not yet' (the caller is already
+    stopping; see _run_interruptibly)."""
+    try:
+        return wait()
+    except KeyboardInterrupt:
+        return False
+
+
 def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
     """A run on a thread other than the main one (a check racing a solve, race.py). highspy
     lets only one solve at a time use its solve thread (one lock for every instance), and
     Ctrl-C never reaches this thread, so HiGHS runs right here (it releases Python's lock
-    while it works) and `stop_when` is asked from HiGHS's own interrupt callback, at most
-    as often as the main thread's loop asks it."""
+    while it works) and `stop_when` is asked from HiGHS's own interrupt callbacks, at most
+    as often as the main thread's loop asks it: the MIP's, and the simplex's during long
+    LP solves (asked there with no pairing and no bound, so a cancelled check stops soon
+    after a Ctrl-C whatever it is doing)."""
     if stop_when is not None:
         asked = [0.0]
 
@@ -511,16 +524,23 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
                 return
             asked[0] = now
             data = event.data_out
+            mip = event.callback_type == _callback_type("kCallbackMipInterrupt")
             best, bound = data.mip_primal_bound, data.mip_dual_bound
             if stop_when(
-                int(data.mip_node_count),
-                best if math.isfinite(best) else None,
-                bound if math.isfinite(bound) else None,
+                int(data.mip_node_count) if mip else 0,
+                best if mip and math.isfinite(best) else None,
+                bound if mip and math.isfinite(bound) else None,
             ):
                 event.interrupt()
 
         h.cbMipInterrupt += ask
+        h.cbSimplexInterrupt += ask
     h.run()
+
+
+def _callback_type(name: str) -> Any:
+    """HiGHS's callback type of that name (highspy.cb.HighsCallbackType)."""
+    return getattr(_import_highspy().cb.HighsCallbackType, name)
 
 
 # --------------------------------------------------------------------------- CBC

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 T = TypeVar("T")
+STOP_POLL = 0.1  # seconds between looks while waiting for a cancelled check to end
 Check = Callable[[np.ndarray, threading.Event], T | None]
 """Checks a pairing (the solver's values); returns None when the event cancelled it."""
 
@@ -26,29 +27,45 @@ class _Running(Generic[T]):
 
     def __init__(self, check: Check[T], values: np.ndarray) -> None:
         self.cancel = threading.Event()
+        # Set when the check has returned. Waits use it, not Thread.join: a join cut short
+        # by Ctrl-C can leave the thread looking stopped while it still runs (CPython).
+        self.ended = threading.Event()
         self.result: T | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(check, values), daemon=True)
-        self.thread.start()
 
     def _run(self, check: Check[T], values: np.ndarray) -> None:
         try:
             self.result = check(values, self.cancel)
         except BaseException as exc:  # handed to the caller's thread in `outcome`
             self.error = exc
+        finally:
+            self.ended.set()
 
     def done(self) -> bool:
-        return not self.thread.is_alive()
+        return self.ended.is_set()
 
     def outcome(self) -> T | None:
-        self.thread.join()
+        self.ended.wait()
         if self.error is not None:
             raise self.error
         return None if self.cancel.is_set() else self.result
 
     def stop(self) -> None:
+        """Cancel and wait for the end; a Ctrl-C meanwhile does not cut the wait short (a
+        check still inside the solver when Python exits aborts the process)."""
         self.cancel.set()
-        self.thread.join()
+        if self.thread.ident is None:  # never started (a Ctrl-C landed just before)
+            return
+        interrupted = False
+        while True:
+            try:  # the whole step: an interrupt can land on any line, not only in the wait
+                if self.ended.wait(STOP_POLL):
+                    break
+            except KeyboardInterrupt:
+                interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
 
 
 class Racer(Generic[T]):
@@ -59,6 +76,10 @@ class Racer(Generic[T]):
         self._check = check
         self._key = key
         self._current: tuple[bytes, _Running[T]] | None = None
+        # Every check started, so that close() ends them all: a Ctrl-C can land between a
+        # thread's start and its becoming the current check, and a check still inside the
+        # solver when Python exits aborts the process.
+        self._started: list[_Running[T]] = []
 
     def offer(self, values: np.ndarray) -> None:
         """Check this pairing from now on, unless its pair set is the one being checked."""
@@ -67,7 +88,11 @@ class Racer(Generic[T]):
             if self._current[0] == key:
                 return
             self._current[1].stop()
-        self._current = (key, _Running(self._check, values))
+        running = _Running(self._check, values)
+        self._started = [r for r in self._started if not r.done()]
+        self._started.append(running)
+        self._current = (key, running)
+        running.thread.start()
 
     def finished(self) -> T | None:
         """What the current check returned, once it has finished; None before, and for a
@@ -86,7 +111,15 @@ class Racer(Generic[T]):
         return self._current[1].outcome()
 
     def close(self) -> None:
-        """Cancel whatever still runs (an interrupted or finished solve)."""
-        if self._current is not None:
-            self._current[1].stop()
-            self._current = None
+        """Cancel whatever still runs (an interrupted or finished solve) and wait for it."""
+        started, self._started, self._current = self._started, [], None
+        for running in started:
+            running.cancel.set()
+        interrupted = False
+        for running in started:
+            try:
+                running.stop()
+            except KeyboardInterrupt:
+                interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
