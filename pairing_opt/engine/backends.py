@@ -517,6 +517,7 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
     after a Ctrl-C whatever it is doing)."""
     if stop_when is not None:
         asked = [0.0]
+        mip_type = _import_highspy().cb.HighsCallbackType.kCallbackMipInterrupt
 
         def ask(event: Any) -> None:
             now = time.perf_counter()
@@ -524,7 +525,7 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
                 return
             asked[0] = now
             data = event.data_out
-            mip = event.callback_type == _callback_type("kCallbackMipInterrupt")
+            mip = event.callback_type == mip_type
             best, bound = data.mip_primal_bound, data.mip_dual_bound
             if stop_when(
                 int(data.mip_node_count) if mip else 0,
@@ -536,11 +537,6 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
         h.cbMipInterrupt += ask
         h.cbSimplexInterrupt += ask
     h.run()
-
-
-def _callback_type(name: str) -> Any:
-    """HiGHS's callback type of that name (highspy.cb.HighsCallbackType)."""
-    return getattr(_import_highspy().cb.HighsCallbackType, name)
 
 
 # --------------------------------------------------------------------------- CBC

@@ -202,11 +202,10 @@ class PairingModel:
 
 
 class _Rows:
-    """Accumulates sparse rows as COO triplets. Rows tied to one pair (`each` with `pairs`,
-    a key: resource, then pair) come first in the model in key order: the order a
-    hand-written model has them in, on which HiGHS proved the share models about a quarter
-    faster than with each kind of row in a block of its own (benchmarks/README.md, git
-    history); the rest keep their order."""
+    """Accumulates sparse rows as COO triplets. Rows tied to one pair (`each` with a `key`:
+    resource, then pair) come first in the model in key order: the order a hand-written
+    model has them in, on which HiGHS proved the share models faster than with each kind
+    of row in a block of its own (benchmarks/README.md); the rest keep their order."""
 
     def __init__(self) -> None:
         self.rows: list[np.ndarray] = []
@@ -214,7 +213,7 @@ class _Rows:
         self.vals: list[np.ndarray] = []
         self.lb: list[np.ndarray] = []
         self.ub: list[np.ndarray] = []
-        self.pair_of: list[np.ndarray] = []  # per row: its key (see the class), -1 for none
+        self.key_of: list[np.ndarray] = []  # per row: its key (see the class), -1 for none
         self.count = 0
 
     def grouped(
@@ -238,7 +237,7 @@ class _Rows:
         self.vals.append(vals[keep])
         self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), len(groups)).copy())
         self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), len(groups)).copy())
-        self.pair_of.append(np.full(len(groups), -1, dtype=np.int64))
+        self.key_of.append(np.full(len(groups), -1, dtype=np.int64))
         self.count += len(groups)
 
     def each(
@@ -248,10 +247,10 @@ class _Rows:
         cols_b: np.ndarray,
         vals_b: np.ndarray,
         ub: float,
-        pairs: np.ndarray | None = None,
+        key: np.ndarray | None = None,
     ) -> None:
-        """One row per entry: vals_a*v[cols_a] + vals_b*v[cols_b] <= ub; `pairs` gives each
-        row its ordering key (see the class)."""
+        """One row per entry: vals_a*v[cols_a] + vals_b*v[cols_b] <= ub; `key` gives each
+        row its place (see the class)."""
         n = len(cols_a)
         if n == 0:
             return
@@ -261,7 +260,7 @@ class _Rows:
         self.vals += [vals_a, vals_b]
         self.lb.append(np.full(n, -INF))
         self.ub.append(np.full(n, ub))
-        self.pair_of.append(np.full(n, -1, dtype=np.int64) if pairs is None else pairs)
+        self.key_of.append(np.full(n, -1, dtype=np.int64) if key is None else key)
         self.count += n
 
     def dense(self, coefficients: np.ndarray, lb: float, ub: float) -> None:
@@ -272,7 +271,7 @@ class _Rows:
         self.vals.append(coefficients[used])
         self.lb.append(np.array([lb]))
         self.ub.append(np.array([ub]))
-        self.pair_of.append(np.full(1, -1, dtype=np.int64))
+        self.key_of.append(np.full(1, -1, dtype=np.int64))
         self.count += 1
 
     def add_entries(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
@@ -294,10 +293,10 @@ class _Rows:
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
-        pair_of = cat(self.pair_of, np.int64)
-        alone = pair_of < 0
-        # Pair rows by pair (then as added), then every other row as added.
-        order = np.lexsort((np.arange(self.count), np.where(alone, 0, pair_of), alone))
+        key_of = cat(self.key_of, np.int64)
+        alone = key_of < 0
+        # Keyed rows by key (then as added), then every other row as added.
+        order = np.lexsort((np.arange(self.count), np.where(alone, 0, key_of), alone))
         position = np.empty(self.count, dtype=np.int64)
         position[order] = np.arange(self.count)
         return (
@@ -477,9 +476,7 @@ def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: boo
         # a need its capacity allows. Tighter than f <= x, so the LP bound respects the
         # donor counts much better (a weak bound here left real scenarios unproven).
         first_pair = k * len(cand)  # resource by resource, then pair by pair
-        rows.each(
-            cols.f[k], ones, cols.x, -reach[:, k], 0.0, pairs=first_pair + np.arange(len(cand))
-        )
+        rows.each(cols.f[k], ones, cols.x, -reach[:, k], 0.0, key=first_pair + np.arange(len(cand)))
         if rules.min_share > 0:
             share_pairs = np.flatnonzero(need[cand.recipient, k] > 0)
             rows.each(
@@ -488,7 +485,7 @@ def _recipient_rows(rows: _Rows, scenario: Scenario, cols: _Columns, single: boo
                 cols.f[k][share_pairs],
                 -np.ones(len(share_pairs)),
                 0.0,
-                pairs=first_pair + share_pairs,
+                key=first_pair + share_pairs,
             )
     counted_rows = recipients[counted]
     rows.grouped(cand.recipient, cols.x, ones, counted_rows, low[counted_rows], high[counted_rows])

@@ -16,8 +16,9 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from .backends import POLL_SECONDS
+
 T = TypeVar("T")
-STOP_POLL = 0.1  # seconds between looks while waiting for a cancelled check to end
 Check = Callable[[np.ndarray, threading.Event], T | None]
 """Checks a pairing (the solver's values); returns None when the event cancelled it."""
 
@@ -60,7 +61,7 @@ class _Running(Generic[T]):
         interrupted = False
         while True:
             try:  # the whole step: an interrupt can land on any line, not only in the wait
-                if self.ended.wait(STOP_POLL):
+                if self.ended.wait(POLL_SECONDS):
                     break
             except KeyboardInterrupt:
                 interrupted = True

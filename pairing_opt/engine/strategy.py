@@ -263,8 +263,7 @@ def _tie_break(
     # on every scenario, see benchmarks/README.md). A minimax objective (max_distance,
     # balance) is set by one pair and nearly always ties, so there the check would only
     # find a tie. A proof by exclusion may already have settled it.
-    shown = model.milp.display_sense
-    proven = (shown * first.objective, None if first.bound is None else shown * first.bound)
+    proven = _shown(model, first)
     if check and alone:
         progress = PROGRESS.get()
         if progress is not None:  # the status line ends on the proven values
@@ -286,6 +285,13 @@ def _tie_break(
     if second.status == Status.INFEASIBLE:  # the first pairing is under the cap: keep it
         return first.values, "rejected"
     return second.values, "done" if second.status == Status.OPTIMAL else "stopped at limit"
+
+
+def _shown(model: PairingModel, raw: RawResult) -> tuple[float, float | None]:
+    """A proven run's (best, bound) in the objective's own sense, for the progress line."""
+    assert raw.objective is not None
+    shown = model.milp.display_sense
+    return shown * raw.objective, None if raw.bound is None else shown * raw.bound
 
 
 def _exact_shares(
@@ -700,9 +706,7 @@ def _solve_whole_checked(
         done = racer.finished()
         if (done is None or not done.alone) and whole.status == Status.OPTIMAL:
             assert whole.values is not None and whole.objective is not None
-            shown = model.milp.display_sense
-            proven = (shown * whole.objective, None if whole.bound is None else shown * whole.bound)
-            with _stage(clock, "tie-check", proven=proven):
+            with _stage(clock, "tie-check", proven=_shown(model, whole)):
                 done = racer.result_for(whole.values)
     finally:
         racer.close()
