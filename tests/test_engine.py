@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from pairing_opt.checks.diagnose import conflicts, unservable
 from pairing_opt.checks.verify import Assignment, evaluate
-from pairing_opt.engine.backends import Status, relative_gap
+from pairing_opt.engine.backends import Status, relative_gap, use_threads
 from pairing_opt.engine.model import build_model
 from pairing_opt.engine.pipeline import solve, with_options
 from pairing_opt.errors import InfeasibleError
@@ -163,6 +164,26 @@ def test_same_scenario_same_pairing(solver: str) -> None:
     )
     first, second = solve(data), solve(data)
     assert first.pairing == second.pairing
+
+
+def test_the_thread_count_can_change_between_solves() -> None:
+    # HiGHS keeps a thread pool per calling thread and refuses another count after; a
+    # long-lived thread (as a Dask worker's) solves on, whatever use_threads says.
+    data = with_options(
+        scenario(PROVINCES, CITIES, rules={"donors_per_recipient": {"min": 1, "max": 2}}),
+        solver="highs",
+    )
+    first = solve(data)
+    try:
+        with ThreadPoolExecutor(1) as one_thread:
+            for count in (1, 2, 0, 1):
+                use_threads(count)
+                for again in (solve(data), one_thread.submit(solve, data).result()):
+                    assert again.status == Status.OPTIMAL and again.pairing == first.pairing
+    finally:
+        use_threads(0)
+    with pytest.raises(ValueError, match="threads must be 0"):
+        use_threads(-1)
 
 
 def test_infeasible_names_the_recipient() -> None:

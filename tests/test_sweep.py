@@ -4,9 +4,11 @@ summary and the pair-stability table, the errors a user can act on (Dask: test_d
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +16,9 @@ from click.testing import CliRunner
 
 from pairing_opt import InputError, load, solve, sweep
 from pairing_opt.cli import main
+from pairing_opt.engine import backends
 from pairing_opt.scenario.perturb import parse_perturbations, perturbed
+from pairing_opt.sweeps import sweeper
 from pairing_opt.sweeps.plan import parse_vary, plan_runs, split_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +183,51 @@ def test_worker_processes_give_the_same_rows_as_one_process(example: Path, tmp_p
     sweep(example, tmp_path / "one.csv", vary=GRID, workers=1)
     sweep(example, tmp_path / "two.csv", vary=GRID, workers=2)
     assert without_times(rows(tmp_path / "one.csv")) == without_times(rows(tmp_path / "two.csv"))
+
+
+@pytest.mark.parametrize(("cores", "workers", "threads"), [(2, 2, 1), (8, 2, 4), (3, 2, 1)])
+def test_worker_processes_share_the_cores_among_their_solves(
+    example: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cores: int,
+    workers: int,
+    threads: int,
+) -> None:
+    seen: list[int] = []
+    monkeypatch.setattr(sweeper, "_cores", lambda: cores)
+    monkeypatch.setattr(sweeper, "run_local", lambda job, *_: seen.append(job.threads))
+    sweep(example, tmp_path / "runs.csv", vary=GRID, workers=workers)
+    assert seen == [threads]
+
+
+def test_a_sweep_in_one_process_leaves_highs_its_own_threads(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    monkeypatch.setattr(sweeper, "run_here", lambda job, *_: seen.append(job.threads))
+    sweep(example, tmp_path / "runs.csv", vary=GRID, workers=1)
+    assert seen == [0]
+
+
+def test_runs_on_one_highs_thread_give_the_same_rows(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweep(example, tmp_path / "own.csv", vary=GRID, workers=1)
+    run_here = sweeper.run_here
+    used: list[int] = []
+
+    def one_thread(job: Any, runs: Any, sink: Any) -> None:
+        run_here(dataclasses.replace(job, threads=1), runs, sink)
+        used.append(backends._threads)
+
+    monkeypatch.setattr(sweeper, "run_here", one_thread)
+    try:
+        sweep(example, tmp_path / "one.csv", vary=GRID, workers=1)
+    finally:
+        backends.use_threads(0)
+    assert used == [1]
+    assert without_times(rows(tmp_path / "one.csv")) == without_times(rows(tmp_path / "own.csv"))
 
 
 def test_an_interrupted_sweep_runs_only_what_is_missing(example: Path, tmp_path: Path) -> None:

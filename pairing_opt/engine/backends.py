@@ -173,11 +173,26 @@ def _import_highspy() -> Any:
     return highspy
 
 
+_threads = 0  # HiGHS threads per solve in this process; 0: HiGHS's own choice
+_pool = threading.local()  # the thread count of HiGHS's pool in this thread, once made
+
+
+def use_threads(count: int) -> None:
+    """Threads for every later HiGHS solve in this process (0: HiGHS's own choice).
+    Where runs share the cores (a sweep's worker processes), one thread each is faster than
+    threads competing for them."""
+    global _threads
+    if count < 0:
+        raise ValueError(f"threads must be 0 (HiGHS's own choice) or more, not {count}")
+    _threads = count
+
+
 def _new_highs(highspy: Any) -> Any:
     with _stdout_to_devnull():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", _threads)
     return h
 
 
@@ -536,6 +551,13 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
 
         h.cbMipInterrupt += ask
         h.cbSimplexInterrupt += ask
+    # HiGHS makes one thread pool per calling thread at its first run there and refuses
+    # another count after (a status of error); a long-lived thread (a Dask worker's) may
+    # have made it before use_threads changed the count. (startSolve runs on a new thread.)
+    made = getattr(_pool, "threads", None)
+    if made is not None and made != _threads:
+        _import_highspy().Highs.resetGlobalScheduler(True)
+    _pool.threads = _threads
     h.run()
 
 

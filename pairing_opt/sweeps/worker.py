@@ -16,6 +16,7 @@ from typing import Any
 
 from ..api import Result, evaluate, solve
 from ..checks.metrics import METRIC_NAMES
+from ..engine.backends import use_threads
 from ..errors import InputError, PairoptError
 from ..io.loader import ScenarioSource
 from ..report.pareto import pair_set_hash
@@ -41,6 +42,8 @@ class Job:
     # Pairings scored in every run: ("base", the unvaried optimum) first, then the user's.
     pairings: tuple[tuple[str, tuple[Pair, ...]], ...]
     parts: tuple[str, ...]  # the objective parts that have a column
+    # HiGHS threads per solve (0: HiGHS's own choice); where runs share the cores, one each.
+    threads: int = 0
 
 
 _SOURCES: dict[str, ScenarioSource] = {}
@@ -65,6 +68,7 @@ def run_one(job: Job, run: Run) -> dict[str, Any]:
     """The row of one run; never raises for a failure of the run itself."""
     start = time.perf_counter()
     row: dict[str, Any] = {"run": run.index, **dict(run.settings), "sample": run.sample}
+    use_threads(job.threads)
     try:
         scenario = run_scenario(job, run)
         result = solve(scenario, time_limit=job.time_limit)
