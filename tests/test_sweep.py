@@ -20,6 +20,7 @@ from pairing_opt.engine import backends
 from pairing_opt.scenario.perturb import parse_perturbations, perturbed
 from pairing_opt.sweeps import sweeper
 from pairing_opt.sweeps.plan import parse_vary, plan_runs, split_values
+from pairing_opt.sweeps.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "example"
@@ -243,6 +244,40 @@ def test_an_interrupted_sweep_runs_only_what_is_missing(example: Path, tmp_path:
     assert without_times(rows(cut)) == without_times(rows(whole))
     again = sweep(example, cut, vary=GRID, workers=1)
     assert again.ran == 0 and without_times(rows(cut)) == without_times(rows(whole))
+
+
+def test_the_finished_file_holds_every_record_in_run_order(tmp_path: Path) -> None:
+    # Messages can hold newlines, quotes and commas: a record is not a line.
+    columns = ["run", "status", "message"]
+    rows = [
+        {"run": run, "status": "error", "message": text}
+        for run, text in [
+            (3, 'a "quoted"\nline, and more'),
+            (1, ""),
+            (10, "two\nnew\nlines"),
+            (2, '""'),
+            (4, "plain"),
+        ]
+    ]
+    store = RunStore(tmp_path / "runs.csv", columns, {"what": "test"})
+    store.open()
+    for row in rows:
+        store.append(row)
+    store.finish()
+    expected = RunStore(tmp_path / "expected.csv", columns, {"what": "test"})
+    expected.open()
+    for row in sorted(rows, key=lambda r: int(r["run"])):
+        expected.append(row)
+    assert (tmp_path / "runs.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+    with (tmp_path / "runs.csv").open(encoding="utf-8", newline="") as handle:
+        back = list(csv.DictReader(handle))
+    assert [r["message"] for r in back] == [
+        "",
+        '""',
+        'a "quoted"\nline, and more',
+        "plain",
+        "two\nnew\nlines",
+    ]
 
 
 def test_a_different_sweep_never_appends_to_the_file(example: Path, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import stat
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -218,11 +218,18 @@ def _umask() -> int:
     return mask
 
 
-def write_text(content: str | bytes, path: str | None, option: str = "-o") -> None:
+def write_text(
+    content: str | bytes | Iterable[bytes], path: str | None, option: str = "-o"
+) -> None:
     """Write to `path` atomically, or to stdout when path is None or '-'. `option` is how
-    messages name the path's source ('-o'; '' for a path of pairopt's own)."""
+    messages name the path's source ('-o'; '' for a path of pairopt's own). Content given
+    as chunks of bytes is written as they come, never held whole (a long sweep's file)."""
     if _to_stdout(path):
-        write_stdout(content)
+        if isinstance(content, str | bytes):
+            write_stdout(content)
+        else:
+            for chunk in content:
+                write_stdout(chunk)
         return
     assert path is not None
     check_output(path, option)
@@ -237,9 +244,10 @@ def write_text(content: str | bytes, path: str | None, option: str = "-o") -> No
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        data = content.encode("utf-8") if isinstance(content, str) else content
+        chunks = [content.encode("utf-8")] if isinstance(content, str) else content
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

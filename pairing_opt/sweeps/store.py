@@ -15,14 +15,18 @@ import io
 import json
 import math
 import os
+from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from ..errors import InputError, Problem
 from ..io.atomic import write_text
 
 FORMAT_VERSION = 1
+CHUNK = 1 << 20  # bytes read at once when rewriting a sweep's file in run order
 
 
 def cell(value: Any) -> str:
@@ -141,22 +145,58 @@ class RunStore:
             yield {str(key): cell(value) for key, value in record.items()}
 
     def finish(self) -> None:
-        """Rewrite the complete file in run order, atomically (as Parquet for .parquet)."""
+        """Rewrite the complete file in run order, atomically (as Parquet for .parquet).
+        The CSV is rewritten from an index of where each run's record lies, a few bytes a
+        run, so a sweep of millions of runs ends in the memory it ran in."""
         if not self.stream.exists():
             return  # a finished Parquet sweep run again
-        rows = sorted(self._stream_rows(), key=lambda r: int(r["run"]))
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, self.columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
         if self.stream == self.out:
-            write_text(buffer.getvalue(), str(self.out))
+            write_text(self._records_in_run_order(), str(self.out), option="")
             return
         import pandas as pd
 
-        buffer.seek(0)
+        buffer = io.BytesIO(b"".join(self._records_in_run_order()))
         frame = pd.read_csv(buffer, dtype={"pairs": str, "message": str})
         part = self.out.with_name(self.out.name + ".tmp")
         frame.to_parquet(part, index=False)
         os.replace(part, self.out)
         self.stream.unlink()
+
+    def _records_in_run_order(self) -> Iterator[bytes]:
+        """The stream's bytes: its header, then each run's record (bytes as written),
+        in run order; contiguous records are read together."""
+        runs, starts, ends = array("q"), array("q"), array("q")
+        with self.stream.open("rb") as handle:
+            header = _record(handle)
+            offset = len(header)
+            while record := _record(handle):
+                runs.append(int(record[: record.index(b",")]))  # "run" is the first column
+                starts.append(offset)
+                offset += len(record)
+                ends.append(offset)
+            yield header
+            order = np.argsort(np.frombuffer(runs, dtype=np.int64), kind="stable")
+            first = last = -1
+            for i in order:
+                if starts[i] == last and last - first < CHUNK:
+                    last = ends[i]
+                    continue
+                if first >= 0:
+                    handle.seek(first)
+                    yield handle.read(last - first)
+                first, last = starts[i], ends[i]
+            if first >= 0:
+                handle.seek(first)
+                yield handle.read(last - first)
+
+
+def _record(handle: BinaryIO) -> bytes:
+    """The next CSV record's bytes (b"" at the end): a line, joined with the next ones while
+    a quoted field is open (an even count of quotes closes it; "" escapes one)."""
+    record = handle.readline()
+    while record.count(b'"') % 2:
+        more = handle.readline()
+        if not more:
+            break
+        record += more
+    return record
