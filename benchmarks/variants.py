@@ -635,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for case in todo:
             row = run_case(case, args.time_limit, not args.no_peer)
             rows.append(row)
-            peer = f"  peer {row['peer_seconds']} s {row['peer_status']}" * (not args.no_peer)
+            peer = "" if args.no_peer else f"  peer {row['peer_seconds']} s {row['peer_status']}"
             print(
                 f"{case.scenario:<22} {case.variant:<44} {row['seconds']:>8} s  "
                 f"{row['status']}/{row['tie_break'] or '-'}  {row['pairing']}{peer}"
