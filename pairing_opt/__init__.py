@@ -23,6 +23,7 @@ from .api import (
     pareto,
     solve,
     solvers,
+    use_threads,
 )
 from .checks.verify import Assignment
 from .errors import InfeasibleError, InputError, PairoptError, Problem, SolverError
@@ -54,4 +55,5 @@ __all__ = [
     "solve",
     "solvers",
     "sweep",
+    "use_threads",
 ]

@@ -754,6 +754,16 @@ def check(scenario: Scenario) -> dict[str, object]:
     return info
 
 
+def use_threads(threads: int) -> int:
+    """Set the HiGHS threads of every later solve in this process (0: HiGHS's own choice,
+    the default) and return the previous setting. For solves run side by side in several
+    processes (as `sweep` does with its workers): one thread each is faster than threads
+    competing for the cores; for one solve at a time HiGHS's own choice is faster."""
+    previous = backends.threads_in_use()
+    backends.use_threads(threads)
+    return previous
+
+
 def solvers() -> list[dict[str, Any]]:
     """The solvers pairopt drives and whether each can run here, with its version."""
     rows = []

@@ -179,3 +179,18 @@ def test_result_says_where_the_solve_spent_its_time() -> None:
     blocked = po.solve(po.load(EXAMPLE, ["rules.max_distance_km=1"]))
     assert blocked.status == "infeasible"
     assert [name for name, _ in blocked.stages] == ["diagnose"]
+
+
+def test_use_threads_returns_the_previous_setting_and_rejects_bad_counts() -> None:
+    scenario = po.load(EXAMPLE)
+    default = po.solve(scenario)
+    try:
+        assert po.use_threads(1) == 0
+        assert po.solve(scenario).pairs == default.pairs
+        assert po.use_threads(2) == 1
+        for bad in (-1, 1.5, True, "2"):
+            with pytest.raises(ValueError, match="threads must be a whole number"):
+                po.use_threads(bad)  # type: ignore[arg-type]
+        assert po.use_threads(0) == 2  # a refused value changes nothing
+    finally:
+        po.use_threads(0)

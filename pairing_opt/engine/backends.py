@@ -177,14 +177,21 @@ _threads = 0  # HiGHS threads per solve in this process; 0: HiGHS's own choice
 _pool = threading.local()  # the thread count of HiGHS's pool in this thread, once made
 
 
-def use_threads(count: int) -> None:
+def use_threads(threads: int) -> None:
     """Threads for every later HiGHS solve in this process (0: HiGHS's own choice).
     Where runs share the cores (a sweep's worker processes), one thread each is faster than
     threads competing for them."""
     global _threads
-    if count < 0:
-        raise ValueError(f"threads must be 0 (HiGHS's own choice) or more, not {count}")
-    _threads = count
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(
+            f"threads must be a whole number, 0 (HiGHS's own choice) or more, not {threads!r}"
+        )
+    _threads = threads
+
+
+def threads_in_use() -> int:
+    """The HiGHS threads of later solves (0: HiGHS's own choice)."""
+    return _threads
 
 
 def _new_highs(highspy: Any) -> Any:
