@@ -47,7 +47,7 @@ from pairing_opt.scenario.spec import maximised, term_objective
 
 from . import SLOW, examples
 from .builders import write_scenario_folder
-from .conftest import HUBEI
+from .conftest import EXAMPLE, HUBEI
 
 Pair = tuple[str, str]
 Values = tuple[float, float]  # (x, y) in minimisation form
@@ -771,3 +771,40 @@ def test_hubei_front_under_a_shortfall_price_matches_budgeted_solves() -> None:
         assert best.status == "optimal"
         want = best.solutions[0].evaluation.value("weighted_distance")
         assert math.isclose(point.y, want, rel_tol=1e-7), (point.x, point.y, want)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"), [("changes", "weighted_distance"), ("weighted_distance", "fairness")]
+)
+def test_points_solved_side_by_side_are_the_points_solved_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, x: str, y: str
+) -> None:
+    # The ends and the points are independent solves: on two threads (parallel.py) the
+    # front is the same, point for point, as one solve after another.
+    scenario = po.configure(po.load(EXAMPLE), incumbent=EXAMPLE.parent / "example_pairing.csv")
+    fronts = [_front_with_workers(monkeypatch, scenario, x, y, 6, n) for n in (1, 2)]
+    assert fronts[0] == fronts[1]
+    assert len(fronts[0]["points"]) == 6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SLOW, reason="set PAIROPT_SLOW=1 to run")
+def test_hubei_points_side_by_side_are_the_points_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = po.configure(po.load(HUBEI), incumbent=HUBEI.parent / "pairing_2020.csv")
+    fronts = [
+        _front_with_workers(monkeypatch, scenario, "changes", "weighted_distance", 5, n)
+        for n in (1, 2)
+    ]
+    assert fronts[0] == fronts[1]
+    assert all(p["proven_optimal"] for p in fronts[0]["points"])
+
+
+def _front_with_workers(
+    monkeypatch: pytest.MonkeyPatch, scenario: Scenario, x: str, y: str, points: int, n: int
+) -> dict[str, Any]:
+    import pairing_opt.engine.pareto as pareto_module
+
+    monkeypatch.setattr(pareto_module, "workers_for", lambda solver, tasks: min(n, tasks))
+    return po.pareto(scenario, x, y, points=points).to_dict()

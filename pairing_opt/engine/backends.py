@@ -194,12 +194,30 @@ def threads_in_use() -> int:
     return _threads
 
 
+# Set for the solves of one task that runs beside others on threads of this process
+# (parallel.py): its share of the cores, and the event that stops its solver runs.
+THREADS_HERE: ContextVar[int | None] = ContextVar("pairopt_threads_here", default=None)
+CANCEL: ContextVar[threading.Event | None] = ContextVar("pairopt_cancel", default=None)
+
+
+def _threads_now() -> int:
+    here = THREADS_HERE.get()
+    return _threads if here is None else here
+
+
+def cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def _new_highs(highspy: Any) -> Any:
     with _stdout_to_devnull():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", _threads)
+    h.setOptionValue("threads", _threads_now())
     return h
 
 
@@ -536,7 +554,14 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
     while it works) and `stop_when` is asked from HiGHS's own interrupt callbacks, at most
     as often as the main thread's loop asks it: the MIP's, and the simplex's during long
     LP solves (asked there with no pairing and no bound, so a cancelled check stops soon
-    after a Ctrl-C whatever it is doing)."""
+    after a Ctrl-C whatever it is doing). A task's CANCEL event stops its runs the same way."""
+    cancel = CANCEL.get()
+    if cancel is not None:
+        asked_too = stop_when
+
+        def stop_when(nodes: int, best: float | None, bound: float | None) -> bool:
+            return cancel.is_set() or (asked_too is not None and asked_too(nodes, best, bound))
+
     if stop_when is not None:
         asked = [0.0]
         mip_type = _import_highspy().cb.HighsCallbackType.kCallbackMipInterrupt
@@ -561,10 +586,11 @@ def _run_off_main(h: Any, stop_when: StopWhen | None) -> None:
     # HiGHS makes one thread pool per calling thread at its first run there and refuses
     # another count after (a status of error); a long-lived thread (a Dask worker's) may
     # have made it before use_threads changed the count. (startSolve runs on a new thread.)
+    threads = _threads_now()
     made = getattr(_pool, "threads", None)
-    if made is not None and made != _threads:
+    if made is not None and made != threads:
         _import_highspy().Highs.resetGlobalScheduler(True)
-    _pool.threads = _threads
+    _pool.threads = threads
     h.run()
 
 

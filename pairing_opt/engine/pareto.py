@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 
 from ..errors import InputError, Problem
 from ..scenario.measures import term_normaliser
@@ -27,6 +28,7 @@ from ..scenario.spec import (
     term_objective,
 )
 from .backends import Status
+from .parallel import side_by_side, workers_for
 from .pipeline import SolveResult, diagnose, solve_levels, solve_objective
 
 # x's weight beside y's: at most this fraction of y's normaliser is traded per x's
@@ -89,9 +91,13 @@ def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[F
     both = _ordered(scenario, x, y)
     check_objective_data(both, both.objective, lambda path: "x and y (arguments)")
     diagnose(both)
-    ends = [
-        solve_levels(_ordered(scenario, first, second))[0] for first, second in ((x, y), (y, x))
-    ]
+    # The two ends, then the points between them, each solve independent of the others:
+    # side by side on the cores (parallel.py), each result the same as alone.
+    workers = workers_for(scenario.solver.name, 2)
+    ends = side_by_side(
+        [partial(_lexicographic, scenario, x, y), partial(_lexicographic, scenario, y, x)],
+        workers,
+    )
     found = [_point(r, x, y, r.status, r.gap) for r in ends]
     if any(p.result.pairing == [] for p in found):
         return [p for p in found if p.result.pairing][:1]
@@ -108,14 +114,22 @@ def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[F
             x: TermWeight(weight=AUGMENT, scale=ratio),
         }
     )
-    for i in range(1, points - 1):
-        cap = low + (high - low) * i / (points - 1)
-        # No tie-break: the weight on x already separates ties on y, and the uniqueness
-        # check cost a third of a front's time (benchmarks/README.md).
-        found_ = solve_objective(scenario, augmented, ((x, cap),), tie_break=False)
-        if found_.pairing:
-            found.append(_point(found_, x, y, found_.status, found_.gap))
+    caps = [low + (high - low) * i / (points - 1) for i in range(1, points - 1)]
+    # No tie-break: the weight on x already separates ties on y, and the uniqueness
+    # check cost a third of a front's time (benchmarks/README.md).
+    inner = side_by_side(
+        [
+            partial(solve_objective, scenario, augmented, ((x, cap),), tie_break=False)
+            for cap in caps
+        ],
+        workers_for(scenario.solver.name, len(caps)),
+    )
+    found += [_point(r, x, y, r.status, r.gap) for r in inner if r.pairing]
     return _non_dominated(found, x, y)
+
+
+def _lexicographic(scenario: Scenario, first: str, second: str) -> SolveResult:
+    return solve_levels(_ordered(scenario, first, second))[0]
 
 
 def _ordered(scenario: Scenario, first: str, second: str) -> Scenario:
