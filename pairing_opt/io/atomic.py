@@ -224,12 +224,10 @@ def write_text(
     """Write to `path` atomically, or to stdout when path is None or '-'. `option` is how
     messages name the path's source ('-o'; '' for a path of pairopt's own). Content given
     as chunks of bytes is written as they come, never held whole (a long sweep's file)."""
+    parts: Iterable[str | bytes] = [content] if isinstance(content, str | bytes) else content
     if _to_stdout(path):
-        if isinstance(content, str | bytes):
-            write_stdout(content)
-        else:
-            for chunk in content:
-                write_stdout(chunk)
+        for part in parts:  # text stays text: see write_stdout
+            write_stdout(part)
         return
     assert path is not None
     check_output(path, option)
@@ -244,10 +242,9 @@ def write_text(
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        chunks = [content.encode("utf-8")] if isinstance(content, str) else content
         with os.fdopen(fd, "wb") as handle:
-            for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
-                handle.write(chunk)
+            for part in parts:
+                handle.write(part.encode("utf-8") if isinstance(part, str) else part)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

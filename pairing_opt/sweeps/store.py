@@ -151,7 +151,7 @@ class RunStore:
         if not self.stream.exists():
             return  # a finished Parquet sweep run again
         if self.stream == self.out:
-            write_text(self._records_in_run_order(), str(self.out), option="")
+            write_text(self._records_in_run_order(), str(self.out))
             return
         import pandas as pd
 
@@ -165,26 +165,24 @@ class RunStore:
     def _records_in_run_order(self) -> Iterator[bytes]:
         """The stream's bytes: its header, then each run's record (bytes as written),
         in run order; contiguous records are read together."""
-        runs, starts, ends = array("q"), array("q"), array("q")
+        runs = array("q")
         with self.stream.open("rb") as handle:
             header = _record(handle)
-            offset = len(header)
+            starts = array("q", [len(header)])  # record i is starts[i]:starts[i + 1]
             while record := _record(handle):
                 runs.append(int(record[: record.index(b",")]))  # "run" is the first column
-                starts.append(offset)
-                offset += len(record)
-                ends.append(offset)
+                starts.append(starts[-1] + len(record))
             yield header
             order = np.argsort(np.frombuffer(runs, dtype=np.int64), kind="stable")
             first = last = -1
             for i in order:
                 if starts[i] == last and last - first < CHUNK:
-                    last = ends[i]
+                    last = starts[i + 1]
                     continue
                 if first >= 0:
                     handle.seek(first)
                     yield handle.read(last - first)
-                first, last = starts[i], ends[i]
+                first, last = starts[i], starts[i + 1]
             if first >= 0:
                 handle.seek(first)
                 yield handle.read(last - first)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..api import Result, pairing_rows, solve
 from ..checks.metrics import METRIC_NAMES
+from ..engine.backends import cores as _cores
 from ..errors import Collector, InputError, Problem, SolverError
 from ..io.atomic import input_clashes, output_problems, write_text
 from ..io.loader import ScenarioSource
@@ -199,13 +200,6 @@ def _execute(
         run_here(job, runs, sink)
     else:  # runs share the cores: HiGHS threads competing for them cost 1.3x a run
         run_local(replace(job, threads=max(1, cores // count)), runs, count, sink)
-
-
-def _cores() -> int:
-    """The cores this process may run on (a container's or taskset's share, not the host's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def _checked(
