@@ -198,7 +198,7 @@ def _execute(
     count = min(workers or cores, len(runs))
     if count <= 1:
         run_here(job, runs, sink)
-    else:  # runs share the cores: HiGHS threads competing for them cost 1.3x a run
+    else:  # runs share the cores: HiGHS threads competing for them slow every run
         run_local(replace(job, threads=max(1, cores // count)), runs, count, sink)
 
 
