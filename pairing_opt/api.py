@@ -9,7 +9,7 @@ located problem; an infeasible scenario is not an exception but a `Result` whose
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -706,16 +706,22 @@ def pareto(
     points: int = 10,
     solver: str | None = None,
     time_limit: float | None = None,
+    mip_gap: float | None = None,
     incumbent: PairingSource | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Front:
     """The non-dominated pairings of terms `x` and `y` (e.g. "changes" and
     "weighted_distance") by the epsilon-constraint method: the two lexicographic optima
-    and up to `points` - 2 between them, each proven optimal for its subproblem or marked
-    with its gap. `time_limit` applies to each solve. Raises InfeasibleError when no
-    pairing satisfies the rules."""
-    configured = configure(scenario, solver=solver, time_limit=time_limit, incumbent=incumbent)
+    and up to `points` - 2 between them, each proven optimal for its subproblem (within
+    `mip_gap`) or marked with its gap. `time_limit` applies to each solve;
+    `progress(done, total)` is called at the start and as each of the front's solves
+    ends. Raises InfeasibleError when no pairing satisfies the rules."""
+    configured = configure(
+        scenario, solver=solver, time_limit=time_limit, mip_gap=mip_gap, incumbent=incumbent
+    )
     _one_need(configured, "pareto")
-    return Front(configured, x, y, tuple(pareto_front(configured, x, y, points)))
+    found = pareto_front(configured, x, y, points, progress)
+    return Front(configured, x, y, tuple(found))
 
 
 def _one_need(scenario: Scenario | None, what: str) -> None:

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -386,6 +387,14 @@ def _finite(example: str) -> Callable[[click.Context, click.Parameter, float | N
     return check
 
 
+mip_gap_option = click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    callback=_finite("0.01"),
+    help="Relative gap accepted as optimal (overrides solver.mip_gap).",
+)
+
+
 def time_limit_option(help: str) -> Callable[[F], F]:
     """--time-limit in seconds, overriding solver.time_limit."""
     return click.option(
@@ -405,12 +414,7 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 @output_option
 @solver_option
 @time_limit_option("Seconds for each solve (overrides solver.time_limit).")
-@click.option(
-    "--mip-gap",
-    type=click.FloatRange(min=0, max=1, max_open=True),
-    callback=_finite("0.01"),
-    help="Relative gap accepted as optimal (overrides solver.mip_gap).",
-)
+@mip_gap_option
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
 @incumbent_option
 @set_option
@@ -775,6 +779,8 @@ def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str, st
 @set_option
 @solver_option
 @time_limit_option("Seconds for each solve (overrides solver.time_limit).")
+@mip_gap_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def pareto(
     scenario: str,
     x: str,
@@ -784,6 +790,7 @@ def pareto(
     output: str | None,
     plot_file: str | None,
     overrides: tuple[str, ...],
+    quiet: bool,
     **options: Any,
 ) -> None:
     """The Pareto front of two objective terms for SCENARIO: the pairings where neither
@@ -795,10 +802,11 @@ def pareto(
     Examples:
       pairopt pareto scenario.yaml --x changes --y weighted_distance --incumbent now.csv
       pairopt pareto scenario.yaml --x weighted_distance --y fairness --points 6 \\
-          --format csv -o front.csv --plot front.png
+          --format csv -o front.csv --plot front.png --mip-gap 0.01
     """
     from .api import pareto as front
     from .io.atomic import input_clashes, output_problems, write_text
+    from .report.pareto import front_summary
     from .report.plot import draw_front, image_problems
 
     fmt, problems = _output(ParetoReport, fmt, output, [scenario])
@@ -807,31 +815,43 @@ def pareto(
         problems += output_problems(plot_file) + input_clashes(plot_file, [scenario])
         problems += [replace(p, where="--plot") for p in image_problems(suffix)]
     data = _load(scenario, overrides, problems, output)
-    found = front(data, x, y, points=points, **options)
+    bar = CountProgress("front") if _stderr_is_terminal() and not quiet else None
+    start = time.perf_counter()
+    try:
+        found = front(data, x, y, points=points, progress=bar, **options)
+    finally:
+        if bar is not None:
+            bar.stop()
+    seconds = time.perf_counter() - start
     _emit(ParetoReport(list(found.points), x, y, data.name), fmt, output)
     if plot_file is not None:
         marks = [(p.x, p.y, p.proven_optimal) for p in found.points]
         title = f"Pareto front of {x} and {y} ({len(marks)} points)\n{data.name}"
         write_text(draw_front(marks, x, y, suffix, title=title), plot_file)
         _say(f"wrote {plot_file}")
+    if not quiet:
+        _say(front_summary(list(found.points), x, y, seconds))
     unproven = [i for i, p in enumerate(found.points, start=1) if not p.proven_optimal]
     if unproven:
         _say(
             f"pairopt: warning: point(s) {', '.join(map(str, unproven))} NOT proven optimal "
-            "(a solve stopped at its limit); see the gap. Fix: raise --time-limit."
+            "(a solve stopped at its limit); see the gap. Fix: raise --time-limit, or "
+            "accept a gap with --mip-gap."
         )
         sys.exit(int(ExitCode.LIMIT_REACHED))
 
 
-class SweepProgress:
-    """A rich progress bar on stderr while a sweep runs (only on a terminal)."""
+class CountProgress:
+    """A rich progress bar on stderr while a sweep's runs or a front's solves end (only on
+    a terminal): `label`, done of total, time left."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+        self.label = label
         self.bar = Progress(
-            "sweep",
+            label,
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -843,8 +863,8 @@ class SweepProgress:
     def __call__(self, done: int, total: int) -> None:
         if self.task is None:
             self.bar.start()
-            self.task = self.bar.add_task("sweep", total=total)
-        self.bar.update(self.task, completed=done)
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done, total=total)
 
     def stop(self) -> None:
         if self.task is not None:
@@ -959,7 +979,7 @@ def sweep(
     """
     from .sweeps.sweeper import sweep as run_sweep
 
-    bar = SweepProgress() if _stderr_is_terminal() and not quiet else None
+    bar = CountProgress("sweep") if _stderr_is_terminal() and not quiet else None
     try:
         done = run_sweep(
             scenario,

@@ -37,6 +37,18 @@ def test_results_come_in_task_order_whichever_finishes_first() -> None:
     assert side_by_side([slow, fast], workers=2) == ["first", "second"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_task_that_ends_is_told_on_the_callers_thread(workers: int) -> None:
+    told: list[threading.Thread] = []
+    results = side_by_side(
+        [lambda: 1, lambda: 2, lambda: 3],
+        workers,
+        ended=lambda: told.append(threading.current_thread()),
+    )
+    assert results == [1, 2, 3]
+    assert told == [threading.current_thread()] * 3  # a progress bar is not thread-safe
+
+
 def test_one_worker_runs_the_tasks_here_one_by_one() -> None:
     where = side_by_side([threading.current_thread, threading.current_thread], workers=1)
     assert where == [threading.current_thread()] * 2

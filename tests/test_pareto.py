@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 import pairing_opt as po
 import pairing_opt.api as api_module
+import pairing_opt.engine.pareto as pareto_module
 from pairing_opt.checks.verify import Assignment, evaluate
 from pairing_opt.cli import main
 from pairing_opt.engine.backends import Status
@@ -683,6 +684,55 @@ def test_cli_unproven_point_exits_4(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [p["proven_optimal"] for p in points] == [True, False, True]
     assert points[1]["status"] == "time_limit" and points[1]["gap"] == pytest.approx(0.25)
     assert "point(s) 2 NOT proven optimal" in result.stderr
+
+
+def test_progress_counts_every_solve_of_the_front() -> None:
+    told: list[tuple[int, int]] = []
+    scenario = _scenario(FAIR_CAP, FAIR_NEED, FAIR_KM)
+    po.pareto(scenario, "distance", "fairness", points=4, progress=lambda *a: told.append(a))
+    assert told == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # two ends, two points between
+
+
+def test_progress_ends_at_the_solves_done_when_the_ends_leave_nothing_between(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An end without a pairing ends the front after its two solves: the bar says 2 of 2.
+    real = pareto_module._lexicographic
+    empty = real(_scenario(FAIR_CAP, FAIR_NEED, FAIR_KM), "distance", "fairness")
+    empty = replace(empty, pairing=[])
+    monkeypatch.setattr(pareto_module, "_lexicographic", lambda *a: empty)
+    told: list[tuple[int, int]] = []
+    scenario = _scenario(FAIR_CAP, FAIR_NEED, FAIR_KM)
+    po.pareto(scenario, "distance", "fairness", points=5, progress=lambda *a: told.append(a))
+    assert told[-1] == (2, 2)
+
+
+def test_cli_says_how_the_front_went_on_stderr_unless_quiet(tmp_path: Path) -> None:
+    path = _write(tmp_path, FAIR_CAP, FAIR_NEED, FAIR_KM)
+    args: list[str | Path] = ["pareto", path, "--x", "distance", "--y", "fairness", "--points", "4"]
+    loud, quiet = run(*args, "--format", "csv"), run(*args, "--format", "csv", "-q")
+    assert loud.exit_code == quiet.exit_code == 0
+    assert loud.stdout == quiet.stdout  # stdout is the data either way
+    assert "Pareto front of distance and fairness: 2 point(s), all proven optimal" in loud.stderr
+    assert quiet.stderr == ""
+
+
+def test_cli_mip_gap_reaches_every_solve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[float] = []
+    real = api_module.pareto_front
+
+    def spy(scenario: Scenario, *args: Any, **kwargs: Any) -> list[FrontPoint]:
+        seen.append(scenario.solver.mip_gap)
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(api_module, "pareto_front", spy)
+    path = _write(tmp_path, FAIR_CAP, FAIR_NEED, FAIR_KM)
+    args: list[str | Path] = ["pareto", path, "--x", "distance", "--y", "fairness", "--points", "3"]
+    assert run(*args, "--mip-gap", "0.05").exit_code == 0
+    assert run(*args).exit_code == 0
+    assert seen == [0.05, 0.0]
+    bad = run(*args, "--mip-gap", "nan")
+    assert bad.exit_code == ExitCode.BAD_INPUT and "--mip-gap" in bad.output
 
 
 def test_cli_unknown_column_is_an_input_error(tmp_path: Path) -> None:

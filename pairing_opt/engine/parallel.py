@@ -28,10 +28,18 @@ def workers_for(solver: str, tasks: int) -> int:
     return min(tasks, cores()) if solver == HIGHS else 1
 
 
-def side_by_side(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
-    """Each task's result, in order; at most `workers` at once (one: here, one by one)."""
+def side_by_side(
+    tasks: Sequence[Callable[[], T]], workers: int, ended: Callable[[], None] | None = None
+) -> list[T]:
+    """Each task's result, in order; at most `workers` at once (one: here, one by one).
+    `ended` is called on the caller's thread as each task ends (for a progress bar)."""
+    tell = ended or (lambda: None)
     if workers <= 1 or len(tasks) <= 1:
-        return [task() for task in tasks]
+        results = []
+        for task in tasks:
+            results.append(task())
+            tell()
+        return results
     cancel = threading.Event()
     share = max(1, cores() // workers)
 
@@ -50,6 +58,7 @@ def side_by_side(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
             done, pending = wait(pending, POLL_SECONDS)
             for future in done:
                 future.result()  # a failed task stops the others now, not at the end
+                tell()
         return [future.result() for future in futures]
     except BaseException:
         cancel.set()

@@ -12,6 +12,7 @@ subproblem, or says it is not.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -84,22 +85,33 @@ def check_front_terms(x: str, y: str, points: int) -> None:
         raise InputError(problems)
 
 
-def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[FrontPoint]:
+def pareto_front(
+    scenario: Scenario,
+    x: str,
+    y: str,
+    points: int = 10,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FrontPoint]:
     """Up to `points` non-dominated pairings of terms x and y, ordered by x (best first),
-    distinct in their pair sets. Raises InfeasibleError when no pairing exists."""
+    distinct in their pair sets. Raises InfeasibleError when no pairing exists.
+    `progress(done, total)` is called before the first solve and as each ends (total is
+    `points`, less when the ends leave no room between them)."""
     check_front_terms(x, y, points)
     both = _ordered(scenario, x, y)
     check_objective_data(both, both.objective, lambda path: "x and y (arguments)")
     diagnose(both)
+    tally = _Tally(points, progress)  # 0 of points: a bar shows before the first ends
     # The two ends, then the points between them, each solve independent of the others:
     # side by side on the cores (parallel.py), each result the same as alone.
     workers = workers_for(scenario.solver.name, 2)
     ends = side_by_side(
         [partial(_lexicographic, scenario, x, y), partial(_lexicographic, scenario, y, x)],
         workers,
+        tally.ended,
     )
     found = [_point(r, x, y, r.status, r.gap) for r in ends]
     if any(p.result.pairing == [] for p in found):
+        tally.finish()
         return [p for p in found if p.result.pairing][:1]
     low, high = (_minimised(p.result, x) for p in found)
     # y, plus x at a weight too small to trade any real amount of y for it: the optimum is
@@ -123,9 +135,30 @@ def pareto_front(scenario: Scenario, x: str, y: str, points: int = 10) -> list[F
             for cap in caps
         ],
         workers_for(scenario.solver.name, len(caps)),
+        tally.ended,
     )
     found += [_point(r, x, y, r.status, r.gap) for r in inner if r.pairing]
     return _non_dominated(found, x, y)
+
+
+class _Tally:
+    """The front's solves ended so far, told to a progress callback."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.done, self.total, self.progress = 0, total, progress
+        if progress is not None:
+            progress(0, total)
+
+    def ended(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def finish(self) -> None:
+        """No more solves: the total is what was done."""
+        if self.progress is not None and self.done < self.total:
+            self.total = self.done
+            self.progress(self.done, self.total)
 
 
 def _lexicographic(scenario: Scenario, first: str, second: str) -> SolveResult:

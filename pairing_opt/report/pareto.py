@@ -97,3 +97,15 @@ def front_table(
     buffer = io.StringIO()
     console(buffer, color, 100).print(table)
     return buffer.getvalue()
+
+
+def front_summary(points: list[FrontPoint], x: str, y: str, seconds: float) -> str:
+    """One line for stderr: how many points, how many proven, and the wall time."""
+    unproven = sum(not p.proven_optimal for p in points)
+    if not points:
+        proof = "no points"
+    elif unproven == 0:
+        proof = f"{len(points)} point(s), all proven optimal"
+    else:
+        proof = f"{len(points)} point(s), {unproven} NOT proven optimal"
+    return f"Pareto front of {x} and {y}: {proof}, in {seconds:.1f} s"
