@@ -3,11 +3,13 @@ an abandoned check is cancelled, and the answer never depends on which run ends 
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 
 import numpy as np
 
+from pairing_opt.engine import backends
 from pairing_opt.engine.race import Racer
 
 
@@ -94,3 +96,25 @@ def test_a_second_ctrl_c_while_closing_still_waits_for_the_check() -> None:
     else:
         raise AssertionError("the interrupt was swallowed")
     assert ended.is_set()
+
+
+def test_a_check_runs_in_the_context_of_the_solve_that_offered_it() -> None:
+    # Inside a front's task the solve has a share of the cores and a cancel event
+    # (parallel.side_by_side); the check beside it must solve under the same ones.
+    seen: list[object] = []
+
+    def check(values: np.ndarray, cancel: threading.Event) -> bool:
+        seen.append((backends.THREADS_HERE.get(), backends.CANCEL.get()))
+        return True
+
+    front_cancel = threading.Event()
+
+    def task() -> None:
+        backends.THREADS_HERE.set(1)
+        backends.CANCEL.set(front_cancel)
+        racer = Racer(check, key=lambda v: v.tobytes())
+        assert racer.result_for(np.array([1.0])) is True
+        racer.close()
+
+    contextvars.copy_context().run(task)
+    assert seen == [(1, front_cancel)]

@@ -10,6 +10,7 @@ set it was given, never on when it ran, so the answer does not depend on the rac
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -33,7 +34,12 @@ class _Running(Generic[T]):
         self.ended = threading.Event()
         self.result: T | None = None
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(check, values), daemon=True)
+        # In the caller's context: a check inside a front's task solves with that task's
+        # share of the cores and obeys its cancel (backends.THREADS_HERE, CANCEL).
+        context = contextvars.copy_context()
+        self.thread = threading.Thread(
+            target=context.run, args=(self._run, check, values), daemon=True
+        )
 
     def _run(self, check: Check[T], values: np.ndarray) -> None:
         try:
