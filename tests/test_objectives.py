@@ -22,6 +22,7 @@ import pairing_opt as po
 from pairing_opt.checks.metrics import METRIC_NAMES
 from pairing_opt.checks.verify import Assignment
 from pairing_opt.cli import main
+from pairing_opt.engine import pipeline
 from pairing_opt.errors import ExitCode
 from pairing_opt.scenario import measures
 from pairing_opt.scenario.spec import (
@@ -658,6 +659,43 @@ def test_tolerance_lets_level_one_worsen_by_at_most_the_tolerance(
     assert values["distance"] == pytest.approx(distance)
     assert values["fairness"] == pytest.approx(fairness)
     assert result.bound == pytest.approx(6.0)  # level 1's own optimum
+
+
+@pytest.mark.parametrize(
+    ("text", "settles"),
+    [
+        ("distance,fairness", True),  # one pairing at distance 6: fairness only splits it
+        ("distance~0.5,fairness", False),  # distance <= 9 leaves other pair sets
+        ("fairness,distance", False),  # a minimax level ties as a rule: not checked
+    ],
+)
+def test_a_level_that_leaves_one_pair_set_settles_the_levels_after_it(
+    monkeypatch: pytest.MonkeyPatch, text: str, settles: bool
+) -> None:
+    # Once level 1 is shown to leave one pair set under its cap, level 2 is solved over
+    # those pairs alone; the answer is the brute force's either way (the test above).
+    masks: list[list[Pair]] = []
+    real = pipeline.restrict
+    scenario = _scenario(CAP3, NEED3, KM3)
+
+    def spy(model: Any, kept: Any, *args: Any) -> Any:
+        cand = model.candidates
+        names = zip(cand.donor[kept], cand.recipient[kept], strict=True)
+        masks.append(sorted((scenario.donors[d], scenario.recipients[r]) for d, r in names))
+        return real(model, kept, *args)
+
+    monkeypatch.setattr(pipeline, "restrict", spy)
+    result = po.solve(scenario, objective=text)
+    assert result.proven_optimal
+    levels = [
+        (t.split("~")[0], float(t.split("~")[1]) if "~" in t else 0.0) for t in text.split(",")
+    ]
+    assert _pairs(result.pairs) == _lexicographic(scenario, levels)[0][0]
+    if settles:
+        assert masks == [_pairs(result.pairs)]
+        assert "level 1/settle" in [name for name, _ in result.stages]
+    else:
+        assert masks == []
 
 
 def test_order_json_has_each_level_and_is_optimal(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ and prints what this returns.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,9 +29,18 @@ from ..scenario.spec import (
     objective_terms,
     term_objective,
 )
-from .backends import Outcome, SolverInfo, Status, relative_gap, strict_tolerances, timed
+from .backends import (
+    HIGHS,
+    Outcome,
+    SolverInfo,
+    Status,
+    relative_gap,
+    strict_tolerances,
+    timed,
+)
+from .bounds import restrict
 from .model import PairingModel, build_model
-from .strategy import solve_model
+from .strategy import pair_set_alone, solve_model
 
 # Fractions of a recipient's need that sum to within this of 1 are read as they are.
 COVERAGE_ROUNDING = 1e-12
@@ -254,14 +264,20 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
     done: list[tuple[str, SolveResult, float]] = []  # each level's term, optimum, tolerance
     limit = scenario.solver.time_limit
     spent = 0.0
+    settled: np.ndarray | None = None  # the one pair set the levels so far leave, once shown
     for i, level in enumerate(objective.order):
         last = i == len(objective.order) - 1
         options = scenario.solver
         if limit is not None:
             options = options.model_copy(update={"time_limit": max(limit - spent, 1e-3)})
+        level_scenario = replace(scenario, solver=options)
         with timed(f"level {i + 1}"):
-            result, model = _solve_level(replace(scenario, solver=options), level.term, done, last)
-        spent += result.seconds
+            start = time.perf_counter()
+            result, model = _solve_level(level_scenario, level.term, done, last, settled)
+            if not last and settled is None and result.status == Status.OPTIMAL:
+                settled = _settled(level_scenario, model, result, level.term, level.tolerance)
+            seconds = max(result.seconds, time.perf_counter() - start)
+        spent += seconds
         result = replace(result, seconds=spent)
         first = done[0][1] if done else result
         if last or result.status != Status.OPTIMAL:
@@ -270,19 +286,56 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
     raise AssertionError("an order has at least one level")
 
 
+def _settled(
+    scenario: Scenario, model: PairingModel, result: SolveResult, term: str, tolerance: float
+) -> np.ndarray | None:
+    """The pair set of a level's optimum, when it is the only pair set within the cap that
+    the later levels keep on this level: then they only choose its shares, and are solved
+    over its pairs alone instead of over every pair under a cap row (where the LP bound
+    is weak). Shown with a margin beyond that cap (the cap row holds only to the solver's
+    tolerance). None when not shown: with CBC, for a minimax term (whose optimum nearly
+    always ties), or when another pair set fits or the check ran out of nodes or time."""
+    if scenario.solver.name != HIGHS or model.minimax:
+        return None
+    cap = term_cap(result, term, tolerance, widen=2.0)
+    internal = (cap - model.sense * model.offset) / model.scale
+    used = used_pairs(scenario, result.pairing)
+    with timed("settle"):
+        alone = pair_set_alone(model, used, internal, scenario.solver.time_limit)
+    return used if alone else None
+
+
+def used_pairs(scenario: Scenario, pairing: list[Assignment]) -> np.ndarray:
+    """A mask over the scenario's candidate pairs: those the pairing uses."""
+    cand = scenario.candidates
+    width = len(scenario.recipients)
+    codes = [d * width + r for d, r in (scenario.pair_index(a.donor, a.recipient) for a in pairing)]
+    return np.isin(
+        cand.donor.astype(np.int64) * width + cand.recipient, np.array(codes, dtype=np.int64)
+    )
+
+
 def _solve_level(
-    scenario: Scenario, term: str, done: list[tuple[str, SolveResult, float]], last: bool
+    scenario: Scenario,
+    term: str,
+    done: list[tuple[str, SolveResult, float]],
+    last: bool,
+    settled: np.ndarray | None = None,
 ) -> tuple[SolveResult, PairingModel]:
-    """One level under the caps of the levels before it. The earlier optima were found
+    """One level under the caps of the levels before it, over the `settled` pairs only
+    when an earlier level left one pair set (see _settled). The earlier optima were found
     within the solver's tolerances, so their caps can be a hair out of reach: then the
-    level is solved again with margins a hundred times wider, and if even that finds
-    nothing the order is reported as not holding together (never as infeasible)."""
+    level is solved again with margins a hundred times wider, over every pair, and if even
+    that finds nothing the order is reported as not holding together (never as
+    infeasible)."""
     for widen in (1.0, 100.0):
         caps = tuple((t, term_cap(r, t, tolerance, widen)) for t, r, tolerance in done)
         with timed("build"):
             model = build_model(
                 scenario, term_objective(term), caps, tie_break=last, priced_caps=True
             )
+            if settled is not None and widen == 1.0:
+                model = replace(model, milp=restrict(model, settled))
         try:
             # Strict: at the default tolerance a level's optimum comes back up to 1e-6 of
             # its unit off (it is never polished by a tie-break), and the next level

@@ -368,6 +368,17 @@ def _tie_slack(model: PairingModel, name: str, objective: float, values: np.ndar
     return TIE_SLACK * max(1.0, abs(objective)) + rounding
 
 
+def pair_set_alone(
+    model: PairingModel, used: np.ndarray, cap: float, time_limit: float | None
+) -> bool:
+    """True when no pairing whose pair set differs from `used` (a mask of the model's pairs)
+    has c.v <= `cap` (minimisation form, scaled): proven by HiGHS, at most the tie check's
+    nodes. False when there is one, or when it was not proven in time."""
+    values = np.zeros(model.milp.num_cols)
+    values[model.x_col[used]] = 1.0
+    return _alone_under_cap(model, values, cap, None, _Clock(time_limit))
+
+
 def _alone_under_cap(
     model: PairingModel,
     values: np.ndarray,
