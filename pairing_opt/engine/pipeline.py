@@ -213,17 +213,8 @@ def solve_alternatives(scenario: Scenario, count: int) -> list[SolveResult]:
     results = [previous]
     if count == 1:
         return results
-    index = {
-        (int(d), int(r)): i
-        for i, (d, r) in enumerate(
-            zip(model.candidates.donor, model.candidates.recipient, strict=True)
-        )
-    }
     while len(results) < count and previous.status == Status.OPTIMAL:
-        used = np.zeros(len(model.candidates), dtype=bool)
-        for a in previous.pairing:
-            used[index[scenario.pair_index(a.donor, a.recipient)]] = True
-        model = model.without(used)
+        model = model.without(used_pairs(scenario, previous.pairing))
         try:
             previous = _as_ordered(scenario, _solve_with(scenario, model), results[0])
         except InfeasibleError:
