@@ -170,6 +170,28 @@ def test_a_pairing_of_the_user_is_scored_with_its_broken_rules(
     assert float(found[0]["mine_gap"]) > 0
 
 
+def test_the_summary_gives_each_fixed_pairings_record_and_gap_range(
+    example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "runs.csv"
+    pairing = example.parent / "example_pairing.csv"
+    vary = ["rules.max_distance_km=1200,5000", "recipients.need_scale=1,2"]
+    done = sweep(example, out, vary=vary, pairings={"mine": pairing}, workers=1)
+    found = rows(out)
+    lines = done.lines()
+    base = next(line for line in lines if line.startswith("Base:"))
+    mine = next(line for line in lines if line.startswith("mine:"))
+    gaps = sorted(float(r["base_gap"]) for r in found)
+    tied = sum(float(r["base_gap"]) <= 1e-6 for r in found)
+    assert f"optimal in {tied} of 4 solved runs" in base and "breaks a rule in 0;" in base
+    assert f"{100 * gaps[0]:.3g}% to {100 * gaps[-1]:.3g}%" in base
+    assert f"(median {100 * (gaps[1] + gaps[2]) / 2:.3g}%)" in base
+    # The example pairing uses a forbidden pair: never optimal, broken in every run.
+    mine_gaps = sorted(float(r["mine_gap"]) for r in found)
+    assert "optimal in 0 of 4 solved runs (0%), breaks a rule in 4;" in mine
+    assert f"{100 * mine_gaps[0]:.3g}% to {100 * mine_gaps[-1]:.3g}%" in mine
+
+
 def test_samples_are_reproducible_and_differ_from_each_other(example: Path, tmp_path: Path) -> None:
     args = {"samples": 4, "perturb": ["recipients.need=lognormal:0.3"], "seed": 5, "workers": 1}
     sweep(example, tmp_path / "a.csv", **args)

@@ -1,5 +1,6 @@
 """What a finished sweep says, read back from its rows one at a time: how many distinct
-pairings, how often the unvaried optimum stays optimal, and how often each pair is used."""
+pairings, how often the unvaried optimum and each named pairing stay optimal or how far
+from it they fall, and how often each pair is used."""
 
 from __future__ import annotations
 
@@ -10,9 +11,47 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-# A row's objective within this relative distance of the base pairing's counts as a tie.
+# A fixed pairing within this relative distance of a run's optimum ties with it.
 TIE = 1e-6
 SOLVED = ("optimal", "time_limit")
+
+
+@dataclass
+class Scored:
+    """A fixed pairing (the base optimum, or a --pairing NAME) across the solved runs."""
+
+    runs: int = 0  # solved runs in which it was scored against the optimum
+    optimal: int = 0  # of those, runs whose optimum it ties with every rule kept
+    broken: int = 0  # of those, runs in which it breaks a rule
+    gaps: list[float] = field(default_factory=list)  # its gap in each, >= 0 means worse
+
+    def add(self, row: dict[str, str], name: str) -> None:
+        gap = row.get(f"{name}_gap")
+        if gap in (None, ""):
+            return
+        self.runs += 1
+        self.gaps.append(float(gap))
+        if row.get(f"{name}_broken") not in (None, "", "0"):
+            self.broken += 1
+        elif float(gap) <= TIE:
+            self.optimal += 1
+
+    def line(self) -> str:
+        """How often it is optimal or breaks a rule, and the range and median of its gap:
+        the spread a conclusion about it has over the sweep."""
+        gaps = sorted(self.gaps)
+        middle = len(gaps) // 2
+        median = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
+        share = f"{100 * self.optimal / self.runs:.0f}%"
+        return (
+            f"optimal in {self.optimal} of {self.runs} solved runs ({share}), breaks a rule "
+            f"in {self.broken}; gap to each run's optimum {_percent(gaps[0])} to "
+            f"{_percent(gaps[-1])} (median {_percent(median)})"
+        )
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.3g}%"
 
 
 @dataclass
@@ -21,10 +60,9 @@ class Summary:
     statuses: Counter[str] = field(default_factory=Counter)
     pairings: set[str] = field(default_factory=set)
     solved: int = 0  # runs with a verified pairing
-    base_optimal: int = 0  # runs whose optimum the base pairing ties (rules kept)
-    base_broken: int = 0  # runs in which the base pairing breaks a rule
     pair_runs: Counter[tuple[str, str]] = field(default_factory=Counter)
     objectives: list[float] = field(default_factory=list)
+    scored: dict[str, Scored] = field(default_factory=dict)  # base, then each --pairing
 
     def lines(self, base_status: str) -> list[str]:
         """The summary printed on stderr."""
@@ -36,15 +74,15 @@ class Summary:
                 f"Pairings:  {len(self.pairings)} distinct in {self.solved} solved runs; "
                 f"objective {low:.6g} to {high:.6g}"
             )
-        if base_status in SOLVED and self.solved:
-            lines.append(
-                f"Base:      the unvaried optimum ({base_status}) is optimal in "
-                f"{self.base_optimal} of {self.solved} solved runs "
-                f"({100 * self.base_optimal / self.solved:.0f}%) and breaks a rule in "
-                f"{self.base_broken}"
-            )
-        elif base_status not in SOLVED:
+        if base_status not in SOLVED:
             lines.append(f"Base:      the unvaried scenario has no pairing ({base_status})")
+        for name, scored in self.scored.items():
+            if not scored.runs:
+                continue
+            if name == "base":
+                lines.append(f"Base:      the unvaried optimum ({base_status}): {scored.line()}")
+            else:
+                lines.append(f"{name + ':':<10} {scored.line()}")
         return lines
 
     def stability_rows(self, base: Iterable[tuple[str, str]]) -> list[dict[str, object]]:
@@ -76,11 +114,19 @@ def summarise(rows: Iterable[dict[str, str]]) -> Summary:
         summary.pairings.add(row["pairing_hash"])
         summary.objectives.append(float(row["objective"]))
         summary.pair_runs.update(tuple(p) for p in json.loads(row["pairs"]))
-        if row.get("base_broken") not in (None, "", "0"):
-            summary.base_broken += 1
-        elif row.get("base_gap") not in (None, "") and float(row["base_gap"]) <= TIE:
-            summary.base_optimal += 1
+        for name in _scored_names(row):
+            summary.scored.setdefault(name, Scored()).add(row, name)
     return summary
+
+
+def _scored_names(row: dict[str, str]) -> list[str]:
+    """base and each --pairing NAME, in the file's column order: the NAME_gap columns
+    that come with a NAME_broken column."""
+    return [
+        key[: -len("_gap")]
+        for key in row
+        if key.endswith("_gap") and f"{key[: -len('_gap')]}_broken" in row
+    ]
 
 
 def stability_csv(rows: list[dict[str, object]]) -> str:
