@@ -9,6 +9,7 @@ be long. Numbers the solver returns are compared with a relative tolerance.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from pairing_opt.scenario.spec import (
     TermWeight,
     WeightedObjective,
     objective_name,
+    term_objective,
 )
 from pairing_opt.scenario.validation import parse_objective
 
@@ -696,6 +698,32 @@ def test_a_level_that_leaves_one_pair_set_settles_the_levels_after_it(
         assert "level 1/settle" in [name for name, _ in result.stages]
     else:
         assert masks == []
+
+
+def test_the_settle_check_gets_the_levels_own_time_and_none_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The check is worth at most what the next level saves: about the level's own time.
+    budgets: list[float | None] = []
+    monkeypatch.setattr(
+        pipeline, "pair_set_alone", lambda model, used, cap, limit: budgets.append(limit)
+    )
+    scenario = _scenario(CAP3, NEED3, KM3)
+    with_limit = po.configure(scenario, objective="distance,fairness", time_limit=10.0)
+    model = pipeline.build_model(with_limit, term_objective("distance"))
+    level = po.solve(with_limit, objective="distance").solutions[0]
+    for seconds, limit in ((2.0, 10.0), (0.001, 10.0), (9.0, 10.0), (9.99, 10.0)):
+        options = with_limit.solver.model_copy(update={"time_limit": limit})
+        pipeline._settled(
+            dataclasses.replace(with_limit, solver=options),
+            model,
+            dataclasses.replace(level, seconds=seconds),
+            "distance",
+            0.0,
+        )
+    # 2 s of a level: 2 s; a tiny level: the least worth starting; 1 s left: 1 s; 0.01 s
+    # left: not started.
+    assert budgets == pytest.approx([2.0, pipeline.SETTLE_MIN_SECONDS, 1.0])
 
 
 def test_order_json_has_each_level_and_is_optimal(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ PRICED_ROUNDING = 1e-7
 # larger of the value and the term's unit: about the solvers' feasibility tolerance on the
 # cap's row, which is written in that unit (a tighter margin left later levels infeasible).
 LEVEL_MARGIN = 1e-7
+SETTLE_MIN_SECONDS = 0.05  # the least time a level's settle check is worth starting with
 
 
 @dataclass(frozen=True)
@@ -285,14 +286,23 @@ def _settled(
     over its pairs alone instead of over every pair under a cap row (where the LP bound
     is weak). Shown with a margin beyond that cap (the cap row holds only to the solver's
     tolerance). None when not shown: with CBC, for a minimax term (whose optimum nearly
-    always ties), or when another pair set fits or the check ran out of nodes or time."""
+    always ties), or when another pair set fits or the check ran out of nodes or time.
+    The check gets at most the level's own solve time: on large models where near-ties
+    keep it from an answer it would otherwise cost more than the next level saves. The
+    answer does not depend on it: without it, the next level has the same optimum."""
     if scenario.solver.name != HIGHS or model.minimax:
         return None
+    budget = max(result.seconds, SETTLE_MIN_SECONDS)
+    limit = scenario.solver.time_limit
+    if limit is not None:
+        budget = min(budget, limit - result.seconds)
+        if budget < SETTLE_MIN_SECONDS:
+            return None
     cap = term_cap(result, term, tolerance, widen=2.0)
     internal = (cap - model.sense * model.offset) / model.scale
     used = used_pairs(scenario, result.pairing)
     with timed("settle"):
-        alone = pair_set_alone(model, used, internal, scenario.solver.time_limit)
+        alone = pair_set_alone(model, used, internal, budget)
     return used if alone else None
 
 
