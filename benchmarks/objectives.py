@@ -35,6 +35,8 @@ COMBINED = (
     "weighted_distance=1,shortfall=1000,changes=50",  # the example
     "shortfall,changes,weighted_distance",
     "changes,weighted_distance",
+    "weighted_distance,changes",  # a front's end: its second level under a cap on distance
+    "distance,weighted_distance",
     "weighted_distance=1,changes=1",
     "weighted_distance=1,fairness=1",
     "fairness,weighted_distance",
