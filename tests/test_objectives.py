@@ -39,7 +39,7 @@ from pairing_opt.scenario.spec import (
 from pairing_opt.scenario.validation import parse_objective
 
 from .builders import single_donor_pairings, write_scenario_folder
-from .conftest import scenario_from_columns
+from .conftest import ROOT, scenario_from_columns
 
 Pair = tuple[str, str]
 Km = Mapping[Pair, float]
@@ -698,6 +698,45 @@ def test_a_level_that_leaves_one_pair_set_settles_the_levels_after_it(
         assert "level 1/settle" in [name for name, _ in result.stages]
     else:
         assert masks == []
+
+
+@pytest.mark.parametrize(
+    ("text", "settles"),
+    [
+        ("distance,weighted_distance", True),
+        # distance within 30%: other pair sets fit, and the proof must see them under the
+        # wider cap (with the tie margin alone it settled on a pair set and lost the best)
+        ("distance~0.3,weighted_distance", False),
+    ],
+)
+def test_a_proof_by_exclusion_can_settle_a_level_by_itself(
+    monkeypatch: pytest.MonkeyPatch, text: str, settles: bool
+) -> None:
+    # On the example, level 1 (distance) is proven by exclusion under the settle cap; when
+    # that proof shows its pair set alone there is no separate check. Settled or not, the
+    # answer is the one with settling off.
+    path = ROOT / "scenarios" / "example"
+    scenario = po.configure(po.load(path / "scenario.yaml"), incumbent=path / "example_pairing.csv")
+    restricted: list[int] = []
+    real = pipeline.restrict
+
+    def spy(model: Any, kept: Any, *args: Any) -> Any:
+        restricted.append(int(kept.sum()))
+        return real(model, kept, *args)
+
+    monkeypatch.setattr(pipeline, "restrict", spy)
+    found = po.solve(scenario, objective=text)
+    names = [name for name, _ in found.stages]
+    assert "level 1/exclusion" in names
+    if settles:
+        assert "level 1/settle" not in names
+        assert restricted == [len(found.pairs)]  # level 2 over level 1's pairs alone
+    else:
+        assert restricted == []
+    monkeypatch.setattr(pipeline, "TIED_TERMS", ("changes", "distance"))
+    unsettled = po.solve(scenario, objective=text)
+    assert "level 1/settle" not in [name for name, _ in unsettled.stages]
+    assert found.to_dict(timings=False) == unsettled.to_dict(timings=False)
 
 
 def test_the_settle_check_gets_the_levels_own_time_and_none_past_the_limit(

@@ -113,6 +113,9 @@ class Outcome:
     seconds: float
     solver: SolverInfo
     tie_break: str  # "done", "skipped", "not needed", "rejected", "stopped at limit"
+    # True when the solve proved that no other pair set fits under the cap it was asked
+    # to check (solve_model's `settle_slack`); None when not known.
+    alone: bool | None = None
 
     @property
     def gap(self) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..checks.magnitudes import check_magnitudes
 from ..checks.robust import Robust
 from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
+from ..scenario.measures import term_normaliser
 from ..scenario.scenario import Scenario, check_incumbent, check_objective_data
 from ..scenario.spec import (
     SHORTFALL_TERMS,
@@ -60,6 +62,7 @@ PRICED_ROUNDING = 1e-7
 # larger of the value and the term's unit: about the solvers' feasibility tolerance on the
 # cap's row, which is written in that unit (a tighter margin left later levels infeasible).
 LEVEL_MARGIN = 1e-7
+TIED_TERMS = ("changes",)  # terms whose optimum other pair sets nearly always share
 SETTLE_MIN_SECONDS = 0.05  # the least time a level's settle check is worth starting with
 
 
@@ -80,6 +83,9 @@ class SolveResult:
     # Need scenarios (scenario key `uncertainty:`): the pairing under each, and the robust
     # objective over them; `pairing` and `evaluation` are then the first need scenario's.
     robust: Robust | None = None
+    # A level of an order: True when its proof showed no other pair set within the cap
+    # the later levels keep on it (see _settled); None when not known.
+    alone: bool | None = None
 
     @property
     def objective_label(self) -> str:
@@ -265,9 +271,18 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
         level_scenario = replace(scenario, solver=options)
         with timed(f"level {i + 1}"):
             start = time.perf_counter()
-            result, model = _solve_level(level_scenario, level.term, done, last, settled)
-            if not last and settled is None and result.status == Status.OPTIMAL:
-                settled = _settled(level_scenario, model, result, level.term, level.tolerance)
+            # A count of pairs (changes) ties as a rule, as a minimax term does: not asked.
+            asked = (
+                None if last or settled is not None or level.term in TIED_TERMS else level.tolerance
+            )
+            result, model = _solve_level(
+                level_scenario, level.term, done, last, settled, settle_tolerance=asked
+            )
+            if asked is not None and result.status == Status.OPTIMAL:
+                if result.alone:  # its proof by exclusion answered already
+                    settled = used_pairs(scenario, result.pairing)
+                else:
+                    settled = _settled(level_scenario, model, result, level.term, asked)
             seconds = max(result.seconds, time.perf_counter() - start)
         spent += seconds
         result = replace(result, seconds=spent)
@@ -306,6 +321,21 @@ def _settled(
     return used if alone else None
 
 
+def _settle_slack(
+    scenario: Scenario, model: PairingModel, term: str, tolerance: float
+) -> Callable[[float], float]:
+    """How far above a level's optimum v (c.v, the model's units) the settle cap lies: the
+    cap the later levels keep (term_cap) with twice its margin, as _settled asks."""
+    unit = term_normaliser(scenario, term)
+
+    def slack(v: float) -> float:
+        value = model.sense * model.scale * v + model.offset
+        margin = tolerance * abs(value) + 2.0 * LEVEL_MARGIN * max(abs(value), unit)
+        return margin / model.scale
+
+    return slack
+
+
 def used_pairs(scenario: Scenario, pairing: list[Assignment]) -> np.ndarray:
     """A mask over the scenario's candidate pairs: those the pairing uses."""
     cand = scenario.candidates
@@ -322,6 +352,7 @@ def _solve_level(
     done: list[tuple[str, SolveResult, float]],
     last: bool,
     settled: np.ndarray | None = None,
+    settle_tolerance: float | None = None,
 ) -> tuple[SolveResult, PairingModel]:
     """One level under the caps of the levels before it, over the `settled` pairs only
     when an earlier level left one pair set (see _settled). The earlier optima were found
@@ -341,8 +372,11 @@ def _solve_level(
             # Strict: at the default tolerance a level's optimum comes back up to 1e-6 of
             # its unit off (it is never polished by a tie-break), and the next level
             # spends that too.
+            slack = None
+            if settle_tolerance is not None and scenario.solver.name == HIGHS:
+                slack = _settle_slack(scenario, model, term, settle_tolerance)
             with strict_tolerances():
-                return _solve_with(scenario, model), model
+                return _solve_with(scenario, model, slack), model
         except InfeasibleError:
             if not done:
                 raise
@@ -411,11 +445,15 @@ def _as_ordered(
     )
 
 
-def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
+def _solve_with(
+    scenario: Scenario,
+    model: PairingModel,
+    settle_slack: Callable[[float], float] | None = None,
+) -> SolveResult:
     """Solve one model and verify its answer; the result is in the model's objective (a
-    level's term, for an order)."""
+    level's term, for an order). `settle_slack`: see strategy.solve_model."""
     options = scenario.solver
-    outcome = solve_model(model, options.name, options.time_limit, options.mip_gap)
+    outcome = solve_model(model, options.name, options.time_limit, options.mip_gap, settle_slack)
     if outcome.status == Status.INFEASIBLE:
         raise InfeasibleError(
             [
@@ -457,6 +495,7 @@ def _solve_with(scenario: Scenario, model: PairingModel) -> SolveResult:
         solver=outcome.solver,
         options=options,
         tie_break=outcome.tie_break,
+        alone=outcome.alone,
     )
 
 

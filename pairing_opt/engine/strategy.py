@@ -32,7 +32,7 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -162,12 +162,18 @@ def _stage(
 
 
 def solve_model(
-    model: PairingModel, name: str, time_limit: float | None, mip_gap: float
+    model: PairingModel,
+    name: str,
+    time_limit: float | None,
+    mip_gap: float,
+    settle_slack: Callable[[float], float] | None = None,
 ) -> Outcome:
     """Solve, then (when the objective leaves ties) re-solve among the pairings at least as
     good as the one found, minimising the secondary objective, so the pairing returned is
     the same whatever order the solver explored. A pair set shown to be the only one that
-    good needs no re-solve."""
+    good needs no re-solve. `settle_slack(v)`, for a level of an order, asks the proof by
+    exclusion to also show whether any other pair set costs at most v + settle_slack(v)
+    (Outcome.alone)."""
     info = _available(name)
     clock = _Clock(time_limit)
     useful = not model.single_donor or model.secondary is not None
@@ -175,11 +181,12 @@ def solve_model(
     # A sum objective with ties to break, HiGHS and an exact proof: the proof itself can
     # be the uniqueness check (see _prove_by_exclusion).
     check = name == HIGHS and not model.minimax
-    exclusive = check and model.secondary is not None and mip_gap == 0
-    first, alone = _solve_primary(model, name, mip_gap, clock, bounds, exclusive)
+    exclusive = check and mip_gap == 0 and (model.secondary is not None or settle_slack is not None)
+    first, alone = _solve_primary(model, name, mip_gap, clock, bounds, exclusive, settle_slack)
 
     def outcome(values: np.ndarray | None, tie: str) -> Outcome:
-        return _outcome(model, first, values, tie, clock.elapsed(), info)
+        found = _outcome(model, first, values, tie, clock.elapsed(), info)
+        return replace(found, alone=alone) if settle_slack is not None else found
 
     if first.values is None or first.objective is None:
         return outcome(None, "not needed")
@@ -471,6 +478,7 @@ def _solve_primary(
     clock: _Clock,
     bounds: PairBounds | None,
     exclusive: bool = False,
+    settle_slack: Callable[[float], float] | None = None,
 ) -> tuple[RawResult, bool | None]:
     """The proven (or best within the limit) pairing of the whole model, in minimisation
     form, with a bound valid for the whole model; and whether its pair set is the only one
@@ -488,7 +496,7 @@ def _solve_primary(
             return RawResult(
                 Status.LIMIT_NO_SOLUTION, None, None, bounds.bound, clock.elapsed()
             ), None
-        if exclusive:
+        if exclusive and model.secondary is not None:  # its checks use the tie cap
             return _solve_whole_checked(model, clock, bounds)
         return _solve_whole(model, name, mip_gap, clock), None
     incumbent, kept, need = core.widen(*found)
@@ -499,7 +507,7 @@ def _solve_primary(
             replace(incumbent, status=Status.LIMIT_FEASIBLE), bounds, kept, mip_gap
         ), None
     if exclusive and incumbent.status == Status.OPTIMAL:
-        return _prove_by_exclusion(model, incumbent, bounds, kept, clock)
+        return _prove_by_exclusion(model, incumbent, bounds, kept, clock, settle_slack)
     return core.prove(incumbent, need), None
 
 
@@ -611,6 +619,7 @@ def _prove_by_exclusion(
     bounds: PairBounds,
     core: np.ndarray,
     clock: _Clock,
+    settle_slack: Callable[[float], float] | None = None,
 ) -> tuple[RawResult, bool | None]:
     """Prove the core's pairing P optimal by solving for the best pairing whose pair set
     differs from P's (a no-good cut), over the pairs that fit under P's tie cap. Every
@@ -625,10 +634,14 @@ def _prove_by_exclusion(
     found) is found first, in hundredths of a second, and starts the solve as a proof (see
     run_milp's `proof` and PROOF_MAX_PAIRS).
     Returns the optimum (or the best within the limit), and True when it is settled alone
-    (None when that is not known)."""
+    (None when that is not known). With `settle_slack` the cap is at least that far above
+    P (a level of an order: see solve_model); the proof holds the same way."""
     assert incumbent.objective is not None and incumbent.values is not None
     level, _ = _tie_level(model, HIGHS, incumbent)
-    cap = level + _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
+    slack = _tie_slack(model, HIGHS, incumbent.objective, incumbent.values)
+    if settle_slack is not None:
+        slack = max(slack, settle_slack(level))
+    cap = level + slack
     kept = bounds.keep(cap)
     other = _other_pair_sets(model, incumbent.values, kept)
     shown = model.milp.display_sense
