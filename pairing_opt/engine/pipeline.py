@@ -63,6 +63,7 @@ PRICED_ROUNDING = 1e-7
 # cap's row, which is written in that unit (a tighter margin left later levels infeasible).
 LEVEL_MARGIN = 1e-7
 TIED_TERMS = ("changes",)  # terms whose optimum other pair sets nearly always share
+SETTLE_WIDEN = 2.0  # the settle check's cap margin, in LEVEL_MARGINs: beyond the cap row's
 SETTLE_MIN_SECONDS = 0.05  # the least time a level's settle check is worth starting with
 
 
@@ -313,7 +314,7 @@ def _settled(
         budget = min(budget, limit - result.seconds)
         if budget < SETTLE_MIN_SECONDS:
             return None
-    cap = term_cap(result, term, tolerance, widen=2.0)
+    cap = term_cap(result, term, tolerance, widen=SETTLE_WIDEN)
     internal = (cap - model.sense * model.offset) / model.scale
     used = used_pairs(scenario, result.pairing)
     with timed("settle"):
@@ -330,8 +331,7 @@ def _settle_slack(
 
     def slack(v: float) -> float:
         value = model.sense * model.scale * v + model.offset
-        margin = tolerance * abs(value) + 2.0 * LEVEL_MARGIN * max(abs(value), unit)
-        return margin / model.scale
+        return _level_margin(value, tolerance, unit, SETTLE_WIDEN) / model.scale
 
     return slack
 
@@ -339,11 +339,8 @@ def _settle_slack(
 def used_pairs(scenario: Scenario, pairing: list[Assignment]) -> np.ndarray:
     """A mask over the scenario's candidate pairs: those the pairing uses."""
     cand = scenario.candidates
-    width = len(scenario.recipients)
-    codes = [d * width + r for d, r in (scenario.pair_index(a.donor, a.recipient) for a in pairing)]
-    return np.isin(
-        cand.donor.astype(np.int64) * width + cand.recipient, np.array(codes, dtype=np.int64)
-    )
+    codes = cand.donor.astype(np.int64) * len(scenario.recipients) + cand.recipient
+    return np.isin(codes, scenario.pair_codes(pairing))
 
 
 def _solve_level(
@@ -394,8 +391,13 @@ def term_cap(result: SolveResult, term: str, tolerance: float, widen: float = 1.
     one = term_objective(term)
     sign = -1.0 if maximised(one) else 1.0
     value = sign * result.evaluation.score(one)  # with the shortfall price, as solved
-    unit = result.evaluation.units.get(term, 1.0)
-    return value + tolerance * abs(value) + widen * LEVEL_MARGIN * max(abs(value), unit)
+    return value + _level_margin(value, tolerance, result.evaluation.units.get(term, 1.0), widen)
+
+
+def _level_margin(value: float, tolerance: float, unit: float, widen: float) -> float:
+    """How far above a level's value its cap lies: its tolerance, and `widen` times the
+    margin for the solver's feasibility tolerance on the cap row (LEVEL_MARGIN)."""
+    return tolerance * abs(value) + widen * LEVEL_MARGIN * max(abs(value), unit)
 
 
 def solve_objective(

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -54,6 +54,16 @@ MAX_LISTED = 10  # longest list of names in one message before "and N more"
 ROUNDING = 1e-9
 
 FloatArray = np.ndarray
+
+
+class NamedPair(Protocol):
+    """A pair named by its ids: a rule's pair (PairRef) or a pairing's (Assignment)."""
+
+    @property
+    def donor(self) -> str: ...
+
+    @property
+    def recipient(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -249,7 +259,7 @@ class Scenario:
         is a table): where its pair-table values are."""
         return self.pair_table_rows(cand.donor, cand.recipient)
 
-    def pair_codes(self, refs: Sequence[PairRef]) -> np.ndarray:
+    def pair_codes(self, refs: Sequence[NamedPair]) -> np.ndarray:
         """Pairs named by ids as codes donor * recipients + recipient, so that candidate
         pairs can be matched against them as one array."""
         n_r = len(self.recipients)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,8 +41,7 @@ class Scored:
         """How often it is optimal or breaks a rule, and the range and median of its gap:
         the spread a conclusion about it has over the sweep."""
         gaps = sorted(self.gaps)
-        middle = len(gaps) // 2
-        median = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
+        median = statistics.median(gaps)
         share = f"{100 * self.optimal / self.runs:.0f}%"
         return (
             f"optimal in {self.optimal} of {self.runs} solved runs ({share}), breaks a rule "
