@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import shutil
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import pairing_opt as po
 from benchmarks import machine
 from benchmarks.synthetic import generate
 from pairing_opt.engine import model
+from research.records import write_rows
 
 FIELDS = ["level", "seed", "pairs", "order", "seconds", "status", "objective", "stages"]
 ORDERS = ("pair rows first", "blocks")
@@ -130,10 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run(levels, seeds, args.time_limit)
     print(summary(rows))
     if args.csv is not None:
-        with args.csv.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, FIELDS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+        write_rows(args.csv, FIELDS, rows)
     return 0
 
 
