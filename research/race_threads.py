@@ -6,11 +6,11 @@ both, or one thread for the checks only; each the whole library solve, back to b
                                     [--repeat 2] [--time-limit 60] [--csv OUT]
 
 Why: on 2 cores each HiGHS run left to its own choice makes a pool of 2 threads, so a
-solve and the check racing it run 4 solver threads on 2 cores. The whole model of
-fresh-104 with `objective=distance` is proven in about 11 s alone and took about 16 s
-inside the race. Giving the racing runs fewer threads removes the competition but also
-changes HiGHS's search, so the study compares the settings on every case where the whole
-model races (one resource, synthetic), not on one.
+solve and the check racing it run 4 solver threads on 2 cores, and the whole model runs
+slower inside the race than alone (figures in research/README.md). Giving the racing runs
+fewer threads removes the competition but also changes HiGHS's search, so the study
+compares the settings on every case where the whole model races (one resource,
+synthetic), not on one.
 
 A case is NAME[:OVERRIDE]: random-S is the 25-city synthetic scenario of seed S, small-S
 and fresh-S the 16-city one (benchmarks/variants.py names them so); OVERRIDE is one
@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,12 +33,12 @@ import pairing_opt as po
 from benchmarks import machine
 from benchmarks.synthetic import generate
 from pairing_opt.engine import backends, strategy
-from research.records import write_rows
+from research.records import echo, scratch, stages_text, write_rows
 
 FIELDS = ["case", "setting", "repeat", "seconds", "status", "objective", "stages"]
 SETTINGS = ("own choice", "one thread each", "checks one thread")
-# The synthetic one-resource variants whose whole model raced a check in the variants run
-# of 01e18ce (benchmarks/results/variants.csv, stages "whole" and "tie-check").
+# The synthetic one-resource variants whose whole model races a check (stages "whole" and
+# "tie-check" in benchmarks/results/variants.csv).
 CASES = (
     "random-3",
     "random-3:rules.min_share=0.25",
@@ -122,14 +120,13 @@ def solve(path: Path, overrides: Sequence[str], name: str, time_limit: float) ->
         "seconds": round(seconds, 2),
         "status": result.status,
         "objective": data["objective"]["value"],
-        "stages": " ".join(f"{n}={s:.2f}" for n, s in result.stages if s >= 0.05),
+        "stages": stages_text(result.stages),
     }
 
 
 def run(cases: Sequence[str], repeat: int, time_limit: float) -> list[dict[str, Any]]:
     rows = []
-    folder = Path(tempfile.mkdtemp(prefix="pairopt-race-threads-"))
-    try:
+    with scratch("pairopt-race-threads-") as folder:
         for i, case in enumerate(cases):
             name, _, override = case.partition(":")
             path = scenario_path(folder, name)
@@ -139,9 +136,7 @@ def run(cases: Sequence[str], repeat: int, time_limit: float) -> list[dict[str, 
                     solved = solve(path, [override] if override else [], s, time_limit)
                     row = {"case": case, "repeat": r + 1, **solved}
                     rows.append(row)
-                    print(", ".join(f"{k}={row[k]}" for k in FIELDS), flush=True)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+                    echo(row, FIELDS)
     return rows
 
 

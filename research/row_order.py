@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,7 +28,7 @@ import pairing_opt as po
 from benchmarks import machine
 from benchmarks.synthetic import generate
 from pairing_opt.engine import model
-from research.records import write_rows
+from research.records import echo, scratch, stages_text, write_rows
 
 FIELDS = ["level", "seed", "pairs", "order", "seconds", "status", "objective", "stages"]
 ORDERS = ("pair rows first", "blocks")
@@ -67,14 +65,13 @@ def solve(path: Path, order: str, time_limit: float) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "status": result.status,
         "objective": data["objective"]["value"],
-        "stages": " ".join(f"{name}={s:.2f}" for name, s in result.stages if s >= 0.05),
+        "stages": stages_text(result.stages),
     }
 
 
 def run(levels: Sequence[str], seeds: Sequence[int], time_limit: float) -> list[dict[str, Any]]:
     rows = []
-    folder = Path(tempfile.mkdtemp(prefix="pairopt-row-order-"))
-    try:
+    with scratch("pairopt-row-order-") as folder:
         for level in levels:
             for i, seed in enumerate(seeds):
                 path = generate(folder / f"{level}-{seed}", level, seed=seed).folder
@@ -86,9 +83,7 @@ def run(levels: Sequence[str], seeds: Sequence[int], time_limit: float) -> list[
                         **solve(path / "scenario.yaml", order, time_limit),
                     }
                     rows.append(row)
-                    print(", ".join(f"{k}={row[k]}" for k in FIELDS), flush=True)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+                    echo(row, FIELDS)
     return rows
 
 
