@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from pairing_opt.checks.diagnose import conflicts
@@ -26,7 +27,7 @@ from pairing_opt.engine.backends import (
     timed,
 )
 from pairing_opt.engine.bounds import PairBounds, pair_bounds, restrict
-from pairing_opt.engine.model import PairingModel, build_model
+from pairing_opt.engine.model import Milp, PairingModel, build_model
 from pairing_opt.engine.pipeline import solve, with_options
 from pairing_opt.engine.strategy import (
     _alone_under_cap,
@@ -40,16 +41,16 @@ from pairing_opt.scenario.scenario import Scenario
 
 from . import SLOW, examples
 from .conftest import AVAILABLE_SOLVERS, HUBEI, scenario_from_columns
-from .test_property import Case, cases
+from .test_property import Case, cases, check_against_bruteforce
 
 pytestmark = pytest.mark.skipif("highs" not in AVAILABLE_SOLVERS, reason="needs HiGHS")
 
 
-def _forced_optimum(milp: object, x_col: int) -> float | None:
+def _forced_optimum(milp: Milp, x_col: int) -> float | None:
     """The best c.v over pairings that use the pair of column x_col (None: none exists)."""
-    lb = milp.lb.copy()  # type: ignore[attr-defined]
+    lb = milp.lb.copy()
     lb[x_col] = 1.0
-    raw = run_milp("highs", replace(milp, lb=lb), None, 0.0)  # type: ignore[type-var]
+    raw = run_milp("highs", replace(milp, lb=lb), None, 0.0)
     return raw.objective if raw.status == Status.OPTIMAL else None
 
 
@@ -144,6 +145,43 @@ def test_core_and_whole_model_agree_on_shipped_scenario(monkeypatch: pytest.Monk
     assert [(a.donor, a.recipient) for a in guided.pairing] == [
         (a.donor, a.recipient) for a in plain.pairing
     ]
+
+
+def _whole_model_raced(case: Case) -> bool:
+    """check_against_bruteforce with no core pairing (forced here: tight scenarios have
+    none), so the whole model runs with uniqueness checks racing it on the pairings it
+    finds; whether the race ran (shares with ties possible)."""
+    import pairing_opt.engine.strategy as strategy
+
+    raced = patch.object(strategy, "_solve_whole_checked", wraps=strategy._solve_whole_checked)
+    with patch.object(strategy._Cores, "first", lambda self: None), raced as whole_checked:
+        check_against_bruteforce(case)
+    return bool(whole_checked.called)
+
+
+@settings(max_examples=examples(1.0))  # a third of the cases race
+@given(case=cases())
+def test_whole_model_with_racing_checks_matches_bruteforce(case: Case) -> None:
+    """The whole model stops when a check proves its pairing alone. Whichever run ends
+    first, the answer is the brute-force optimum and its tie-break's pick."""
+    event("checks raced" if _whole_model_raced(case) else "no race (one donor each, or no ties)")
+
+
+def test_racing_check_finds_the_tie_the_whole_model_leaves() -> None:
+    """One province with nothing to give and one city with nothing to need, no donor
+    required: the whole model's optimum keeps the useless pair (cost 0), and the empty
+    pairing ties with it. The check of that pairing must report the tie, so the tie-break
+    drops the pair, rather than call it the only optimum."""
+    place = {"lat": "20.000"}
+    case = Case(
+        donors=[{"id": "D0", "capacity": "0", "lon": "100.000"} | place],
+        recipients=[{"id": "R0", "need": "0", "lon": "101.000"} | place],
+        pairs=None,
+        rules={"donors_per_recipient": {"min": 0, "max": 2}},
+        objective="weighted_distance",
+        solver="highs",
+    )
+    assert _whole_model_raced(case)
 
 
 @pytest.mark.parametrize("name", AVAILABLE_SOLVERS)
