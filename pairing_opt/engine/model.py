@@ -373,8 +373,8 @@ class _Columns:
         extra = {}
         for term in AUX_TERMS:
             if term in terms:
-                # fairness: hi_k and lo_k per resource, then the spread g
-                size = 2 * n_resources + 1 if term == "fairness" else 1
+                # fairness: hi_k and lo_k per resource, the spread g, then w_k per resource
+                size = 3 * n_resources + 1 if term == "fairness" else 1
                 extra[term] = n_cols + np.arange(size, dtype=np.int64)
                 n_cols += size
         return cls(x, f, short, n_cols, extra)
@@ -382,12 +382,16 @@ class _Columns:
     def bounds(self, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lower and upper bounds and integrality: x binary (1 for fixed pairs), f and s
         in [0, 1], the minimax values unbounded above, the fractions of max_shortfall and
-        fairness in [0, 1] (a utilisation cannot pass 1 under the capacity rows)."""
+        fairness in [0, 1] (a utilisation cannot pass 1 under the capacity rows), fairness's
+        participation flags w_k binary."""
         lb = np.zeros(self.n)
         ub = np.ones(self.n)
         integer = np.zeros(self.n, dtype=bool)
         integer[self.x] = True
         lb[self.x[fixed]] = 1.0
+        if "fairness" in self.extra:
+            n_resources = (len(self.extra["fairness"]) - 1) // 3
+            integer[self.extra["fairness"][-n_resources:]] = True
         for term in ("max_distance", "balance"):
             if term in self.extra:
                 ub[self.extra[term]] = INF
@@ -623,7 +627,7 @@ class _Terms:
                 # declared a solve error on a model with both)
                 e[int(columns[0])], e[int(columns[1])] = 1.0, -1.0
             else:
-                e[int(columns[-1])] = 1.0
+                e[int(columns[2 * len(scenario.resources)])] = 1.0
             return e, 0.0
         if term == "assortative":
             pair_weight = measures.assortative_weights(scenario)[cand.donor, cand.recipient]
@@ -634,7 +638,11 @@ class _Terms:
         raise ValueError(f"unknown objective term {term!r}")
 
     def _fairness_rows(self) -> None:
-        """hi_k >= u_dk >= lo_k for each donor taking part, g >= hi_k - lo_k per resource."""
+        """hi_k >= u_dk >= lo_k for each donor taking part, g >= hi_k - lo_k per resource;
+        and lo_k <= w_k, each donor taking part in at least w_k pairs, with w_k binary. A
+        donor taking part that serves nobody has utilisation 0, so lo_k > 0 needs every
+        one of them to serve: w_k states that, which the relaxation alone does not see
+        (it spreads thin fractions of pairs over all donors), and HiGHS can branch on it."""
         scenario, cols, rows = self.scenario, self.cols, self.rows
         cand = scenario.candidates
         columns = cols.extra["fairness"]
@@ -652,8 +660,13 @@ class _Terms:
             first = rows.count
             rows.grouped(cand.donor, cols.f[k], load, donors, 0.0, INF)
             rows.add_column(first, lo, -cap)
+            w = int(columns[2 * n_resources + 1 + k])
+            rows.each(np.array([lo]), np.ones(1), np.array([w]), -np.ones(1), 0.0)
+            first = rows.count
+            rows.grouped(cand.donor, cols.x, np.ones(len(cand)), donors, 0.0, INF)
+            rows.add_column(first, w, -np.ones(len(donors)))
             if n_resources > 1:  # g >= hi_k - lo_k: the largest spread over resources
-                g = np.array([int(columns[-1])])
+                g = np.array([int(columns[2 * n_resources])])
                 rows.each(np.array([hi]), np.ones(1), np.array([lo]), -np.ones(1), 0.0)
                 rows.add_entries(np.array([rows.count - 1]), g, -np.ones(1))
 
