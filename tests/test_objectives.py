@@ -24,6 +24,7 @@ from pairing_opt.checks.metrics import METRIC_NAMES
 from pairing_opt.checks.verify import Assignment
 from pairing_opt.cli import main
 from pairing_opt.engine import pipeline
+from pairing_opt.engine.model import build_model
 from pairing_opt.errors import ExitCode
 from pairing_opt.scenario import measures
 from pairing_opt.scenario.spec import (
@@ -478,6 +479,24 @@ def test_shortfall_objective_parts_add_up_to_its_value() -> None:
     parts = data["objective"]["parts"]
     assert parts["shortfall"] == pytest.approx(4.0)
     assert sum(parts.values()) == pytest.approx(data["objective"]["value"])
+
+
+@pytest.mark.parametrize(
+    ("objective", "tied"),
+    [
+        ("shortfall", True),  # 0 for every full cover; a fixed total when capacity binds
+        ("shortfall=1000,max_shortfall=1", True),
+        ("max_distance", True),
+        ("weighted_distance", False),
+        ("weighted_distance=1,shortfall=1000", False),
+    ],
+)
+def test_no_uniqueness_check_where_other_pairings_tie_as_a_rule(objective: str, tied: bool) -> None:
+    # The check for another pair set as good would only find one: the tie-break runs
+    # straight away (the brute-force property tests hold it to the same answer).
+    scenario = _scenario({"A": 10}, {"X": 6, "Y": 8}, SHORT_KM)
+    model = build_model(scenario, parse_objective(objective))
+    assert model.ties_as_rule is tied
 
 
 def test_max_shortfall_spreads_the_excess() -> None:

@@ -135,6 +135,12 @@ class Milp:
         )
 
 
+# Terms whose optimum other pair sets share as a rule: a count of pairs, and the need left
+# uncovered (0 for every pairing that covers it all; where capacity runs short, the same
+# total however the capacity is shared out).
+TIED_TERMS = ("changes", "shortfall")
+
+
 @dataclass
 class PairingModel:
     """The MILP plus what is needed to read a pairing back out of a solution."""
@@ -163,6 +169,13 @@ class PairingModel:
         """A term of the objective is set by one pair, donor or recipient (max_distance,
         balance, max_shortfall, fairness): equally good pairings are the rule."""
         return any(t in AUX_TERMS for t in objective_terms(self.objective))
+
+    @property
+    def ties_as_rule(self) -> bool:
+        """Other pair sets share the optimum as a rule: a minimax term, or only terms of
+        TIED_TERMS. A check for another pair set as good would only find one."""
+        terms = objective_terms(self.objective)
+        return self.minimax or all(t in TIED_TERMS for t in terms)
 
     @property
     def f_col(self) -> np.ndarray:

@@ -41,7 +41,7 @@ from .backends import (
     timed,
 )
 from .bounds import restrict
-from .model import PairingModel, build_model
+from .model import TIED_TERMS, PairingModel, build_model
 from .strategy import pair_set_alone, solve_model
 
 # Fractions of a recipient's need that sum to within this of 1 are read as they are.
@@ -62,7 +62,6 @@ PRICED_ROUNDING = 1e-7
 # larger of the value and the term's unit: about the solvers' feasibility tolerance on the
 # cap's row, which is written in that unit (a tighter margin left later levels infeasible).
 LEVEL_MARGIN = 1e-7
-TIED_TERMS = ("changes",)  # terms whose optimum other pair sets nearly always share
 SETTLE_WIDEN = 2.0  # the settle check's cap margin, in LEVEL_MARGINs: beyond the cap row's
 SETTLE_MIN_SECONDS = 0.05  # the least time a level's settle check is worth starting with
 
@@ -272,7 +271,7 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
         level_scenario = replace(scenario, solver=options)
         with timed(f"level {i + 1}"):
             start = time.perf_counter()
-            # A count of pairs (changes) ties as a rule, as a minimax term does: not asked.
+            # A term of TIED_TERMS ties as a rule, as a minimax term does: not asked.
             asked = (
                 None if last or settled is not None or level.term in TIED_TERMS else level.tolerance
             )

@@ -180,7 +180,7 @@ def solve_model(
     bounds = _lp_pair_bounds(model, clock) if name == HIGHS and useful else None
     # A sum objective with ties to break, HiGHS and an exact proof: the proof itself can
     # be the uniqueness check (see _prove_by_exclusion).
-    check = name == HIGHS and not model.minimax
+    check = name == HIGHS and not model.ties_as_rule
     exclusive = check and mip_gap == 0 and (model.secondary is not None or settle_slack is not None)
     first, alone = _solve_primary(model, name, mip_gap, clock, bounds, exclusive, settle_slack)
 
@@ -268,8 +268,9 @@ def _tie_break(
     # A sum over pairs with real-valued costs rarely ties, and proving that no other pair set
     # fits under the cap usually takes less time than the capped re-solve it replaces (not
     # on every scenario, see benchmarks/README.md). A minimax objective (max_distance,
-    # balance) is set by one pair and nearly always ties, so there the check would only
-    # find a tie. A proof by exclusion may already have settled it.
+    # balance) is set by one pair and nearly always ties, as do the terms of TIED_TERMS,
+    # so there the check would only find a tie. A proof by exclusion may already have
+    # settled it.
     proven = _shown(model, first)
     if check and alone:
         progress = PROGRESS.get()
