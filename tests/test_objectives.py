@@ -24,6 +24,7 @@ from pairing_opt.checks.metrics import METRIC_NAMES
 from pairing_opt.checks.verify import Assignment
 from pairing_opt.cli import main
 from pairing_opt.engine import pipeline
+from pairing_opt.engine.backends import Status
 from pairing_opt.engine.model import build_model
 from pairing_opt.errors import ExitCode
 from pairing_opt.scenario import measures
@@ -782,6 +783,29 @@ def test_the_settle_check_gets_the_levels_own_time_and_none_past_the_limit(
     # 2 s of a level: 2 s; a tiny level: the least worth starting; 1 s left: 1 s; 0.01 s
     # left: not started.
     assert budgets == pytest.approx([2.0, pipeline.SETTLE_MIN_SECONDS, 1.0])
+
+
+def test_a_level_that_finds_nothing_in_time_keeps_the_level_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Level 1's optimum is within level 2's caps, so the order is never left with no
+    # pairing because level 2 found none before the limit (the solver stopped here).
+    real = pipeline._solve_level
+
+    def level_two_stops(scenario: Any, term: str, done: list[Any], *args: Any, **kw: Any) -> Any:
+        result, model = real(scenario, term, done, *args, **kw)
+        if done:
+            result = dataclasses.replace(result, status=Status.LIMIT_NO_SOLUTION, pairing=[])
+        return result, model
+
+    monkeypatch.setattr(pipeline, "_solve_level", level_two_stops)
+    scenario = _scenario(CAP3, NEED3, KM3)
+    level_one = po.solve(scenario, objective="distance")
+    result = po.solve(scenario, objective="distance,fairness", time_limit=60)
+    assert result.status == "time_limit" and not result.proven_optimal
+    assert _pairs(result.pairs) == _pairs(level_one.pairs)
+    assert result.solutions[0].evaluation.ok
+    assert result.objective == pytest.approx(level_one.objective)
 
 
 def test_order_json_has_each_level_and_is_optimal(tmp_path: Path) -> None:

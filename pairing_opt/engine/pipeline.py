@@ -253,7 +253,8 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
     """The scenario's optimum and the model it came from. A lexicographic order is solved
     level by level: each level's optimum (within its tolerance) is kept as a cap while the
     next is optimised, and only the last level breaks ties. A level stopped at a limit
-    ends the order there, unproven."""
+    ends the order there, unproven, with its best pairing (or, if it found none, the
+    level before's optimum)."""
     objective = scenario.objective
     if not isinstance(objective, OrderedObjective):
         with timed("build"):
@@ -287,6 +288,11 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
         spent += seconds
         result = replace(result, seconds=spent)
         first = done[0][1] if done else result
+        if result.status == Status.LIMIT_NO_SOLUTION and done:
+            # The level before's optimum is within every cap so far, so it is a pairing
+            # for this level too: the best known, unproven, rather than none.
+            found = replace(done[-1][1], seconds=spent)
+            return _as_ordered(scenario, found, first, proven=False), model
         if last or result.status != Status.OPTIMAL:
             return _as_ordered(scenario, result, first, proven=last), model
         done.append((level.term, result, level.tolerance))
