@@ -419,6 +419,27 @@ def test_solve_takes_a_weighted_sum_written_as_a_mapping() -> None:
 # =========================================================================== 2. each term
 
 
+@pytest.mark.parametrize("amount", [1e-6, 1e6])
+@pytest.mark.parametrize(
+    "objective",
+    ["fairness", "assortative", "distance,fairness", "weighted_distance=1,fairness=1"],
+)
+def test_unit_free_terms_give_the_same_answer_in_any_unit(objective: str, amount: float) -> None:
+    # Staff or thousands of staff: fairness and assortative are fractions, and a sum
+    # divides each term by its normaliser, so the pairing and the value stay the same.
+    def solved(factor: float) -> tuple[float, list[Pair]]:
+        capacity = {d: c * factor for d, c in CAP3.items()}
+        need = {r: n * factor for r, n in NEED3.items()}
+        result = po.solve(_scenario(capacity, need, KM3), objective=objective)
+        assert result.status == "optimal" and result.objective is not None
+        return result.objective, _pairs(result.pairs)
+
+    value, pairs = solved(1.0)
+    scaled_value, scaled_pairs = solved(amount)
+    assert scaled_pairs == pairs
+    assert scaled_value == pytest.approx(value, rel=1e-6)
+
+
 def test_fairness_evens_utilisation() -> None:
     # A and B have capacity 10; needs X 2, Y 3, Z 5; A is 1 km from everyone, B 10 km.
     # Distance sends all to A: utilisations 1 and 0, spread 1. Fairness splits the need
@@ -769,7 +790,7 @@ def test_the_settle_check_gets_the_levels_own_time_and_none_past_the_limit(
     )
     scenario = _scenario(CAP3, NEED3, KM3)
     with_limit = po.configure(scenario, objective="distance,fairness", time_limit=10.0)
-    model = pipeline.build_model(with_limit, term_objective("distance"))
+    model = build_model(with_limit, term_objective("distance"))
     level = po.solve(with_limit, objective="distance").solutions[0]
     for seconds, limit in ((2.0, 10.0), (0.001, 10.0), (9.0, 10.0), (9.99, 10.0)):
         options = with_limit.solver.model_copy(update={"time_limit": limit})
