@@ -367,6 +367,15 @@ class _Columns:
                 return int(self.extra[term][0])
         return None
 
+    @property
+    def fairness(self) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """fairness's own columns, per resource k: hi_k, lo_k, then the spread g, then the
+        participation flags w_k (the layout `of` gives them)."""
+        columns = self.extra["fairness"]
+        n_resources = self.f.shape[0]
+        spread = 2 * n_resources
+        return columns[0:spread:2], columns[1:spread:2], int(columns[spread]), columns[spread + 1 :]
+
     @classmethod
     def of(
         cls, n: int, n_resources: int, single: bool, terms: set[str], priced: np.ndarray
@@ -403,8 +412,7 @@ class _Columns:
         integer[self.x] = True
         lb[self.x[fixed]] = 1.0
         if "fairness" in self.extra:
-            n_resources = (len(self.extra["fairness"]) - 1) // 3
-            integer[self.extra["fairness"][-n_resources:]] = True
+            integer[self.fairness[3]] = True
         for term in ("max_distance", "balance"):
             if term in self.extra:
                 ub[self.extra[term]] = INF
@@ -634,13 +642,13 @@ class _Terms:
             return changes_expression(scenario, cols.n, cols.x)
         if term == "fairness":
             self._fairness_rows()
-            columns = cols.extra[term]
+            hi, lo, g, _ = cols.fairness
             if len(scenario.resources) == 1:
                 # hi - lo itself: the spread column g would only repeat it (and HiGHS 1.16
                 # declared a solve error on a model with both)
-                e[int(columns[0])], e[int(columns[1])] = 1.0, -1.0
+                e[hi[0]], e[lo[0]] = 1.0, -1.0
             else:
-                e[int(columns[2 * len(scenario.resources)])] = 1.0
+                e[g] = 1.0
             return e, 0.0
         if term == "assortative":
             pair_weight = measures.assortative_weights(scenario)[cand.donor, cand.recipient]
@@ -658,7 +666,7 @@ class _Terms:
         (it spreads thin fractions of pairs over all donors), and HiGHS can branch on it."""
         scenario, cols, rows = self.scenario, self.cols, self.rows
         cand = scenario.candidates
-        columns = cols.extra["fairness"]
+        highest, lowest, g, flags = cols.fairness
         n_resources = len(scenario.resources)
         unit = donor_scale(scenario)
         taking_part = measures.fairness_donors(scenario)
@@ -666,22 +674,20 @@ class _Terms:
             donors = np.flatnonzero(taking_part[:, k])
             cap = scenario.available_matrix[donors, k] / unit[donors, k]
             load = cand.loads[:, k] / unit[cand.donor, k]
-            hi, lo = int(columns[2 * k]), int(columns[2 * k + 1])
+            hi, lo, w = int(highest[k]), int(lowest[k]), int(flags[k])
             first = rows.count
             rows.grouped(cand.donor, cols.f[k], load, donors, -INF, 0.0)
             rows.add_column(first, hi, -cap)
             first = rows.count
             rows.grouped(cand.donor, cols.f[k], load, donors, 0.0, INF)
             rows.add_column(first, lo, -cap)
-            w = int(columns[2 * n_resources + 1 + k])
             rows.each(np.array([lo]), np.ones(1), np.array([w]), -np.ones(1), 0.0)
             first = rows.count
             rows.grouped(cand.donor, cols.x, np.ones(len(cand)), donors, 0.0, INF)
             rows.add_column(first, w, -np.ones(len(donors)))
             if n_resources > 1:  # g >= hi_k - lo_k: the largest spread over resources
-                g = np.array([int(columns[2 * n_resources])])
                 rows.each(np.array([hi]), np.ones(1), np.array([lo]), -np.ones(1), 0.0)
-                rows.add_entries(np.array([rows.count - 1]), g, -np.ones(1))
+                rows.add_entries(np.array([rows.count - 1]), np.array([g]), -np.ones(1))
 
     def cap(self, term: str, bound: float, priced: bool = False) -> None:
         """sign x value <= bound as a row, divided by the term's normaliser (order one);
