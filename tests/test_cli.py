@@ -33,6 +33,18 @@ def test_solve_table_on_example() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_proof_within_a_gap_says_so() -> None:
+    # "optimal" alone would read as exact; the example's optimum is within 1% of its LP
+    solved = run("solve", EXAMPLE, "--mip-gap", "0.01", "--no-timings")
+    assert solved.exit_code == 0, solved.stderr
+    assert "Status:    optimal within mip_gap 0.01 (proven by the solver)" in solved.stdout
+    pairing = EXAMPLE.parent / "example_pairing.csv"
+    scored = run("evaluate", EXAMPLE, pairing, "--vs-optimal", "--set", "solver.mip_gap=0.01")
+    assert "(proven optimal within mip_gap 0.01)" in scored.stdout
+    exact = run("evaluate", EXAMPLE, pairing, "--vs-optimal")
+    assert "(proven optimal)" in exact.stdout and "mip_gap" not in exact.stdout
+
+
 def test_solve_csv_is_the_pairing_format(solver: str) -> None:
     result = run("solve", EXAMPLE, "--format", "csv", "--solver", solver)
     assert result.exit_code == 0, result.stderr

@@ -120,6 +120,13 @@ def test_a_pairing_that_keeps_every_rule_exits_0(tmp_path: Path) -> None:
     assert "None: the pairing satisfies every rule." in result.stdout
 
 
+def test_a_proof_within_a_gap_says_so_in_the_headline_and_summary() -> None:
+    result = run("report", EXAMPLE, "--no-map", "--set", "solver.mip_gap=0.01")
+    assert result.exit_code == 0, result.stderr
+    assert "Optimal pairing within mip_gap 0.01, proven by the solver" in result.stdout
+    assert "optimal within mip_gap 0.01 (proven by the solver)" in result.stdout
+
+
 def test_same_inputs_give_the_same_bytes(optimum_page: Path, tmp_path: Path) -> None:
     again = tmp_path / "again.html"
     assert run("report", EXAMPLE, "-o", again).exit_code == 0

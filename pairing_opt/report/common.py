@@ -40,6 +40,22 @@ STATUS_TEXT = {
     Status.INFEASIBLE: "infeasible",
 }
 
+
+def status_text(status: Status, mip_gap: float = 0.0) -> str:
+    """The status for a reader; a proof within a nonzero mip_gap says so, since "optimal"
+    alone would read as exact."""
+    if status == Status.OPTIMAL and mip_gap > 0:
+        return f"optimal within mip_gap {mip_gap:g} (proven by the solver)"
+    return STATUS_TEXT[status]
+
+
+def proof_text(status: Status, mip_gap: float = 0.0) -> str:
+    """'proven optimal' (or within the mip_gap accepted), else the status."""
+    if status != Status.OPTIMAL:
+        return STATUS_TEXT[status]
+    return f"proven optimal within mip_gap {mip_gap:g}" if mip_gap > 0 else "proven optimal"
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # The workbook's fixed date, so the same result gives the same xlsx bytes.

@@ -14,7 +14,6 @@ from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
 from ..scenario.spec import Shortfall, objective_name
 from .common import (
-    STATUS_TEXT,
     console,
     levels_text,
     loads_dict,
@@ -28,6 +27,7 @@ from .common import (
     pairing_sheets,
     pairs_dict,
     pairs_table,
+    proof_text,
     rich_table,
     text,
     workbook,
@@ -164,7 +164,7 @@ def _optimum(
     scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, robust: Robust | None
 ) -> tuple[str, Standing]:
     """The optimum with its proof, and how the pairing ranks against it."""
-    proof = "proven optimal" if optimum.proven_optimal else STATUS_TEXT[optimum.status]
+    proof = proof_text(optimum.status, optimum.scenario.solver.mip_gap)
     if optimum.robust is not None:
         proof += f", {robust_label(optimum.robust)[1:-1]}"
     rank = _rank(scenario, evaluation, optimum, robust)

@@ -39,6 +39,7 @@ from .common import (
     load_rows,
     metrics_dict,
     pair_rows,
+    proof_text,
     recipient_label,
     resource_pair_columns,
     resource_pair_rows,
@@ -221,7 +222,9 @@ def _verdict(report: HtmlReport) -> tuple[str, str]:
         return f"{head}; {tail}.", "ok" if evaluated.ok else "bad"
     if report.status == Status.OPTIMAL.value and optimum is not None:
         verified = "verified against every rule" if optimum.evaluation.ok else "NOT verified"
-        return f"Optimal pairing, proven by the solver and {verified}.", "ok"
+        gap = optimum.scenario.solver.mip_gap
+        within = f" within mip_gap {gap:g}" if gap > 0 else ""
+        return f"Optimal pairing{within}, proven by the solver and {verified}.", "ok"
     if report.status == Status.LIMIT_FEASIBLE.value:
         return "A pairing NOT proven optimal: the solver stopped at its time limit.", "warn"
     if report.status == Status.INFEASIBLE.value:
@@ -293,11 +296,7 @@ def _summary(report: HtmlReport) -> str:
     if e.completion.computed:
         rows.append(("Shares", SHARES_COMPUTED.split(": ", 1)[1]))
     if report.optimum is not None:
-        proof = (
-            "proven optimal"
-            if report.optimum.proven_optimal
-            else STATUS_TEXT[report.optimum.status]
-        )
+        proof = proof_text(report.optimum.status, report.optimum.scenario.solver.mip_gap)
         rows.append(("Optimum", f"{text(report.optimum.objective_value, 4)} ({proof})"))
     elif report.status == Status.INFEASIBLE.value:
         rows.append(("Optimum", "none: the scenario itself is infeasible"))

@@ -11,7 +11,6 @@ from ..scenario.scenario import Scenario
 from ..scenario.spec import Objective, OrderedObjective, Shortfall, maximised, term_key
 from .common import (
     KM_DECIMALS,
-    STATUS_TEXT,
     amount_text,
     amounts,
     cell,
@@ -37,6 +36,7 @@ from .common import (
     shortfall_dict,
     shortfall_table,
     shortfalls,
+    status_text,
     text,
     workbook,
 )
@@ -174,7 +174,7 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
         value, label = levels, f"{label} (by level)"
         bound = bound and f"{bound} on {objective.order[0].term}"
     lines = [
-        f"Status:    {STATUS_TEXT[result.status]}",
+        f"Status:    {status_text(result.status, result.scenario.solver.mip_gap)}",
         f"Objective: {label} = {value}{bound}{gap}",
     ]
     if priced:
