@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from pairing_opt.engine import pipeline
 from pairing_opt.engine.backends import Status
 from pairing_opt.engine.model import build_model
 from pairing_opt.errors import ExitCode
+from pairing_opt.report.solution import summary_lines
 from pairing_opt.scenario import measures
 from pairing_opt.scenario.spec import (
     ColumnObjective,
@@ -806,20 +807,25 @@ def test_the_settle_check_gets_the_levels_own_time_and_none_past_the_limit(
     assert budgets == pytest.approx([2.0, pipeline.SETTLE_MIN_SECONDS, 1.0])
 
 
+def _stop_level_two(monkeypatch: pytest.MonkeyPatch, stop: Callable[[Any], Any]) -> None:
+    """Level 2 of an order ends as `stop` makes its result, as if the limit stopped it."""
+    real = pipeline._solve_level
+
+    def level_two_stops(scenario: Any, term: str, done: list[Any], *args: Any, **kw: Any) -> Any:
+        result, model = real(scenario, term, done, *args, **kw)
+        return (stop(result) if len(done) == 1 else result), model
+
+    monkeypatch.setattr(pipeline, "_solve_level", level_two_stops)
+
+
 def test_a_level_that_finds_nothing_in_time_keeps_the_level_before(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Level 1's optimum is within level 2's caps, so the order is never left with no
     # pairing because level 2 found none before the limit (the solver stopped here).
-    real = pipeline._solve_level
-
-    def level_two_stops(scenario: Any, term: str, done: list[Any], *args: Any, **kw: Any) -> Any:
-        result, model = real(scenario, term, done, *args, **kw)
-        if done:
-            result = dataclasses.replace(result, status=Status.LIMIT_NO_SOLUTION, pairing=[])
-        return result, model
-
-    monkeypatch.setattr(pipeline, "_solve_level", level_two_stops)
+    _stop_level_two(
+        monkeypatch, lambda r: dataclasses.replace(r, status=Status.LIMIT_NO_SOLUTION, pairing=[])
+    )
     scenario = _scenario(CAP3, NEED3, KM3)
     level_one = po.solve(scenario, objective="distance")
     result = po.solve(scenario, objective="distance,fairness", time_limit=60)
@@ -827,6 +833,46 @@ def test_a_level_that_finds_nothing_in_time_keeps_the_level_before(
     assert _pairs(result.pairs) == _pairs(level_one.pairs)
     assert result.solutions[0].evaluation.ok
     assert result.objective == pytest.approx(level_one.objective)
+    # the order's bound and gap are level 1's: the level that stopped is named apart
+    stop = result.solutions[0].stopped
+    assert stop is not None and (stop.term, stop.level, stop.levels) == ("fairness", 2, 2)
+    assert not stop.found
+    text = "\n".join(summary_lines(result.solutions[0]))
+    assert "Stopped:   level 2 of 2 (fairness) found no pairing in time" in text
+    assert "the pairing is level 1's optimum" in text
+
+
+def test_a_level_stopped_with_a_pairing_reports_its_own_bound_and_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _stop_level_two(  # level 2 of 3 stops with a pairing, its bound 10% below
+        monkeypatch,
+        lambda r: dataclasses.replace(
+            r, status=Status.LIMIT_FEASIBLE, bound=0.9 * r.objective_value, gap=0.1
+        ),
+    )
+    scenario = _scenario(CAP3, NEED3, KM3)
+    result = po.solve(scenario, objective="distance,weighted_distance,fairness", time_limit=60)
+    assert result.status == "time_limit"
+    solution = result.solutions[0]
+    assert solution.stopped is not None and solution.stopped.found
+    value = solution.evaluation.parts(solution.objective)["weighted_distance"]
+    data = result.to_dict()["objective"]["stopped_level"]
+    assert data == {
+        "term": "weighted_distance",
+        "level": 2,
+        "bound": pytest.approx(0.9 * value, rel=1e-6),
+        "gap": pytest.approx(0.1),
+        "found_pairing": True,
+    }
+    text = "\n".join(summary_lines(solution))
+    assert "level 2 of 3 (weighted_distance) at the time limit, NOT proven" in text
+    assert "gap 10.0000%; levels after it not optimised" not in text  # one level after
+    assert "gap 10.0000%; level after it not optimised" in text
+    monkeypatch.undo()
+    proven = po.solve(scenario, objective="distance,weighted_distance,fairness")
+    assert proven.status == "optimal"
+    assert "stopped_level" not in proven.to_dict()["objective"]
 
 
 def test_order_json_has_each_level_and_is_optimal(tmp_path: Path) -> None:

@@ -67,6 +67,20 @@ SETTLE_MIN_SECONDS = 0.05  # the least time a level's settle check is worth star
 
 
 @dataclass(frozen=True)
+class LevelStop:
+    """The level of an order that a limit stopped (the levels before it were proven, the
+    ones after it not solved): its bound and gap in the term's own sense, and whether it
+    found a pairing at all (if not, the result is the level before's optimum)."""
+
+    term: str
+    level: int  # 1-based
+    levels: int
+    bound: float | None
+    gap: float | None
+    found: bool
+
+
+@dataclass(frozen=True)
 class SolveResult:
     scenario: Scenario
     objective: Objective
@@ -86,6 +100,9 @@ class SolveResult:
     # A level of an order: True when its proof showed no other pair set within the cap
     # the later levels keep on it (see _settled); None when not known.
     alone: bool | None = None
+    # An order stopped by a limit after its first level: the level that stopped (the
+    # bound and gap above are the first level's, which was proven).
+    stopped: LevelStop | None = None
 
     @property
     def objective_label(self) -> str:
@@ -288,13 +305,23 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
         spent += seconds
         result = replace(result, seconds=spent)
         first = done[0][1] if done else result
+        stop = None
+        if done and result.status != Status.OPTIMAL:
+            stop = LevelStop(
+                level.term,
+                i + 1,
+                len(objective.order),
+                result.bound,
+                result.gap,
+                found=result.status != Status.LIMIT_NO_SOLUTION,
+            )
         if result.status == Status.LIMIT_NO_SOLUTION and done:
             # The level before's optimum is within every cap so far, so it is a pairing
             # for this level too: the best known, unproven, rather than none.
             found = replace(done[-1][1], seconds=spent)
-            return _as_ordered(scenario, found, first, proven=False), model
+            return _as_ordered(scenario, found, first, proven=False, stopped=stop), model
         if last or result.status != Status.OPTIMAL:
-            return _as_ordered(scenario, result, first, proven=last), model
+            return _as_ordered(scenario, result, first, proven=last, stopped=stop), model
         done.append((level.term, result, level.tolerance))
     raise AssertionError("an order has at least one level")
 
@@ -420,7 +447,11 @@ def solve_objective(
 
 
 def _as_ordered(
-    scenario: Scenario, result: SolveResult, first: SolveResult, proven: bool = True
+    scenario: Scenario,
+    result: SolveResult,
+    first: SolveResult,
+    proven: bool = True,
+    stopped: LevelStop | None = None,
 ) -> SolveResult:
     """A level's result as the order's: scored and bounded by the first level (its
     proven optimum), optimal only when every level was solved and proven. The gap is
@@ -449,6 +480,7 @@ def _as_ordered(
         bound=first.bound,
         gap=gap,
         options=scenario.solver,
+        stopped=stopped,
     )
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ..engine.pipeline import SolveResult
+from ..engine.pipeline import LevelStop, SolveResult
 from ..scenario.scenario import Scenario
 from ..scenario.spec import Objective, OrderedObjective, Shortfall, maximised, term_key
 from .common import (
@@ -109,6 +109,7 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
             "bound": number(result.bound),
             "gap": number(result.gap, 10),
             "parts": {key: number(value) for key, value in parts.items()},
+            **({"stopped_level": stopped_dict(result.stopped)} if result.stopped else {}),
         },
         "metrics": metrics_dict(result.scenario, result.pairing, result.evaluation),
         "shortfall": shortfall_dict(result.evaluation),
@@ -121,6 +122,17 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
             if robust is not None
             else {}
         ),
+    }
+
+
+def stopped_dict(stop: LevelStop) -> dict[str, Any]:
+    """The JSON of the level of an order a limit stopped (see stopped_text)."""
+    return {
+        "term": stop.term,
+        "level": stop.level,
+        "bound": number(stop.bound),
+        "gap": number(stop.gap, 10),
+        "found_pairing": stop.found,
     }
 
 
@@ -177,6 +189,8 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
         f"Status:    {status_text(result.status, result.scenario.solver.mip_gap)}",
         f"Objective: {label} = {value}{bound}{gap}",
     ]
+    if result.stopped is not None:
+        lines.append(f"Stopped:   {stopped_text(result.stopped)}")
     if priced:
         lines.append(f"Shortfall: {shortfall_text(result)}")
     if robust is not None:
@@ -191,6 +205,24 @@ def summary_lines(result: SolveResult, *, timings: bool = True) -> list[str]:
         + (" in every need scenario" if robust is not None else "")
     )
     return lines
+
+
+def stopped_text(stop: LevelStop) -> str:
+    """Which level of an order the limit stopped, with its own bound and gap: the order's
+    bound and gap are the first level's, and read alone they would look like a proof."""
+    where = f"level {stop.level} of {stop.levels} ({stop.term})"
+    bound = "" if stop.bound is None else f"bound {text(stop.bound, 4)}"
+    if stop.found:
+        gap = "" if stop.gap is None else f", gap {stop.gap:.4%}"
+        head = f"{where} at the time limit, NOT proven: {bound or 'no bound'}{gap}"
+    else:
+        head = (
+            f"{where} found no pairing in time ({bound or 'no bound'}); "
+            f"the pairing is level {stop.level - 1}'s optimum"
+        )
+    if stop.level < stop.levels:
+        head += f"; level{'s' if stop.levels - stop.level > 1 else ''} after it not optimised"
+    return head
 
 
 def shortfall_text(result: SolveResult) -> str:
