@@ -26,6 +26,7 @@ from click.core import ParameterSource
 
 from . import __version__
 from .errors import ExitCode, InfeasibleError, InputError, PairoptError, Problem
+from .report.common import within_gap
 from .report.render import (
     FORMATS,
     CheckReport,
@@ -751,7 +752,8 @@ def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str, st
     result = solve(data)
     if result.status == "infeasible":
         raise InfeasibleError(list(result.reasons), result.fix)
-    proof = "proven optimal" if result.proven_optimal else "NOT proven optimal"
+    within = within_gap(result.scenario.solver.mip_gap)
+    proof = f"proven optimal{within}" if result.proven_optimal else "NOT proven optimal"
     return list(result.pairs), f"{data.name}: solved pairing ({proof})", "the optimum"
 
 

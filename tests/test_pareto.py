@@ -714,7 +714,10 @@ def test_cli_says_how_the_front_went_on_stderr_unless_quiet(tmp_path: Path) -> N
     assert loud.exit_code == quiet.exit_code == 0
     assert loud.stdout == quiet.stdout  # stdout is the data either way
     assert "Pareto front of distance and fairness: 2 point(s), all proven optimal" in loud.stderr
+    assert "mip_gap" not in loud.stderr
     assert quiet.stderr == ""
+    gapped = run(*args, "--format", "csv", "--mip-gap", "0.05")
+    assert "2 point(s), all proven optimal within mip_gap 0.05, in" in gapped.stderr
 
 
 def test_cli_mip_gap_reaches_every_solve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

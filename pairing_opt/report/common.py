@@ -41,19 +41,24 @@ STATUS_TEXT = {
 }
 
 
+def within_gap(mip_gap: float) -> str:
+    """' within mip_gap 0.01' for a proof within a nonzero gap, else '': "optimal" alone
+    would read as exact."""
+    return f" within mip_gap {mip_gap:g}" if mip_gap > 0 else ""
+
+
 def status_text(status: Status, mip_gap: float = 0.0) -> str:
-    """The status for a reader; a proof within a nonzero mip_gap says so, since "optimal"
-    alone would read as exact."""
-    if status == Status.OPTIMAL and mip_gap > 0:
-        return f"optimal within mip_gap {mip_gap:g} (proven by the solver)"
+    """The status for a reader, with the gap a proof was accepted within."""
+    if status == Status.OPTIMAL:
+        return f"optimal{within_gap(mip_gap)} (proven by the solver)"
     return STATUS_TEXT[status]
 
 
 def proof_text(status: Status, mip_gap: float = 0.0) -> str:
-    """'proven optimal' (or within the mip_gap accepted), else the status."""
-    if status != Status.OPTIMAL:
-        return STATUS_TEXT[status]
-    return f"proven optimal within mip_gap {mip_gap:g}" if mip_gap > 0 else "proven optimal"
+    """'proven optimal' (within the mip_gap accepted), else the status."""
+    if status == Status.OPTIMAL:
+        return f"proven optimal{within_gap(mip_gap)}"
+    return STATUS_TEXT[status]
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -45,6 +45,7 @@ from .common import (
     resource_pair_rows,
     shortfalls,
     text,
+    within_gap,
 )
 from .evaluation import SHARES_COMPUTED, evaluation_dict
 from .robust import robust_columns, robust_objective, robust_rows, robust_title
@@ -222,8 +223,7 @@ def _verdict(report: HtmlReport) -> tuple[str, str]:
         return f"{head}; {tail}.", "ok" if evaluated.ok else "bad"
     if report.status == Status.OPTIMAL.value and optimum is not None:
         verified = "verified against every rule" if optimum.evaluation.ok else "NOT verified"
-        gap = optimum.scenario.solver.mip_gap
-        within = f" within mip_gap {gap:g}" if gap > 0 else ""
+        within = within_gap(optimum.scenario.solver.mip_gap)
         return f"Optimal pairing{within}, proven by the solver and {verified}.", "ok"
     if report.status == Status.LIMIT_FEASIBLE.value:
         return "A pairing NOT proven optimal: the solver stopped at its time limit.", "warn"

@@ -9,8 +9,9 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from ..engine.backends import Status
 from ..engine.pareto import FrontPoint
-from .common import console, dumps, number, pairs_dict, text
+from .common import console, dumps, number, pairs_dict, proof_text, text
 
 
 def pairing_hash(point: FrontPoint) -> str:
@@ -105,7 +106,8 @@ def front_summary(points: list[FrontPoint], x: str, y: str, seconds: float) -> s
     if not points:
         proof = "no points"
     elif unproven == 0:
-        proof = f"{len(points)} point(s), all proven optimal"
+        proven = proof_text(Status.OPTIMAL, points[0].result.scenario.solver.mip_gap)
+        proof = f"{len(points)} point(s), all {proven}"
     else:
         proof = f"{len(points)} point(s), {unproven} NOT proven optimal"
     return f"Pareto front of {x} and {y}: {proof}, in {seconds:.1f} s"
