@@ -147,6 +147,23 @@ def test_core_and_whole_model_agree_on_shipped_scenario(monkeypatch: pytest.Monk
     ]
 
 
+def test_a_wider_core_first_gives_the_same_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wider cores run only when the pairs that could beat the core's pairing are many
+    (WIDEN_MIN_PAIRS); forced on Hubei, where they outnumber the core ten times, they lead
+    to the same proven pairing."""
+    import pairing_opt as po
+    import pairing_opt.engine.strategy as strategy
+
+    scenario = po.load(HUBEI)
+    shipped = po.solve(scenario)
+    monkeypatch.setattr(strategy, "WIDEN_MIN_PAIRS", 0)
+    widened = po.solve(scenario)
+    assert "widen" not in dict(shipped.stages) and "widen" in dict(widened.stages)
+    assert shipped.status == widened.status == "optimal"
+    assert shipped.objective == pytest.approx(widened.objective, rel=1e-9)
+    assert shipped.pairs == widened.pairs
+
+
 def _whole_model_raced(case: Case) -> bool:
     """check_against_bruteforce with no core pairing (forced here: tight scenarios have
     none), so the whole model runs with uniqueness checks racing it on the pairings it
