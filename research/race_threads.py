@@ -33,7 +33,7 @@ import pairing_opt as po
 from benchmarks import machine
 from benchmarks.synthetic import generate
 from pairing_opt.engine import backends, strategy
-from research.records import echo, scratch, stages_text, write_rows
+from research.records import echo, finish, scratch, stages_text
 
 FIELDS = ["case", "setting", "repeat", "seconds", "status", "objective", "stages"]
 SETTINGS = ("own choice", "one thread each", "checks one thread")
@@ -176,10 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = [x.strip() for x in args.cases.split(",") if x.strip()]
     print(f"machine: {machine.describe()}", flush=True)
     rows = run(cases, args.repeat, args.time_limit)
-    print(summary(rows))
-    if args.csv is not None:
-        write_rows(args.csv, FIELDS, rows)
-    return 0
+    return finish(rows, FIELDS, summary(rows), args.csv)
 
 
 if __name__ == "__main__":

@@ -38,3 +38,13 @@ def write_rows(path: Path, fields: Sequence[str], rows: Sequence[dict[str, Any]]
         writer = csv.DictWriter(handle, list(fields), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+def finish(
+    rows: Sequence[dict[str, Any]], fields: Sequence[str], summary: str, out: Path | None
+) -> int:
+    """A study's end: its summary on stdout, its rows to `out` when given; exit code 0."""
+    print(summary)
+    if out is not None:
+        write_rows(out, fields, rows)
+    return 0

@@ -28,7 +28,7 @@ import pairing_opt as po
 from benchmarks import machine
 from benchmarks.synthetic import generate
 from pairing_opt.engine import model
-from research.records import echo, scratch, stages_text, write_rows
+from research.records import echo, finish, scratch, stages_text
 
 FIELDS = ["level", "seed", "pairs", "order", "seconds", "status", "objective", "stages"]
 ORDERS = ("pair rows first", "blocks")
@@ -123,10 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
     print(f"machine: {machine.describe()}", flush=True)
     rows = run(levels, seeds, args.time_limit)
-    print(summary(rows))
-    if args.csv is not None:
-        write_rows(args.csv, FIELDS, rows)
-    return 0
+    return finish(rows, FIELDS, summary(rows), args.csv)
 
 
 if __name__ == "__main__":
