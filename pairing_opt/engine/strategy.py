@@ -71,14 +71,12 @@ CORE_MAX_SHARE = 0.6
 # REFINE_REACH-th of the incumbent's gap to the LP bound (a smaller reach made cores that
 # took longer than the proof).
 REFINE_RATIO = 8.0
-# ... and only while those pairs number more than WIDEN_MIN_PAIRS: a proof over fewer is
-# cheaper than a wider core first. Measured (benchmarks/README.md): at 304-1,967 such pairs
-# (16-80 cities) the proof alone was faster on 11 of 12 models, 0.68x in all; at 6,977-7,635
-# (333 cities) the wider core saved a fifth to a third of the solve.
-WIDEN_MIN_PAIRS = 4000
 REFINE_REACH = 4.0
 REFINE_MAX_SHARE = 0.6
 REFINE_STEP = 100.0  # each wider core reaches at most this many times further in gain
+# Nor unless those pairs number more than this: a proof over fewer costs less than a wider
+# core first (benchmarks/README.md, "Scenario variants").
+WIDEN_MIN_PAIRS = 4000
 # With one donor per recipient and a time limit, the share of the limit the whole model gets
 # before a neighbourhood search takes over (search.py), and the share after which it hands
 # over early if its branch-and-bound has not yet left the root node (a large model can spend
