@@ -490,7 +490,8 @@ def evaluate(
     robust: str | None = None,
 ) -> Evaluation:
     """Score a pairing that may break rules (that is the point): shares it leaves empty
-    get the split that breaks capacity and coverage least, then has the least weighted
+    get the split that breaks capacity and coverage least, then (under a shortfall or
+    max_shortfall term) leaves the least need uncovered, then has the least weighted
     distance. Pass `optimum=solve(scenario)` to report the difference from the optimum.
 
     With need scenarios (the scenario's uncertainty section, or `need_scenarios` and

@@ -539,7 +539,8 @@ def evaluate(
     loads and coverage. Exit 0 if it satisfies every rule, 1 if it breaks any.
 
     Empty shares are computed: the split that breaks capacity and coverage least, then
-    has the least weighted distance.
+    (under a shortfall term) leaves the least need uncovered, then has the least weighted
+    distance.
 
     \b
     Examples:

@@ -53,10 +53,8 @@ def run(*args: str | Path) -> Result:
     ("objective", "price", "value"),
     [
         ("shortfall", None, 4.0),
-        ("max_shortfall", None, 0.5),  # Y's 4 of 8
         (["shortfall", "weighted_distance"], None, 4.0),  # an order: its first level
         ("shortfall", 3.0, 4.0 + 3.0 * 4),
-        (["max_shortfall", "shortfall"], 3.0, 0.5 + 3.0 * 4),
         ("weighted_distance", 100.0, 26.0 + 100.0 * 4),  # the price alone scores it
     ],
 )
@@ -72,6 +70,40 @@ def test_uncovered_need_is_minimised_not_left_free(
     assert _covered(found) == pytest.approx({"X": 6.0, "Y": 4.0})
     assert found.donors[0].load == pytest.approx(10.0)
     assert found.objective == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("objective", "price", "value"),
+    [("max_shortfall", None, 2 / 7), (["max_shortfall", "shortfall"], 3.0, 2 / 7 + 3.0 * 4)],
+)
+def test_max_shortfall_spreads_the_uncovered_need_as_solve_does(
+    objective: Any, price: float | None, value: float
+) -> None:
+    """The 4 that A cannot give, spread so that X and Y each go short by the same fraction
+    (4 / 14 = 2/7): the split solve itself gives these pairs, so a pairing scored without
+    its shares is not worse than the same pairing solved."""
+    scenario = _scenario(objective, price)
+    found = po.evaluate(scenario, PAIRING)
+    assert found.ok and found.shortfall == {"": pytest.approx(4.0)}
+    assert _covered(found) == pytest.approx({"X": 6 * 5 / 7, "Y": 8 * 5 / 7})
+    assert found.objective == pytest.approx(value)
+    assert po.solve(scenario).objective == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    "objective", ["shortfall", "max_shortfall", {"weighted_distance": 1, "shortfall": 1}]
+)
+def test_need_goes_uncovered_rather_than_overload_the_donor(objective: Any) -> None:
+    """D0 (50) alone serves R0 and R1 (40 each): under a shortfall term 30 going uncovered
+    breaks no rule, while 30 over D0's capacity would; a unit of one must not count as a
+    unit of the other (it once reported D0 at 160%)."""
+    scenario = one_place_scenario(
+        {"D0": 50.0, "D1": 100.0}, {"R0": 40.0, "R1": 40.0}, objective=objective
+    )
+    found = po.evaluate(scenario, [("D0", "R0"), ("D0", "R1")])
+    assert found.ok, found.violations
+    assert found.donors[0].load == pytest.approx(50.0)
+    assert found.shortfall == {"": pytest.approx(30.0)}
 
 
 def test_a_weighted_sum_with_a_shortfall_term_minimises_uncovered_need() -> None:

@@ -1,17 +1,19 @@
 """Shares for a pairing that leaves some empty: the split that breaks the rules least.
 
 `evaluate` and `compare` accept pairings that name only who helps whom. The shares then
-come from a small LP over the given pairs: first the least capacity overload plus
-uncovered or over-covered need, then, among those splits, the least weighted distance.
-Uncovered need counts in the first stage wherever it is not free to go uncovered at a
-price: where it must be covered in full, and everywhere under an objective with a
-shortfall or max_shortfall term (that term is minimised, not left at zero cost).
-Given shares are kept as they are.
+come from a small LP over the given pairs, in stages, each keeping what the one before
+reached: first the least capacity overload plus over-covered need, plus uncovered need
+where it must be covered in full (these break rules); then, under an objective with a
+shortfall or max_shortfall term, the least uncovered need (weighted by resource, as the
+shortfall term weighs it: that term is minimised, not left at zero cost, but need left
+uncovered breaks no rule there); last, among those splits, the least price of uncovered
+need and (for a weighted_distance objective, or where no need is priced) the least
+weighted distance. Given shares are kept as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,7 +59,7 @@ def complete_pairing(scenario: Scenario, rows: list[PairingRow]) -> Completion:
         )
     arrays = _arrays(scenario, rows)
     milp = _share_lp(scenario, arrays)
-    fractions = _solve_in_two_stages(scenario, milp, arrays)
+    fractions = _solve_in_stages(scenario, milp, arrays)
     amounts = np.where(np.isnan(arrays.given), fractions, arrays.given) * arrays.need
     for i, row in enumerate(rows):  # given shares are kept exactly as written
         for k, value in enumerate(row.amounts):
@@ -103,7 +105,7 @@ def _arrays(scenario: Scenario, rows: list[PairingRow]) -> _Rows:
 def _share_lp(scenario: Scenario, x: _Rows) -> Milp:
     """Per resource, columns: a fraction per row, an overload per donor, under- and
     over-coverage per recipient; the objective is the total overload plus need left
-    uncovered (where _uncovered_counts) or exceeded. Resource blocks sit side by side:
+    uncovered (where _must_cover) or exceeded. Resource blocks sit side by side:
     they share nothing once the pairs are given."""
     n, n_d, n_r = len(x.donor), len(scenario.donors), len(scenario.recipients)
     block = n + n_d + 2 * n_r
@@ -163,8 +165,9 @@ def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> 
     row_lb[positive] = row_ub[positive] = 1.0
     c = np.zeros(n_cols)
     c[n : n + n_d] = 1.0
-    # Uncovered need is minimised here unless a shortfall price alone scores it (stage 2).
-    under = 1.0 if _uncovered_counts(scenario)[k] else 0.0
+    # Uncovered need breaks a rule only where it must be covered in full; elsewhere a later
+    # stage minimises it (a shortfall term) or prices it.
+    under = 1.0 if _must_cover(scenario)[k] else 0.0
     c[n + n_d :] = np.concatenate([need * under, need]) / unit
     return Milp(
         c=c,
@@ -179,23 +182,55 @@ def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> 
     )
 
 
-def _uncovered_counts(scenario: Scenario) -> np.ndarray:
-    """Per resource, whether the first stage minimises its uncovered need: where it must be
-    covered in full, and for every resource under an objective with a shortfall term (the
-    term is the need left uncovered; its price of 0 in `penalties` only lets need go
-    uncovered). Elsewhere a shortfall price lets it go, and the second stage prices it."""
-    terms = objective_terms(scenario.objective)
-    if any(t in SHORTFALL_TERMS for t in terms):
-        return np.ones(len(scenario.resources), dtype=bool)
+def _must_cover(scenario: Scenario) -> np.ndarray:
+    """Per resource, whether need left uncovered breaks a rule: no shortfall price, and no
+    shortfall term in the objective (which lets every need go uncovered)."""
     return np.asarray(np.isnan(scenario.penalties))
 
 
-def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
-    """The least violation first; then, among splits that keep it, the least price of
-    uncovered need plus (for a weighted_distance objective, or where no need is priced)
-    the least weighted distance, where every distance is known. Need the first stage
-    minimised (_uncovered_counts) is not priced again: it counts as no priced need."""
+def _shortfall_terms(scenario: Scenario) -> list[str]:
+    """The objective's shortfall terms, in the order it names them."""
+    return [t for t in objective_terms(scenario.objective) if t in SHORTFALL_TERMS]
+
+
+def _with_largest(milp: Milp, cols: np.ndarray) -> Milp:
+    """The LP with one more column t (last, cost 0) held at least every value in `cols`:
+    minimised, t is the largest of them."""
+    t = milp.num_cols
+    rows = milp.num_rows + np.arange(len(cols))
+    return replace(
+        milp,
+        c=np.append(milp.c, 0.0),
+        lb=np.append(milp.lb, 0.0),
+        ub=np.append(milp.ub, np.inf),
+        integer=np.append(milp.integer, False),
+        a_row=np.concatenate([milp.a_row, rows, rows]),
+        a_col=np.concatenate([milp.a_col, cols, np.full(len(cols), t)]),
+        a_val=np.concatenate([milp.a_val, np.ones(len(cols)), -np.ones(len(cols))]),
+        row_lb=np.concatenate([milp.row_lb, np.full(len(cols), -np.inf)]),
+        row_ub=np.concatenate([milp.row_ub, np.zeros(len(cols))]),
+    )
+
+
+def _solve_in_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
+    """The least violation first; then the objective's shortfall terms, in its order (the
+    total uncovered need weighted by resource; the largest uncovered fraction of a need,
+    then the total);
+    then the least price of uncovered need plus (for a weighted_distance objective, or
+    where no need is priced) the least weighted distance, where every distance is known.
+    Each stage keeps the value of the one before."""
     name, limit = scenario.solver.name, scenario.solver.time_limit
+    n, n_k = x.need.shape
+    n_d, n_r = len(scenario.donors), len(scenario.recipients)
+    block = n + n_d + 2 * n_r
+    shortfall = _shortfall_terms(scenario)
+    need = scenario.need_matrix
+    under = [k * block + n + n_d + np.arange(n_r) for k in range(n_k)]
+    if "max_shortfall" in shortfall:
+        served = np.bincount(x.recipient, minlength=n_r) > 0
+        milp = _with_largest(
+            milp, np.concatenate([u[served & (need[:, k] > 0)] for k, u in enumerate(under)])
+        )
     first = run_milp(name, milp, limit, 0.0)
     if first.values is None or first.objective is None:
         raise SolverError(
@@ -203,29 +238,39 @@ def _solve_in_two_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray
             "solve). Fix: give the shares in the pairing file's share column."
         )
     values = first.values
-    n, n_k = x.need.shape
-    n_d, n_r = len(scenario.donors), len(scenario.recipients)
-    block = n + n_d + 2 * n_r
-    second_c = np.zeros(len(milp.c))
-    # Priced here only where the first stage let need go: a price on need it minimised would
-    # trade uncovered need for overload, which that stage counts alike.
-    priced = ~_uncovered_counts(scenario)
+    stage_costs = []
+    # After the largest uncovered fraction, the least total: the split keeps capacity in use.
+    for term in shortfall + ["shortfall"] * (shortfall == ["max_shortfall"]):
+        costs = np.zeros(milp.num_cols)
+        if term == "max_shortfall":
+            costs[-1] = 1.0
+        else:
+            for k in range(n_k):
+                costs[under[k]] = scenario.weights[k] * need[:, k]
+        stage_costs.append(costs)
+    last = np.zeros(milp.num_cols)
+    # Priced in the last stage only where a price alone scores uncovered need: under a
+    # shortfall term the stages before have minimised it.
+    priced = ~_must_cover(scenario) & (not shortfall)
     distance = scenario.objective == "weighted_distance" or not priced.any()
     for k in range(n_k):
         start = k * block
         if distance and not np.isnan(x.km).any():
-            second_c[start : start + n] = x.km * x.need[:, k] * scenario.weights[k]
+            last[start : start + n] = x.km * x.need[:, k] * scenario.weights[k]
         if priced[k]:
-            under = start + n + n_d + np.arange(n_r)
-            second_c[under] = scenario.penalties[k] * scenario.need_matrix[:, k]
-    if np.any(second_c):
-        second_c /= power_of_ten(float(np.abs(second_c).max(initial=0.0)), COST_BAND, COST_TARGET)
-        cap = first.objective + FIRST_STAGE_SLACK * max(1.0, first.objective)
-        second = run_milp(
-            name, milp.with_objective_cap(milp.c, cap, second_c), limit, 0.0, strict=True
-        )
-        if second.values is not None:
-            values = second.values
+            last[under[k]] = scenario.penalties[k] * need[:, k]
+    stage_costs.append(last)
+    stages, reached = milp, first.objective
+    for costs in stage_costs:
+        if not np.any(costs):
+            continue
+        costs = costs / power_of_ten(float(np.abs(costs).max(initial=0.0)), COST_BAND, COST_TARGET)
+        cap = reached + FIRST_STAGE_SLACK * max(1.0, abs(reached))
+        stages = stages.with_objective_cap(stages.c, cap, costs)
+        run = run_milp(name, stages, limit, 0.0, strict=True)
+        if run.values is None or run.objective is None:
+            break
+        values, reached = run.values, run.objective
     out = np.zeros((n, n_k))
     for k in range(n_k):
         out[:, k] = np.clip(values[k * block : k * block + n], 0.0, 1.0)

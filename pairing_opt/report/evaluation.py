@@ -12,7 +12,7 @@ from ..checks.verify import Assignment, Evaluation
 from ..engine.pipeline import SolveResult
 from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
-from ..scenario.spec import Shortfall, objective_name
+from ..scenario.spec import SHORTFALL_TERMS, Shortfall, objective_name, objective_terms
 from .common import (
     console,
     levels_text,
@@ -45,10 +45,16 @@ from .robust import (
 )
 from .solution import price_suffix
 
-SHARES_COMPUTED = (
-    "Shares: computed (the file leaves some empty): the split that breaks capacity "
-    "and coverage least, then has the least weighted distance."
-)
+
+def shares_computed(scenario: Scenario) -> str:
+    """How empty shares were filled in (engine/shares.py), for the objective's terms."""
+    short = any(t in SHORTFALL_TERMS for t in objective_terms(scenario.objective))
+    return (
+        "Shares: computed (the file leaves some empty): the split that breaks capacity "
+        "and coverage least, then "
+        + ("leaves the least need uncovered, then " if short else "")
+        + "has the least weighted distance."
+    )
 
 
 def evaluation_dict(
@@ -207,7 +213,7 @@ def evaluation_table(
     if robust is not None:
         out.print(rich_table(robust_title(robust), robust_columns(True), robust_rows(robust, True)))
     value = evaluation.score(scenario.objective)
-    lines = [SHARES_COMPUTED] if completion.computed else []
+    lines = [shares_computed(scenario)] if completion.computed else []
     lines.append(f"Rules:     {_rules(evaluation)}")
     lines += [f"  - [{v.rule}] {v.message}" for v in evaluation.violations]
     lines.append(f"Objective: {_objective(scenario, value, evaluation)}")

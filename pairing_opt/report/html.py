@@ -47,7 +47,7 @@ from .common import (
     text,
     within_gap,
 )
-from .evaluation import SHARES_COMPUTED, evaluation_dict
+from .evaluation import evaluation_dict, shares_computed
 from .robust import robust_columns, robust_objective, robust_rows, robust_title
 from .solution import summary_fields
 
@@ -294,7 +294,7 @@ def _summary(report: HtmlReport) -> str:
             )
         )
     if e.completion.computed:
-        rows.append(("Shares", SHARES_COMPUTED.split(": ", 1)[1]))
+        rows.append(("Shares", shares_computed(scenario).split(": ", 1)[1]))
     if report.optimum is not None:
         proof = proof_text(report.optimum.status, report.optimum.scenario.solver.mip_gap)
         rows.append(("Optimum", f"{text(report.optimum.objective_value, 4)} ({proof})"))
