@@ -675,6 +675,9 @@ class _Terms:
             cap = scenario.available_matrix[donors, k] / unit[donors, k]
             load = cand.loads[:, k] / unit[cand.donor, k]
             hi, lo, w = int(highest[k]), int(lowest[k]), int(flags[k])
+            if not len(donors):  # nobody's burden to compare: lo <= hi keeps the spread at 0
+                rows.each(np.array([lo]), np.ones(1), np.array([hi]), -np.ones(1), 0.0)
+                continue
             first = rows.count
             rows.grouped(cand.donor, cols.f[k], load, donors, -INF, 0.0)
             rows.add_column(first, hi, -cap)

@@ -336,23 +336,32 @@ def _exact_shares(
         if level > previous.objective + slack:
             return None
     assert exact.values is not None
-    return _polished_shares(model, name, chosen, exact.values, level + slack)
+    return _polished_shares(model, name, chosen, exact.values, level + slack, slack)
 
 
 def _polished_shares(
-    model: PairingModel, name: str, chosen: np.ndarray, values: np.ndarray, cap: float
-) -> np.ndarray | None:
+    model: PairingModel, name: str, chosen: np.ndarray, values: np.ndarray, cap: float, slack: float
+) -> np.ndarray:
     """Within the chosen pair set, the shares with the least secondary cost (objective kept
-    within `cap`): splits of the same pairs can tie too."""
+    within `cap`): splits of the same pairs can tie too. Kept only if, with every value
+    inside its bounds, the objective is still within the cap (and `slack` more): a value a
+    feasibility tolerance below its bound, on a column with a large cost (a shortfall at a
+    high price), could otherwise pay for a worse primary term the verifier then sees."""
     secondary = model.secondary
     assert secondary is not None
     share_cols = model.other_cols()
     if not np.any(secondary[share_cols]):
         return values
     # A primary that only counts pairs is constant here: no cap, so no slack to spend.
-    constant = not np.any(model.milp.c[share_cols])
+    milp = model.milp
+    constant = not np.any(milp.c[share_cols])
     polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap)
-    return values if polished is None else polished.values
+    if polished is None or polished.values is None:
+        return values
+    inside = np.clip(polished.values, milp.lb, milp.ub)
+    if not constant and float(milp.c @ inside) > cap + slack:
+        return values
+    return polished.values
 
 
 def _tie_level(model: PairingModel, name: str, raw: RawResult) -> tuple[float, RawResult | None]:
