@@ -399,6 +399,8 @@ def _decode(data: bytes, name: str, encoding: str) -> str:
             f"the text is not valid {encoding}.",
             SET_ENCODING,
         )
+    except (UnicodeError, ValueError):  # a codec that fails without saying where (punycode)
+        _fail(name, f"the text is not valid {encoding}.", SET_ENCODING)
 
 
 SET_ENCODING = (
