@@ -188,6 +188,8 @@ def check_front(scenario: Scenario, x: str, y: str, points: int) -> list[FrontPo
     got = [_point_values(p, x, y) for p in front]
     sets = [_pairs(p.result.pairing) for p in front]
     assert len(set(sets)) == len(sets), "pair sets must be distinct"
+    for a, b in itertools.combinations(front, 2):  # and so must the points of the plane
+        assert not (_close(a.x, b.x) and _close(a.y, b.y)), (a.x, a.y)
     for point, values, pairs in zip(front, got, sets, strict=True):
         assert point.status == Status.OPTIMAL and point.proven_optimal, point.status
         # A feasible pairing, and the values the verifier gives it.
@@ -222,6 +224,10 @@ def check_front(scenario: Scenario, x: str, y: str, points: int) -> list[FrontPo
     exact = {v for v in all_values if not any(_dominates(q, v) for q in all_values)}
     assert len({(round(a, 6), round(b, 6)) for a, b in got}) <= len(exact)
     return list(front)
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _flat(values: Sequence[Sequence[float]]) -> list[float]:
@@ -310,6 +316,23 @@ def test_distance_and_fairness_by_hand() -> None:
             [("A", "X"), ("A", "Y"), ("A", "Z")],
             [("A", "X"), ("A", "Y"), ("B", "Z")],
         ]
+
+
+def test_pairings_equal_on_both_terms_are_one_point_with_the_fewest_pairs() -> None:
+    """With min_share 0 a pair may carry nothing, and cost nothing on either term: the
+    front once listed (1451, 101986.2) twice, the second pairing with two empty pairs."""
+    km = {
+        ("D0", "R0"): 1782, ("D0", "R1"): 488, ("D0", "R2"): 1575,
+        ("D1", "R0"): 653, ("D1", "R1"): 111, ("D1", "R2"): 933,
+        ("D2", "R0"): 308, ("D2", "R1"): 1765, ("D2", "R2"): 1451,
+    }  # fmt: skip
+    rules = {"donors_per_recipient": {"min": 1, "max": 2}, "reserve": 0.2}
+    scenario = _scenario(
+        {"D0": 195, "D1": 67, "D2": 190}, {"R0": 33, "R1": 28, "R2": 73}, km, rules
+    )
+    front = po.pareto(scenario, "max_distance", "weighted_distance", points=10).points
+    assert _xy(front) == pytest.approx(_flat([(1451.0, 101986.2)]))
+    assert all(a.share > 0 for a in front[0].result.pairing)
 
 
 def test_changes_and_weighted_distance_by_hand() -> None:

@@ -93,7 +93,7 @@ def pareto_front(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[FrontPoint]:
     """Up to `points` non-dominated pairings of terms x and y, ordered by x (best first),
-    distinct in their pair sets. Raises InfeasibleError when no pairing exists.
+    distinct in their pair sets and values. Raises InfeasibleError when no pairing exists.
     `progress(done, total)` is called before the first solve and as each ends (total is
     `points`, less when the ends leave no room between them)."""
     check_front_terms(x, y, points)
@@ -189,7 +189,9 @@ def _point(result: SolveResult, x: str, y: str, status: Status, gap: float | Non
 
 def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
     """Each pair set once, without points another beats on one term and matches on the
-    other (up to rounding), ordered by x from best."""
+    other (up to rounding), and each point of the plane once: of pairings that match on
+    both terms, the one with the fewest pairs (the first found among equals). Ordered by
+    x from best."""
 
     def key(p: FrontPoint) -> tuple[float, float]:
         return _minimised(p.result, x), _minimised(p.result, y)
@@ -212,7 +214,17 @@ def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
         )
         if not beaten:
             kept.append(p)
-    return sorted(kept, key=key)
+    alone: list[FrontPoint] = []
+    for p in sorted(kept, key=lambda p: len(p.result.pairing)):  # stable: first found first
+        px, py = key(p)
+        same = any(
+            abs(qx - px) <= _slack(px) and abs(qy - py) <= _slack(py)
+            for q in alone
+            for qx, qy in [key(q)]
+        )
+        if not same:
+            alone.append(p)
+    return sorted(alone, key=key)
 
 
 def _slack(value: float) -> float:
