@@ -1,8 +1,11 @@
 """HiGHS threads while a uniqueness check races the whole model (`engine/strategy.py`
 `_solve_whole_checked`): HiGHS's own choice for both runs (as shipped), one thread for
-both, or one thread for the checks only; each the whole library solve, back to back.
+both, one thread for the checks only; and the checks at a lower scheduling priority than
+the solve (as shipped since) against the same priority. Each the whole library solve,
+back to back.
 
     python -m research.race_threads [--cases random-3,fresh-104:objective=distance,...]
+                                    [--settings "own choice,checks not niced"]
                                     [--repeat 2] [--time-limit 60] [--csv OUT]
 
 Why: on 2 cores each HiGHS run left to its own choice makes a pool of 2 threads, so a
@@ -32,11 +35,13 @@ from typing import Any
 import pairing_opt as po
 from benchmarks import machine
 from benchmarks.synthetic import generate
-from pairing_opt.engine import backends, strategy
+from pairing_opt.engine import backends, race, strategy
 from research.records import echo, finish, scratch, stages_text
 
 FIELDS = ["case", "setting", "repeat", "seconds", "status", "objective", "stages"]
-SETTINGS = ("own choice", "one thread each", "checks one thread")
+# "own choice" is as shipped: HiGHS's thread count, the checks at a lower priority than the
+# solve (engine/race.py); "checks not niced" at the solve's priority, as before that.
+SETTINGS = ("own choice", "one thread each", "checks one thread", "checks not niced")
 # The synthetic one-resource variants whose whole model races a check (stages "whole" and
 # "tie-check" in benchmarks/results/variants.csv).
 CASES = (
@@ -79,22 +84,28 @@ def _off_main(call: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def setting(name: str) -> Iterator[None]:
-    """Patch the racing solve for one setting (a private name of engine.strategy each)."""
+    """Patch the racing solve for one setting (a private name of engine.strategy each, or
+    engine.race's nice step)."""
     if name not in SETTINGS:
         raise ValueError(f"setting must be one of {', '.join(SETTINGS)}, not {name!r}")
     names = {
         "own choice": {},
         "one thread each": {"_solve_whole_checked": _one_thread},
         "checks one thread": {"_pair_set_lp": _off_main, "_alone_under_cap": _off_main},
+        "checks not niced": {},
     }[name]
     saved = {n: getattr(strategy, n) for n in names}
+    nice = race.CHECK_NICE
     for n, wrap in names.items():
         setattr(strategy, n, wrap(saved[n]))
+    if name == "checks not niced":
+        race.CHECK_NICE = 0
     try:
         yield
     finally:
         for n, original in saved.items():
             setattr(strategy, n, original)
+        race.CHECK_NICE = nice
 
 
 def scenario_path(folder: Path, name: str) -> Path:
@@ -124,15 +135,20 @@ def solve(path: Path, overrides: Sequence[str], name: str, time_limit: float) ->
     }
 
 
-def run(cases: Sequence[str], repeat: int, time_limit: float) -> list[dict[str, Any]]:
+def run(
+    cases: Sequence[str],
+    repeat: int,
+    time_limit: float,
+    settings: Sequence[str] = SETTINGS,
+) -> list[dict[str, Any]]:
     rows = []
     with scratch("pairopt-race-threads-") as folder:
         for i, case in enumerate(cases):
             name, _, override = case.partition(":")
             path = scenario_path(folder, name)
             for r in range(repeat):
-                turn = (i + r) % len(SETTINGS)  # each setting goes first in turn
-                for s in SETTINGS[turn:] + SETTINGS[:turn]:
+                turn = (i + r) % len(settings)  # each setting goes first in turn
+                for s in [*settings[turn:], *settings[:turn]]:
                     solved = solve(path, [override] if override else [], s, time_limit)
                     row = {"case": case, "repeat": r + 1, **solved}
                     rows.append(row)
@@ -142,25 +158,28 @@ def run(cases: Sequence[str], repeat: int, time_limit: float) -> list[dict[str, 
 
 def summary(rows: list[dict[str, Any]]) -> str:
     """Each setting's total over the cases every setting proved in every repeat, the
-    ratio to HiGHS's own choice, and on how many cases it was more than 10% faster or
-    slower (by the case's mean)."""
+    ratio to the first setting run (HiGHS's own choice by default), and on how many cases
+    it was more than 10% faster or slower (by the case's mean)."""
+    settings = list(dict.fromkeys(r["setting"] for r in rows))
+    settings.sort(key=SETTINGS.index)
     by_case: dict[str, dict[str, list[float]]] = {}
     failed = set()
     for r in rows:
         by_case.setdefault(r["case"], {}).setdefault(r["setting"], []).append(r["seconds"])
         if r["status"] != "optimal":
             failed.add(r["case"])
-    both = [c for c, s in by_case.items() if c not in failed and len(s) == len(SETTINGS)]
+    both = [c for c, s in by_case.items() if c not in failed and len(s) == len(settings)]
     mean = {c: {s: sum(t) / len(t) for s, t in by_case[c].items()} for c in both}
-    base = sum(mean[c][SETTINGS[0]] for c in both)
+    first = settings[0] if settings else SETTINGS[0]
+    base = sum(mean[c][first] for c in both)
     lines = [f"{len(both)} cases proven in every run of every setting"]
-    for s in SETTINGS:
+    for s in settings:
         total = sum(mean[c][s] for c in both)
-        faster = sum(mean[c][s] < mean[c][SETTINGS[0]] / 1.1 for c in both)
-        slower = sum(mean[c][s] > mean[c][SETTINGS[0]] * 1.1 for c in both)
+        faster = sum(mean[c][s] < mean[c][first] / 1.1 for c in both)
+        slower = sum(mean[c][s] > mean[c][first] * 1.1 for c in both)
         ratio = total / base if base else float("nan")
         lines.append(
-            f"{s}: {total:.2f} s ({ratio:.2f}x own choice); more than 10% faster on "
+            f"{s}: {total:.2f} s ({ratio:.2f}x {first}); more than 10% faster on "
             f"{faster}, slower on {slower}"
         )
     return "\n".join(lines)
@@ -169,13 +188,20 @@ def summary(rows: list[dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m research.race_threads", description=__doc__)
     parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument(
+        "--settings", default=",".join(SETTINGS), help="comma-separated, the first the base"
+    )
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--csv", type=Path, help="write the rows here as well")
     args = parser.parse_args(argv)
     cases = [x.strip() for x in args.cases.split(",") if x.strip()]
     print(f"machine: {machine.describe()}", flush=True)
-    rows = run(cases, args.repeat, args.time_limit)
+    settings = [x.strip() for x in args.settings.split(",") if x.strip()]
+    unknown = [x for x in settings if x not in SETTINGS]
+    if unknown:
+        parser.error(f"--settings: {', '.join(unknown)} not among {', '.join(SETTINGS)}")
+    rows = run(cases, args.repeat, args.time_limit, settings)
     return finish(rows, FIELDS, summary(rows), args.csv)
 
 

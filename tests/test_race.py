@@ -4,12 +4,15 @@ an abandoned check is cancelled, and the answer never depends on which run ends 
 from __future__ import annotations
 
 import contextvars
+import os
+import sys
 import threading
 import time
 
 import numpy as np
+import pytest
 
-from pairing_opt.engine import backends
+from pairing_opt.engine import backends, race
 from pairing_opt.engine.race import Racer
 
 
@@ -118,3 +121,19 @@ def test_a_check_runs_in_the_context_of_the_solve_that_offered_it() -> None:
 
     contextvars.copy_context().run(task)
     assert seen == [(1, front_cancel)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread")
+def test_a_check_runs_at_a_lower_priority_than_the_solve_and_leaves_the_solve_as_it_was() -> None:
+    # The solve must end first; the check only uses what the solve leaves of the cores.
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def check(values: np.ndarray, cancel: threading.Event) -> int:
+        return nice()
+
+    before = nice()
+    racer: Racer[int] = Racer(check, _key)
+    assert racer.result_for(np.array([1.0])) == min(before + race.CHECK_NICE, race.MAX_NICE)
+    racer.close()
+    assert nice() == before

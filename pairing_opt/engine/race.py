@@ -6,11 +6,18 @@ started on a pairing the solve has since improved on is cancelled: only the late
 matters. The caller decides what a finished check means (strategy.py: that the pairing is
 the only optimum, so the solve can stop); the result of a check depends only on the pair
 set it was given, never on when it ran, so the answer does not depend on the race.
+
+A check runs at a lower scheduling priority than the solve it races (where the system lets
+a thread have its own): the solve is what must end, and a check at the same priority slowed
+it by a fifth or more, while the check of its final pairing mostly runs once it is alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -22,6 +29,22 @@ from .backends import POLL_SECONDS
 T = TypeVar("T")
 Check = Callable[[np.ndarray, threading.Event], T | None]
 """Checks a pairing (the solver's values); returns None when the event cancelled it."""
+
+# How much nicer a check's thread is than the solve's: 10 higher, the scheduler gives it
+# about a tenth of their CPU share when they compete (research/README.md, race_threads.py).
+CHECK_NICE = 10
+MAX_NICE = 19
+
+
+def _defer_to_the_solve() -> None:
+    """Lower this thread's scheduling priority, and that of the solver threads it starts
+    (they inherit it). Linux keeps a nice value per thread; elsewhere it would apply to the
+    whole process, so nothing is changed there. Lowering a priority needs no privilege."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            here = threading.get_native_id()
+            nice = os.getpriority(os.PRIO_PROCESS, here) + CHECK_NICE
+            os.setpriority(os.PRIO_PROCESS, here, min(nice, MAX_NICE))
 
 
 class _Running(Generic[T]):
@@ -43,6 +66,7 @@ class _Running(Generic[T]):
 
     def _run(self, check: Check[T], values: np.ndarray) -> None:
         try:
+            _defer_to_the_solve()
             self.result = check(values, self.cancel)
         except BaseException as exc:  # handed to the caller's thread in `outcome`
             self.error = exc
