@@ -76,6 +76,8 @@ class _LineMap:
         while probe and probe not in self.lines:
             probe = probe[:-1]
         dotted = ".".join(str(p) for p in path)
+        if path and not probe:  # a top-level key the file leaves out: no line to point at
+            return f"{self.name} ({dotted}: not set in the file, so its default applies)"
         line = self.lines.get(probe)
         where = f"{self.name}, line {line}" if line else self.name
         return f"{where} ({dotted})" if dotted else where
