@@ -215,10 +215,9 @@ def _with_largest(milp: Milp, cols: np.ndarray) -> Milp:
 def _solve_in_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
     """The least violation first; then the objective's shortfall terms, in its order (the
     total uncovered need weighted by resource; the largest uncovered fraction of a need,
-    then the total);
-    then the least price of uncovered need plus (for a weighted_distance objective, or
-    where no need is priced) the least weighted distance, where every distance is known.
-    Each stage keeps the value of the one before."""
+    then the total); then the least price of uncovered need plus (for a weighted_distance
+    objective, or where no need is priced) the least weighted distance, where every
+    distance is known. Each stage keeps the value of the one before."""
     name, limit = scenario.solver.name, scenario.solver.time_limit
     n, n_k = x.need.shape
     n_d, n_r = len(scenario.donors), len(scenario.recipients)
