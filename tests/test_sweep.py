@@ -489,3 +489,36 @@ def test_a_missing_dask_extra_or_scheduler_is_exit_3(
     )
     assert result.exit_code == 3
     assert "pip install 'pairopt[dask]'" in result.stderr
+
+
+@pytest.mark.parametrize("table", ["pairs.csv", "donors.csv", "pairing.csv"])
+def test_pairs_out_never_replaces_a_file_the_sweep_reads(
+    example: Path, tmp_path: Path, table: str
+) -> None:
+    """A table of the scenario or a --pairing file named as --pairs-out was replaced by the
+    pair-stability table, and every later solve read that instead (exit 0, no word)."""
+    folder = example.parent
+    official = folder / "pairing.csv"
+    official.write_text("donor,recipient\nDonor A,City 1\n", encoding="utf-8")
+    before = (folder / table).read_bytes()
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(example),
+            "--vary",
+            "rules.min_share=0.25,0.4",
+            "--workers",
+            "1",
+            "--pairing",
+            f"official={official}",
+            "-o",
+            str(tmp_path / "runs.csv"),
+            "--pairs-out",
+            str(folder / table),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "--pairs-out" in result.stderr and "is an input of this run" in result.stderr
+    assert (folder / table).read_bytes() == before
+    assert not (tmp_path / "runs.csv").exists()  # refused before any run

@@ -128,6 +128,7 @@ def _sweep(
     progress: Progress | None,
 ) -> SweepResult:
     base_scenario = source.load(list(overrides))
+    _check_outputs_spare_inputs(out, pairs_out, base_scenario.inputs, pairings or {})
     check_resources(perturbations, base_scenario)
     named = _pairings(pairings or {}, base_scenario)
     base = solve(base_scenario, time_limit=time_limit)
@@ -180,6 +181,24 @@ def _sweep(
         written = Path(pairs_out)
         write_text(stability_csv(summary.stability_rows(base_pairs)), str(written))
     return SweepResult(out, len(runs), len(pending), base, summary, written, columns)
+
+
+def _check_outputs_spare_inputs(
+    out: Path,
+    pairs_out: str | os.PathLike[str] | None,
+    tables: Sequence[str],
+    pairings: Mapping[str, Any],
+) -> None:
+    """Neither output may replace a file the sweep reads (a table of the scenario, a
+    pairing file): written at the end, it would destroy the input and every later solve of
+    the scenario would silently read the sweep's output instead."""
+    inputs = [*tables, *(str(p) for p in pairings.values() if isinstance(p, (str, os.PathLike)))]
+    problems = []
+    for path, what in ((out, "out (argument)"), (pairs_out, "pairs_out (argument)")):
+        if path is not None:
+            problems += input_clashes(str(path), inputs, what)
+    if problems:
+        raise InputError(problems)
 
 
 def _execute(
