@@ -325,3 +325,24 @@ def test_the_reported_hubei_robust_command_runs() -> None:
         "json",
     )
     assert result.exit_code == 0, result.stderr
+
+
+def test_computed_shares_keep_a_donor_s_minimum_load() -> None:
+    """A (min_load 30, 100 km) and B (50 km) share X's 50: the optimum gives A its 30 and B
+    20. The same pairs without shares were once split B 50, A 0, reported as breaking A's
+    min_load (exit 1) and scored below the proven optimum."""
+    donors = pd.DataFrame({"id": ["A", "B"], "capacity": [100, 100], "min_load": [30, None]})
+    recipients = pd.DataFrame({"id": ["X"], "need": [50]})
+    pairs = pd.DataFrame({"donor": ["A", "B"], "recipient": ["X", "X"], "km": [100, 50]})
+    scenario = po.Scenario.from_frames(
+        donors,
+        recipients,
+        pairs,
+        donor_columns={"capacity": "capacity", "min_load": "min_load"},
+        rules={"donors_per_recipient": {"min": 1, "max": 2}},
+    )
+    optimum = po.solve(scenario)
+    found = po.evaluate(scenario, [("A", "X"), ("B", "X")])
+    assert found.ok, found.violations
+    assert {d.donor: d.load for d in found.donors} == pytest.approx({"A": 30.0, "B": 20.0})
+    assert found.objective == pytest.approx(optimum.objective) == pytest.approx(4000.0)

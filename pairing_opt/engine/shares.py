@@ -102,15 +102,21 @@ def _arrays(scenario: Scenario, rows: list[PairingRow]) -> _Rows:
     )
 
 
+def _block(n: int, n_d: int, n_r: int) -> int:
+    """Columns per resource: n fractions, n_d overloads, n_r under- and n_r over-coverages,
+    n_d underloads (below a donor's min_load)."""
+    return n + 2 * n_d + 2 * n_r
+
+
 def _share_lp(scenario: Scenario, x: _Rows) -> Milp:
     """Per resource, columns: a fraction per row, an overload per donor, under- and
-    over-coverage per recipient; the objective is the total overload plus need left
-    uncovered (where _must_cover) or exceeded. Resource blocks sit side by side:
-    they share nothing once the pairs are given."""
+    over-coverage per recipient, an underload per donor; the objective is the total
+    overload and underload plus need left uncovered (where _must_cover) or exceeded.
+    Resource blocks sit side by side: they share nothing once the pairs are given."""
     n, n_d, n_r = len(x.donor), len(scenario.donors), len(scenario.recipients)
-    block = n + n_d + 2 * n_r
+    block = _block(n, n_d, n_r)
     parts = [
-        _share_block(scenario, x, k, k * block, k * (n_r + n_d)) for k in range(x.need.shape[1])
+        _share_block(scenario, x, k, k * block, k * (n_r + 2 * n_d)) for k in range(x.need.shape[1])
     ]
     return Milp(
         c=np.concatenate([p.c for p in parts]),
@@ -130,7 +136,7 @@ def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> 
     n, n_d, n_r = len(x.donor), len(scenario.donors), len(scenario.recipients)
     need = scenario.need_matrix[:, k]
     available = scenario.available_matrix[:, k]
-    n_cols = n + n_d + 2 * n_r
+    n_cols = _block(n, n_d, n_r)
     lb, ub = np.zeros(n_cols), np.full(n_cols, np.inf)
     ub[:n] = 1.0
     given = x.given[:, k]
@@ -149,26 +155,43 @@ def _share_block(scenario: Scenario, x: _Rows, k: int, col0: int, row0: int) -> 
     unit = power_of_ten(largest, AMOUNT_BAND, AMOUNT_TARGET)
     covered = np.flatnonzero(np.bincount(x.recipient, minlength=n_r) > 0)
     # coverage rows: sum f + under - over = 1 for every recipient with a need and a donor;
-    # capacity rows: sum load f - overload <= available
-    a_row = [x.recipient, x.donor + n_r, covered, covered, np.arange(n_d) + n_r]
-    a_col = [cols, cols, n + n_d + covered, n + n_d + n_r + covered, n + np.arange(n_d)]
+    # capacity rows: sum load f - overload <= available; min_load rows (a donor taking
+    # part): sum load f + underload >= min_load
+    least = np.where(scenario.excluded, 0.0, scenario.min_load_matrix[:, k])
+    donors = np.arange(n_d)
+    underload = n + n_d + 2 * n_r + donors
+    a_row = [
+        x.recipient,
+        x.donor + n_r,
+        covered,
+        covered,
+        donors + n_r,
+        x.donor + n_r + n_d,
+        donors + n_r + n_d,
+    ]
+    a_col = [cols, cols, n + n_d + covered, n + n_d + n_r + covered, n + donors, cols, underload]
     a_val = [
         np.ones(n),
         x.load[:, k] / unit,
         np.ones(len(covered)),
         -np.ones(len(covered)),
         -np.ones(n_d),
+        x.load[:, k] / unit,
+        np.ones(n_d),
     ]
-    row_lb = np.full(n_r + n_d, -np.inf)
-    row_ub = np.concatenate([np.full(n_r, np.inf), available / unit])
+    row_lb = np.concatenate(
+        [np.full(n_r + n_d, -np.inf), np.where(least > 0, least / unit, -np.inf)]
+    )
+    row_ub = np.concatenate([np.full(n_r, np.inf), available / unit, np.full(n_d, np.inf)])
     positive = covered[need[covered] > 0]
     row_lb[positive] = row_ub[positive] = 1.0
     c = np.zeros(n_cols)
     c[n : n + n_d] = 1.0
+    c[underload] = 1.0
     # Uncovered need breaks a rule only where it must be covered in full; elsewhere a later
     # stage minimises it (a shortfall term) or prices it.
     under = 1.0 if _must_cover(scenario)[k] else 0.0
-    c[n + n_d :] = np.concatenate([need * under, need]) / unit
+    c[n + n_d : n + n_d + 2 * n_r] = np.concatenate([need * under, need]) / unit
     return Milp(
         c=c,
         lb=lb,
@@ -221,7 +244,7 @@ def _solve_in_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
     name, limit = scenario.solver.name, scenario.solver.time_limit
     n, n_k = x.need.shape
     n_d, n_r = len(scenario.donors), len(scenario.recipients)
-    block = n + n_d + 2 * n_r
+    block = _block(n, n_d, n_r)
     shortfall = _shortfall_terms(scenario)
     need = scenario.need_matrix
     under = [k * block + n + n_d + np.arange(n_r) for k in range(n_k)]
