@@ -522,3 +522,26 @@ def test_pairs_out_never_replaces_a_file_the_sweep_reads(
     assert "--pairs-out" in result.stderr and "is an input of this run" in result.stderr
     assert (folder / table).read_bytes() == before
     assert not (tmp_path / "runs.csv").exists()  # refused before any run
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda lines: [*lines, "2,0.4\n"], ["row 4", "has 2 fields"]),
+        (lambda lines: [*lines, lines[1]], ["row 4", "run 1 is already on row 2"]),
+        (lambda lines: [*lines[:2], "x" + lines[2]], ["row 3", "is not a run number"]),
+    ],
+)
+def test_resuming_from_an_edited_runs_file_is_an_input_error(
+    example: Path, tmp_path: Path, edit: Any, words: list[str]
+) -> None:
+    """A short line once crashed the summary (exit 70); a run twice was counted twice."""
+    out = tmp_path / "runs.csv"
+    args = ["sweep", str(example), "--vary", "rules.min_share=0.25,0.4", "--workers", "1"]
+    assert CliRunner().invoke(main, [*args, "-o", str(out)]).exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(edit(lines)), encoding="utf-8")
+    again = CliRunner().invoke(main, [*args, "-o", str(out)])
+    assert again.exit_code == 2, again.output
+    assert all(w in again.stderr for w in [str(out), *words, "Fix:"]), again.stderr
+    assert "Traceback" not in again.output

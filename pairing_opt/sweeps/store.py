@@ -22,11 +22,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import InputError, Problem
+from ..errors import Collector, InputError, Problem
 from ..io.atomic import write_text
 
 FORMAT_VERSION = 1
 CHUNK = 1 << 20  # bytes read at once when rewriting a sweep's file in run order
+EDITED_FIX = (
+    "remove the row (its run is solved again), or delete the file and its .sweep.json to "
+    "start the sweep again."
+)
 
 
 def cell(value: Any) -> str:
@@ -75,7 +79,7 @@ class RunStore:
         if self.stream.exists() and self.stream.stat().st_size > 0:
             self._check_same(meta)
             self._drop_cut_line()
-            self.done = {int(r["run"]) for r in self._stream_rows()}
+            self.done = self._runs_written()
         elif self.stream != self.out and self.out.exists():
             self._check_same(meta)  # a finished Parquet sweep
             self.done = {int(r["run"]) for r in self.rows()}
@@ -113,6 +117,35 @@ class RunStore:
                     )
                 ]
             )
+
+    def _runs_written(self) -> set[int]:
+        """The run numbers of the stream's rows, each checked: a row this store did not
+        write (a short or long line, a run that is not a number, a run twice) means the
+        file was edited, and resuming from it would count runs wrongly."""
+        problems = Collector()
+        seen: dict[int, int] = {}
+        with self.stream.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            for number, record in enumerate(reader, start=2):
+                where = f"{self.stream}, row {number}"
+                if len(record) != len(self.columns):
+                    problems.add(
+                        where,
+                        f"has {len(record)} fields; the sweep writes {len(self.columns)}.",
+                        EDITED_FIX,
+                    )
+                    continue
+                try:
+                    run = int(record[0])
+                except ValueError:
+                    problems.add(where, f"run {record[0]!r} is not a run number.", EDITED_FIX)
+                    continue
+                if run in seen:
+                    problems.add(where, f"run {run} is already on row {seen[run]}.", EDITED_FIX)
+                seen.setdefault(run, number)
+        problems.raise_if_any()
+        return set(seen)
 
     def _drop_cut_line(self) -> None:
         """A kill during a write can leave a last line without its newline: drop it."""
