@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -545,3 +546,28 @@ def test_resuming_from_an_edited_runs_file_is_an_input_error(
     assert again.exit_code == 2, again.output
     assert all(w in again.stderr for w in [str(out), *words, "Fix:"]), again.stderr
     assert "Traceback" not in again.output
+
+
+def test_with_need_scenarios_the_base_is_scored_by_the_robust_objective(
+    example: Path, tmp_path: Path
+) -> None:
+    """Each run's optimum is the robust (worst-case) objective; the base pairing was scored
+    at the nominal need only, so where it is the run's own optimum its gap read -28.6% and
+    counted as optimal."""
+    folder = example.parent
+    need = pd.read_csv(folder / "recipients.csv")
+    need["required_staff"] = need["required_staff"] * 1.4
+    need[["recipient", "required_staff"]].to_csv(folder / "need_high.csv", index=False)
+    text = example.read_text(encoding="utf-8").replace(
+        "  min_share: 0.25", "  coverage: {shortfall_penalty: 2000}\n  min_share: 0.25", 1
+    )
+    example.write_text(text + "uncertainty:\n  needs: [need_high.csv]\n  robust: worst\n", "utf-8")
+    out = tmp_path / "runs.csv"
+    sweep(example, out, vary=["rules.reserve=0.2,0.1"], workers=1)
+    found = rows(out)
+    same = [r for r in found if r["changes_vs_base"] == "0"]
+    assert same, found
+    for r in same:
+        assert float(r["base_objective"]) == pytest.approx(float(r["objective"]), rel=1e-9)
+        assert float(r["base_gap"]) == pytest.approx(0.0, abs=1e-9)
+    assert all(float(r["base_gap"]) >= -1e-9 for r in found)

@@ -112,7 +112,8 @@ def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]
     """A fixed pairing in this run: its objective as solve scores it, its gap to the run's
     optimum (>= 0 is worse), the rules it breaks and the recipients left short."""
     evaluation = evaluate(result.scenario, list(pairing))
-    value = evaluation.objective
+    # With need scenarios the run's optimum is the robust objective: score the pairing so.
+    value = evaluation.objective if evaluation.robust is None else evaluation.robust.value
     best = result.objective if result.solutions else None
     gap = None
     if best is not None and math.isfinite(value):
