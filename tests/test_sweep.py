@@ -571,3 +571,10 @@ def test_with_need_scenarios_the_base_is_scored_by_the_robust_objective(
         assert float(r["base_objective"]) == pytest.approx(float(r["objective"]), rel=1e-9)
         assert float(r["base_gap"]) == pytest.approx(0.0, abs=1e-9)
     assert all(float(r["base_gap"]) >= -1e-9 for r in found)
+
+
+def test_a_loaded_scenario_is_an_input_error_asking_for_its_path(
+    example: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(InputError, match=r"scenario \(argument\).*pass the file's path"):
+        sweep(load(example), tmp_path / "runs.csv", vary=GRID)  # type: ignore[arg-type]

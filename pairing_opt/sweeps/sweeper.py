@@ -84,6 +84,17 @@ def sweep(
     scenario's files at the same path). Raises InputError, before any run, listing every
     problem with the arguments.
     """
+    if not isinstance(scenario, (str, os.PathLike)):
+        raise InputError(
+            [
+                Problem(
+                    "scenario (argument)",
+                    f"is a {type(scenario).__name__}; a sweep reads the scenario file itself, "
+                    "to apply each what-if to it.",
+                    "pass the file's path, e.g. sweep('scenario.yaml', 'runs.csv', ...).",
+                )
+            ]
+        )
     out = Path(out)
     source, varies, perturbations = _checked(
         scenario, out, vary, samples, perturb, seed, overrides, workers, pairs_out
