@@ -21,7 +21,6 @@ from ..checks.verify import Assignment
 from ..errors import SolverError
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
-from ..scenario.spec import SHORTFALL_TERMS, objective_terms
 from .backends import run_milp
 from .model import AMOUNT_BAND, AMOUNT_TARGET, COST_BAND, COST_TARGET, Milp, power_of_ten
 
@@ -211,11 +210,6 @@ def _must_cover(scenario: Scenario) -> np.ndarray:
     return np.asarray(np.isnan(scenario.penalties))
 
 
-def _shortfall_terms(scenario: Scenario) -> list[str]:
-    """The objective's shortfall terms, in the order it names them."""
-    return [t for t in objective_terms(scenario.objective) if t in SHORTFALL_TERMS]
-
-
 def _with_largest(milp: Milp, cols: np.ndarray) -> Milp:
     """The LP with one more column t (last, cost 0) held at least every value in `cols`:
     minimised, t is the largest of them."""
@@ -245,7 +239,7 @@ def _solve_in_stages(scenario: Scenario, milp: Milp, x: _Rows) -> np.ndarray:
     n, n_k = x.need.shape
     n_d, n_r = len(scenario.donors), len(scenario.recipients)
     block = _block(n, n_d, n_r)
-    shortfall = _shortfall_terms(scenario)
+    shortfall = list(scenario.shortfall_terms)
     need = scenario.need_matrix
     under = [k * block + n + n_d + np.arange(n_r) for k in range(n_k)]
     if "max_shortfall" in shortfall:

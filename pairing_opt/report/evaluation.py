@@ -12,7 +12,7 @@ from ..checks.verify import Assignment, Evaluation
 from ..engine.pipeline import SolveResult
 from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
-from ..scenario.spec import SHORTFALL_TERMS, Shortfall, objective_name, objective_terms
+from ..scenario.spec import Shortfall, objective_name
 from .common import (
     console,
     levels_text,
@@ -48,7 +48,7 @@ from .solution import price_suffix
 
 def shares_computed(scenario: Scenario) -> str:
     """How empty shares were filled in (engine/shares.py), for the objective's terms."""
-    short = any(t in SHORTFALL_TERMS for t in objective_terms(scenario.objective))
+    short = bool(scenario.shortfall_terms)
     return (
         "Shares: computed (the file leaves some empty): the split that breaks capacity "
         "and coverage least, then "

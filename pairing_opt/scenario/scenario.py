@@ -296,13 +296,18 @@ class Scenario:
         return np.ones(len(self.resources))
 
     @cached_property
+    def shortfall_terms(self) -> tuple[str, ...]:
+        """The objective's shortfall and max_shortfall terms, in the order it names them:
+        any at all lets need go uncovered."""
+        return tuple(t for t in objective_terms(self.objective) if t in SHORTFALL_TERMS)
+
+    @cached_property
     def penalties(self) -> FloatArray:
         """Per resource, the price per unit of uncovered need; NaN: covered in full. An
         objective with a shortfall term lets every need go uncovered, at no price beyond
         the term's own unless rules.coverage names one."""
         coverage = self.rules.coverage
-        relaxed = any(t in SHORTFALL_TERMS for t in objective_terms(self.objective))
-        out = np.full(len(self.resources), 0.0 if relaxed else np.nan)
+        out = np.full(len(self.resources), 0.0 if self.shortfall_terms else np.nan)
         if isinstance(coverage, Shortfall):
             price = coverage.shortfall_penalty
             for k, name in enumerate(self.resources):
