@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+import pairing_opt.engine.backends as backends
 from pairing_opt.engine.backends import SOLVERS, solver_info
 from pairing_opt.scenario.scenario import Scenario
 
@@ -87,3 +88,16 @@ def scenario_from_columns(
         name=spec.pop("name", "tiny"),
         **spec,
     )
+
+
+def recorded_highs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every HiGHS object made from now on (LPs included), to read its options after."""
+    made: list[Any] = []
+    new_highs = backends._new_highs
+
+    def recorded(highspy: object) -> object:
+        made.append(new_highs(highspy))
+        return made[-1]
+
+    monkeypatch.setattr(backends, "_new_highs", recorded)
+    return made

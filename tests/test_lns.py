@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import pairing_opt.engine.backends as solver_module
 import pairing_opt.engine.strategy as strategy
 from pairing_opt.checks.diagnose import conflicts
 from pairing_opt.engine.backends import RawResult, Status, run_milp, solve_relaxation
@@ -27,7 +26,7 @@ from pairing_opt.engine.search import GAP_CUT_POOL, improve
 from pairing_opt.io.loader import load
 
 from . import examples
-from .conftest import AVAILABLE_SOLVERS, EXAMPLE
+from .conftest import AVAILABLE_SOLVERS, EXAMPLE, recorded_highs
 from .test_cli import hard_gap
 from .test_property import Case, cases
 
@@ -163,26 +162,13 @@ def test_handover_rules() -> None:
     assert not stop(7, 100.05, 100.0)  # gap 0.05%: keep proving
 
 
-def _recorded_highs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every HiGHS object made from now on (LPs included), to read its options after."""
-    made: list[object] = []
-    new_highs = solver_module._new_highs
-
-    def recorded(highspy: object) -> object:
-        made.append(new_highs(highspy))
-        return made[-1]
-
-    monkeypatch.setattr(solver_module, "_new_highs", recorded)
-    return made
-
-
 def _pools(made: list[object]) -> set[int]:
     return {int(h.getOptionValue("mip_pool_soft_limit")[1]) for h in made}  # type: ignore[attr-defined]
 
 
 def _pool_limits(monkeypatch: pytest.MonkeyPatch, scenario: object) -> set[int]:
     """The cut-pool limit of every HiGHS run in one solve of `scenario`."""
-    made = _recorded_highs(monkeypatch)
+    made = recorded_highs(monkeypatch)
     result = solve(scenario)  # type: ignore[arg-type]
     assert result.status == Status.OPTIMAL
     return _pools(made)
@@ -208,7 +194,7 @@ def test_the_search_runs_highs_with_the_small_cut_pool(
     """The search's core and pieces are GAPs too: every one of their solves has the cap
     (it took the D sum of gaps at 60 s from 3.26-3.41 to 2.63-2.93)."""
     model, bounds = _hard(tmp_path)
-    made = _recorded_highs(monkeypatch)
+    made = recorded_highs(monkeypatch)
     found = improve(model, bounds, None, time.perf_counter() + 1.0)  # type: ignore[arg-type]
     assert found is not None and len(made) >= 2  # the core and at least one piece
     assert _pools(made) == {GAP_CUT_POOL}

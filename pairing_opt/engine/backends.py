@@ -87,6 +87,7 @@ class _Run:
     proof: bool = False
     cutoff: float | None = None
     on_solution: Callable[[np.ndarray], None] | None = None
+    restart: bool = True
     presolve: bool = True
     mip_tight: bool = False  # HiGHS's MIP feasibility tolerance at its LP one (1e-7)
 
@@ -296,6 +297,8 @@ def _set_highs_options(h: Any, run: _Run) -> None:
     if run.proof:
         for option, value in PROOF_OPTIONS.items():
             h.setOptionValue(option, value)
+    if not run.restart:
+        h.setOptionValue("mip_allow_restart", False)
     if run.node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(run.node_limit))
     if run.cut_pool is not None:
@@ -819,6 +822,7 @@ def run_milp(
     proof: bool = False,
     cutoff: float | None = None,
     on_solution: Callable[[np.ndarray], None] | None = None,
+    restart: bool = True,
 ) -> RawResult:
     """One solver run. `initial` is a feasible solution HiGHS may use as its first incumbent
     (CBC ignores it); `node_limit` caps branch-and-bound nodes, a limit that, unlike time,
@@ -829,7 +833,8 @@ def run_milp(
     (PROOF_OPTIONS; CBC ignores it); `cutoff` makes HiGHS search only below that value of
     c.v: "infeasible" then means nothing costs less, and a pairing it returns at or above
     the cutoff is no answer (CBC ignores it); `on_solution` is handed each improving
-    solution HiGHS finds, from the solver's own thread (CBC ignores it)."""
+    solution HiGHS finds, from the solver's own thread (CBC ignores it); `restart=False`
+    keeps HiGHS from restarting its root after fixing columns (CBC ignores it)."""
     if milp.num_cols == 0:
         # Nothing to decide (every recipient needs nothing and has no candidate): the empty
         # pairing is optimal if every row admits zero. Solvers treat this as a special case.
@@ -849,6 +854,7 @@ def run_milp(
         proof,
         cutoff,
         on_solution,
+        restart,
     )
     if name == HIGHS:
         return _solve_highs(milp, run)

@@ -290,8 +290,16 @@ def _tie_break(
         if kept is not None:
             tied = restrict(model, kept, tied)
         # The proven pairing is within the cap: a start that prunes from the first node.
+        # No restart: once a sub-MIP finds the least secondary cost, HiGHS fixed most pairs
+        # by reduced cost and restarted its root for them, which cost more than it saved.
         second = run_milp(
-            name, tied, clock.remaining(), 0.0, node_limit=TIE_BREAK_NODES, initial=first.values
+            name,
+            tied,
+            clock.remaining(),
+            0.0,
+            node_limit=TIE_BREAK_NODES,
+            initial=first.values,
+            restart=False,
         )
     if second.status == Status.INFEASIBLE:  # the first pairing is under the cap: keep it
         return first.values, "rejected"
