@@ -11,11 +11,13 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pairing_opt.checks.metrics import METRIC_NAMES, metrics
 from pairing_opt.checks.verify import Assignment, evaluate
+from pairing_opt.scenario import measures
 from pairing_opt.scenario.scenario import Scenario
 
 from .builders import one_place_scenario
@@ -225,6 +227,17 @@ def test_spearman_gives_tied_values_their_average_rank() -> None:
     scenario = _scenario(STRONG, {"X": 9.0, "Y": 6.0}, {"donors_per_recipient": {"max": 2}})
     pairing = _pairing(("A", "X", 5.0), ("B", "X", 4.0), ("C", "Y", 6.0))
     assert _metrics(scenario, pairing)["capacity_need_spearman"] == pytest.approx(math.sqrt(3) / 2)
+
+
+def test_ranks_tie_on_values_that_differ_only_by_round_off() -> None:
+    """Two strengths that are equal (shares of a total, summed over resources) can differ
+    in their last bits in one unit and not in another, and that must not decide a rank:
+    the assortative term and Spearman's rho were unit-dependent. 0.1 + 0.2 is such a
+    pair with 0.3; a real difference of 1e-6 still ranks."""
+    exact = np.array([0.1 + 0.2, 0.3, 0.5])
+    assert exact[0] != exact[1]  # the round-off this test is about
+    assert list(measures.average_ranks(exact)) == [1.5, 1.5, 3.0]
+    assert list(measures.average_ranks(np.array([0.3, 0.3 + 1e-6, 0.5]))) == [1.0, 2.0, 3.0]
 
 
 def test_spearman_is_none_with_one_pair_or_a_constant_side() -> None:

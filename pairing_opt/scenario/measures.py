@@ -14,9 +14,13 @@ import numpy as np
 
 from .scenario import Scenario
 
+RANK_TIE = 1e-9  # relative: values this close share a rank
+
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of `values`, ties sharing their average rank (as Spearman's rho uses)."""
+    """Ranks 1..n of `values`, ties sharing their average rank (as Spearman's rho uses).
+    Values equal to RANK_TIE relative are ties: shares of a total computed in another unit
+    differ in their last bits, and round-off must not decide a rank."""
     values = np.asarray(values, dtype=float)
     n = len(values)
     if n == 0:
@@ -25,7 +29,8 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     ranks = np.empty(n)
     sorted_values = values[order]
     # Each run of equal values gets the mean of the positions it spans.
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    apart = ~np.isclose(sorted_values[1:], sorted_values[:-1], rtol=RANK_TIE, atol=0.0)
+    starts = np.flatnonzero(np.r_[True, apart])
     ends = np.r_[starts[1:], n]
     for start, end in zip(starts, ends, strict=True):
         ranks[order[start:end]] = (start + end + 1) / 2.0
