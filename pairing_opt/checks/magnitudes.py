@@ -49,11 +49,13 @@ def check_magnitudes(scenario: Scenario) -> None:
     if priced.any():
         # Shortfall prices share the objective with its own costs (1 for balance, whose
         # value is a utilisation): both must be resolvable at once.
-        prices = (np.nan_to_num(scenario.penalties) * scenario.need_matrix)[:, priced]
+        with np.errstate(over="ignore"):  # an overflow is reported below, not warned of
+            prices = (np.nan_to_num(scenario.penalties) * scenario.need_matrix)[:, priced]
         own = costs if len(costs) else np.ones(1)
         if objective == "weighted_distance":
             need = scenario.need_matrix[cand.recipient] * scenario.weights
-            own = (cand.km[:, None] * need).ravel()
+            with np.errstate(over="ignore"):
+                own = (cand.km[:, None] * need).ravel()
         groups.append(
             (
                 "objective costs (the objective's own and shortfall price x need)",
@@ -63,6 +65,17 @@ def check_magnitudes(scenario: Scenario) -> None:
     problems = []
     for what, values in groups:
         positive = np.abs(np.asarray(values, dtype=float))
+        if np.isinf(positive).any():  # a product past 1.8e308: no solver can hold it
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"the {what} include values too large to compute with (beyond "
+                    f"{np.finfo(float).max:.3g}).",
+                    "write the amounts, prices or distances in a larger unit, or lower the "
+                    "largest of them.",
+                )
+            )
+            continue
         positive = positive[np.isfinite(positive) & (positive > 0)]
         if len(positive) == 0:
             continue
