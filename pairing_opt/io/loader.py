@@ -80,6 +80,15 @@ class _LineMap:
             return f"{self.name} ({dotted}: not set in the file, so its default applies)"
         line = self.lines.get(probe)
         where = f"{self.name}, line {line}" if line else self.name
+        # A check across a section's keys (rules: fixed pairs against excluded donors) is
+        # located at the section; an override inside it may be what broke it.
+        inside = sorted(
+            ".".join(str(p) for p in key)
+            for key in self.overridden
+            if len(key) > len(path) and tuple(key[: len(path)]) == tuple(path)
+        )
+        if inside:
+            dotted = f"{dotted}, with override {', '.join(inside)}" if dotted else dotted
         return f"{where} ({dotted})" if dotted else where
 
 
