@@ -1162,3 +1162,19 @@ def test_a_later_level_is_solved_to_its_true_optimum() -> None:
     assert result.proven_optimal
     assert {(a.donor, a.recipient) for a in result.pairs} == {("D1", "r0"), ("D0", "r1")}
     assert result.to_dict()["objective"]["parts"]["fairness"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("objective", ["minimize:km", "distance=1,minimize:km=1"])
+def test_the_pair_table_km_column_can_be_an_objective(objective: str) -> None:
+    """`minimize: km` sums the pair table's km column like any numeric column; the
+    verifier used to skip that column and fail the solve with a NaN value (exit 3)."""
+    scenario = scenario_from_columns(
+        {"id": ["A", "B"], "cap": [10, 10]},
+        {"id": ["X", "Y"], "need": [4, 4]},
+        {"donor": ["A", "A", "B", "B"], "recipient": ["X", "Y", "X", "Y"], "km": [1, 5, 2, 1]},
+    )
+    result = po.solve(scenario, objective=objective)
+    assert result.status == "optimal"
+    assert sorted((a.donor, a.recipient) for a in result.pairs) == [("A", "X"), ("B", "Y")]
+    scored = po.evaluate(result.scenario, result.pairs)
+    assert scored.objective == pytest.approx(result.objective)

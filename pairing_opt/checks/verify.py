@@ -23,6 +23,7 @@ from ..scenario.spec import (
     Range,
     WeightedObjective,
     maximised,
+    objective_terms,
     term_objective,
 )
 
@@ -509,13 +510,20 @@ def _values(
     }
     if scenario.pairs is not None:
         for column in scenario.pairs.columns:
-            if column in values or column in ("km",):
+            # The km column is the distance's source; it is a value of its own only when
+            # the objective sums it as a column (minimize: km).
+            if column in values or (column == "km" and not _sums_column(scenario, column)):
                 continue
             values[column] = sum(
                 scenario.pair_value(*scenario.pair_index(a.donor, a.recipient), column)
                 for a in pairing
             )
     return values
+
+
+def _sums_column(scenario: Scenario, column: str) -> bool:
+    """Whether a term of the scenario's objective is the pair-table column `column`."""
+    return any(term.partition(":")[2] == column for term in objective_terms(scenario.objective))
 
 
 def _need_terms(scenario: Scenario, coverage: list[Coverage]) -> dict[str, float]:
