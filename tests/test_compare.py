@@ -155,6 +155,32 @@ def test_share_above_tolerance_differs() -> None:
     assert len(c.share_differences) == 1
 
 
+@pytest.mark.parametrize("unit", [1e-6, 1.0, 1e6])
+def test_split_shares_differ_in_any_unit(unit: float) -> None:
+    """20/80 against 80/20 of one recipient's need differs whatever the unit of need (with
+    a floor of one unit, needs written in millions compared as the same)."""
+    a = rows(("P", "X", 0.2 * unit), ("Q", "X", 0.8 * unit))
+    b = rows(("P", "X", 0.8 * unit), ("Q", "X", 0.2 * unit))
+    assert len(compare(a, b).share_differences) == 2
+    close = rows(("P", "X", 0.2 * unit * (1 + 1e-8)), ("Q", "X", 0.8 * unit))
+    assert compare(a, close).same  # round-off, relative to what X receives
+
+
+def test_every_resource_s_share_is_compared() -> None:
+    """Swapping the second resource's shares between X's donors is a difference, named by
+    resource, even where the first resource's shares are the same."""
+    a = [PairingRow("P", "X", 1.0, (1.0, 3.0)), PairingRow("Q", "X", 1.0, (1.0, 7.0))]
+    b = [PairingRow("P", "X", 1.0, (1.0, 7.0)), PairingRow("Q", "X", 1.0, (1.0, 3.0))]
+    c = compare(a, b)
+    assert not c.same
+    assert c.share_differences == (
+        ShareDifference("P", "X", 3.0, 7.0, "resource 2"),
+        ShareDifference("Q", "X", 7.0, 3.0, "resource 2"),
+    )
+    assert check_output(c)["share_differences"][0]["resource"] == "resource 2"
+    assert "  P -> X (resource 2): A=3, B=7, B-A=+4\n" in comparison_to_text(c)
+
+
 def test_completed_pairings_supply_missing_shares() -> None:
     a = rows(("P", "X"), ("Q", "X"))
     b = rows(("P", "X"), ("Q", "X"))

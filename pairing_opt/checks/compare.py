@@ -13,7 +13,7 @@ the pairing (the engine fills in the shares) and passes it as `a_pairing` / `b_p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ..io.pairings import PairingRow
@@ -45,12 +45,14 @@ class RecipientChange:
 
 @dataclass(frozen=True)
 class ShareDifference:
-    """A pair on both sides whose share differs."""
+    """A pair on both sides whose share of one resource differs (`resource` names it when
+    there are several)."""
 
     donor: str
     recipient: str
     share_a: float
     share_b: float
+    resource: str = ""
 
     @property
     def difference(self) -> float:
@@ -106,10 +108,12 @@ class Comparison:
         return not (self.only_in_a or self.only_in_b or self.share_differences)
 
 
-def _differs(a: float, b: float) -> bool:
+def _differs(a: float, b: float, scale: float = 0.0) -> bool:
+    """More apart than rounding, relative to the two values and `scale` (the amount they
+    are part of), never to a fixed unit: in a unit of millions, 2e-7 and 8e-7 differ."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) != math.isnan(b)
-    return abs(b - a) > REL_TOL * max(1.0, abs(a), abs(b))
+    return abs(b - a) > REL_TOL * max(abs(a), abs(b), abs(scale))
 
 
 def _orders(
@@ -131,14 +135,13 @@ def _orders(
     return donor_key, recipient_key
 
 
-def _shares(
-    rows: list[PairingRow], pairing: list[Assignment] | None, side: str
-) -> dict[Pair, float | None]:
-    """Each pair's share: from the completed pairing when given, else from the file."""
-    shares: dict[Pair, float | None] = {(r.donor, r.recipient): r.share for r in rows}
+def _shares(rows: list[PairingRow], pairing: list[Assignment] | None, side: str) -> Shares:
+    """Each pair's share of every resource: from the completed pairing when given, else
+    from the file."""
+    shares: Shares = {(r.donor, r.recipient): r.amounts for r in rows}
     if pairing is None:
         return shares
-    completed = {(p.donor, p.recipient): p.share for p in pairing}
+    completed: Shares = {(p.donor, p.recipient): p.amounts for p in pairing}
     if completed.keys() != shares.keys():
         extra = sorted(completed.keys() - shares.keys())
         missing = sorted(shares.keys() - completed.keys())
@@ -188,12 +191,13 @@ def compare(
 
     shares_a = _shares(a, a_pairing, names[0])
     shares_b = _shares(b, b_pairing, names[1])
+    resources = scenario.resources if scenario is not None else ()
     comparison = Comparison(
         names=names,
         only_in_a=_only_in(shares_a, shares_b, pair_key),
         only_in_b=_only_in(shares_b, shares_a, pair_key),
         changed_recipients=_changed_recipients(shares_a, shares_b, donor_key, recipient_key),
-        share_differences=_share_differences(shares_a, shares_b, pair_key),
+        share_differences=_share_differences(shares_a, shares_b, pair_key, resources),
     )
     if scenario is None:
         return comparison
@@ -217,14 +221,14 @@ def _float(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-Shares = dict[Pair, float | None]
+Shares = dict[Pair, tuple[float | None, ...]]  # a pair's share of each resource
 PairKey = Callable[[Pair], tuple[tuple[int, str], tuple[int, str]]]
 
 
 def _only_in(one: Shares, other: Shares, pair_key: PairKey) -> tuple[PairEntry, ...]:
     """The pairs of `one` that `other` lacks, in output order."""
     return tuple(
-        PairEntry(d, r, one[(d, r)]) for d, r in sorted(one.keys() - other.keys(), key=pair_key)
+        PairEntry(d, r, one[(d, r)][0]) for d, r in sorted(one.keys() - other.keys(), key=pair_key)
     )
 
 
@@ -249,15 +253,37 @@ def _changed_recipients(
 
 
 def _share_differences(
-    shares_a: Shares, shares_b: Shares, pair_key: PairKey
+    shares_a: Shares, shares_b: Shares, pair_key: PairKey, resources: Sequence[str] = ()
 ) -> tuple[ShareDifference, ...]:
-    """Pairs on both sides whose known shares differ by more than rounding."""
+    """Pairs on both sides whose known share of a resource differs by more than rounding,
+    relative to what the recipient receives of it on either side (so the unit of need
+    changes nothing)."""
+    received: dict[tuple[str, int], float] = {}
+    for side in (shares_a, shares_b):
+        totals: dict[tuple[str, int], float] = {}
+        for (_, recipient), amounts in side.items():
+            for k, amount in enumerate(amounts):
+                if amount is not None and math.isfinite(amount):
+                    totals[recipient, k] = totals.get((recipient, k), 0.0) + abs(amount)
+        for key, total in totals.items():
+            received[key] = max(received.get(key, 0.0), total)
+    several = max((len(v) for v in (*shares_a.values(), *shares_b.values())), default=1) > 1
     differences: list[ShareDifference] = []
     for pair in sorted(shares_a.keys() & shares_b.keys(), key=pair_key):
-        share_a, share_b = shares_a[pair], shares_b[pair]
-        if share_a is not None and share_b is not None and _differs(share_a, share_b):
-            differences.append(ShareDifference(pair[0], pair[1], share_a, share_b))
+        for k, (share_a, share_b) in enumerate(
+            zip(shares_a[pair], shares_b[pair], strict=False)  # files may differ in columns
+        ):
+            if share_a is None or share_b is None:
+                continue
+            if _differs(share_a, share_b, received.get((pair[1], k), 0.0)):
+                name = _resource_name(resources, k) if several else ""
+                differences.append(ShareDifference(pair[0], pair[1], share_a, share_b, name))
     return tuple(differences)
+
+
+def _resource_name(resources: Sequence[str], k: int) -> str:
+    """The scenario's name of resource k, else its position among the share columns."""
+    return resources[k] if k < len(resources) and resources[k] else f"resource {k + 1}"
 
 
 def _donors_by_recipient(pairs: Iterable[Pair]) -> dict[str, set[str]]:
@@ -294,7 +320,7 @@ def _with_scenario(
     loads = tuple(
         LoadDifference(_load_name(x.donor, x.resource), x.load, loads_b[x.donor, x.resource])
         for x in eval_a.donors
-        if _differs(x.load, loads_b[x.donor, x.resource])
+        if _differs(x.load, loads_b[x.donor, x.resource], x.available)
     )
     shortfall = tuple(
         ValueDifference(name or "need", eval_a.shortfall[name], eval_b.shortfall[name])

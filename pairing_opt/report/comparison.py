@@ -44,6 +44,7 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
             {
                 "donor": s.donor,
                 "recipient": s.recipient,
+                **({"resource": s.resource} if s.resource else {}),
                 "share_a": number(s.share_a),
                 "share_b": number(s.share_b),
                 "difference": number(s.difference),
@@ -137,7 +138,8 @@ def _pair_lines(c: Comparison) -> list[str]:
     if c.share_differences:
         lines.append(f"Share differences ({len(c.share_differences)}):")
         lines.extend(
-            f"  {s.donor} -> {s.recipient}: {_numbers(c.names, s.share_a, s.share_b, s.difference)}"
+            f"  {s.donor} -> {s.recipient}{f' ({s.resource})' if s.resource else ''}: "
+            f"{_numbers(c.names, s.share_a, s.share_b, s.difference)}"
             for s in c.share_differences
         )
     return lines
@@ -215,9 +217,16 @@ def _sections(data: dict[str, Any]) -> list[Section]:
     sections.append(
         (
             "Share differences",
-            ["donor", "recipient", a, b, "difference"],
+            ["donor", "recipient", "resource", a, b, "difference"],
             [
-                [s["donor"], s["recipient"], s["share_a"], s["share_b"], s["difference"]]
+                [
+                    s["donor"],
+                    s["recipient"],
+                    s.get("resource", ""),
+                    s["share_a"],
+                    s["share_b"],
+                    s["difference"],
+                ]
                 for s in data["share_differences"]
             ],
         )
