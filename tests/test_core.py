@@ -261,6 +261,21 @@ def test_tie_goes_to_the_shorter_pairs(solver: str) -> None:
     assert {(a.donor, a.recipient) for a in result.pairing} == {("A", "X"), ("A", "Y")}
 
 
+def test_a_minimax_value_is_tightened_after_the_tie_break() -> None:
+    """One donor per recipient, max_distance, mip_gap 0.01: the first pairing's longest pair
+    is 958 km; the tie-break finds a pairing whose longest is 957 km but left the minimax
+    variable at its cap (958), so the solve failed its own verification (exit 3) on a
+    valid, better pairing. The value is now that of the pairing returned."""
+    folder = Path(__file__).parent / "data" / "regressions" / "max-distance-loose-gap"
+    scenario = load(folder / "scenario.yaml")
+    result = solve(scenario)
+    longest = max(
+        scenario.distance_km(*scenario.pair_index(a.donor, a.recipient)) for a in result.pairing
+    )
+    assert result.status == Status.OPTIMAL
+    assert result.objective_value == pytest.approx(longest, rel=1e-9)
+
+
 def test_the_tie_break_runs_without_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
     """HiGHS restarted the tie-break's root once it had fixed most pairs by reduced cost,
     which cost more than it saved (half the time of hubei-2020's max_distance tie-break);

@@ -328,7 +328,10 @@ def _exact_shares(
     is kept only if it is as good."""
     assert first.values is not None and first.objective is not None
     chosen = model.used(picked)
-    if model.single_donor:  # the pair set fixes every value
+    if model.single_donor:  # the pair set fixes every value but a minimax one
+        if model.minimax:  # which the tie-break leaves anywhere up to its cap: tighten it
+            tight = _pair_set_lp(name, model, chosen, model.milp.c, None)
+            picked = picked if tight is None or tight.values is None else tight.values
         if float(model.milp.c @ picked) > first.objective + 2 * slack:
             return None
         return picked
