@@ -325,3 +325,22 @@ def test_number_text(value: float, decimals: int, expected: str) -> None:
     from pairing_opt.report.common import text
 
     assert text(value, decimals) == expected
+
+
+def test_cbc_stopped_by_a_gap_reports_the_bound_it_proved() -> None:
+    """CBC stopped by mip_gap 0.1 on Hubei: the bound is the one CBC logged, at most the
+    proven optimum. It used to be CBC's own pairing's value (the bound above the true
+    optimum, a gap of 0.02% where it was 0.8%)."""
+    from pairing_opt.io.loader import load
+
+    from .conftest import AVAILABLE_SOLVERS, HUBEI
+
+    if "cbc" not in AVAILABLE_SOLVERS:
+        pytest.skip("needs CBC")
+    scenario = load(HUBEI)
+    exact = solve(with_options(scenario, solver="highs"))
+    loose = solve(with_options(scenario, solver="cbc", mip_gap=0.1))
+    assert exact.status == loose.status == Status.OPTIMAL
+    assert loose.bound is not None and loose.gap is not None
+    assert loose.bound <= exact.objective_value * (1 + 1e-9)
+    assert loose.gap == pytest.approx(relative_gap(loose.objective_value, loose.bound))

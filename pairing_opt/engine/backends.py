@@ -784,10 +784,13 @@ def _cbc_result(
     if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         values = np.array([v.varValue if v.varValue is not None else 0.0 for v in cols])
         objective = float(milp.c @ values)
-        if sol_status == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
-            return RawResult(Status.OPTIMAL, values, objective, objective, seconds)
         match = _CBC_BOUND.search(log)
         bound = float(match.group(1)) if match else None
+        if sol_status == pulp.LpSolutionOptimal and status == pulp.LpStatusOptimal:
+            # Stopped by a mip_gap, CBC logs the bound it proved; with none, it proved
+            # its pairing optimal.
+            proven = objective if bound is None else min(bound, objective)
+            return RawResult(Status.OPTIMAL, values, objective, proven, seconds)
         return RawResult(Status.LIMIT_FEASIBLE, values, objective, bound, seconds)
     if status == pulp.LpStatusNotSolved:
         return RawResult(Status.LIMIT_NO_SOLUTION, None, None, None, seconds)
