@@ -697,14 +697,25 @@ NEAR_REL = 1e-5
 
 def secondary_value(problem: Problem, objective: Objective, pairing: Sequence[Triple]) -> float:
     """The documented tie-break: prefer short pairs (distance) under weighted_distance,
-    short-travelled need (weighted_distance) under distance, and both otherwise."""
+    short-travelled need (weighted_distance) under distance, and both otherwise, each
+    over its normaliser (the mean allowed km common to both is left out: it scales the
+    sum and changes no pick)."""
     distance = objective_value(problem, "distance", pairing)
     weighted = objective_value(problem, "weighted_distance", pairing)
     if objective == "weighted_distance":
         return distance
     if objective == "distance":
         return weighted
-    return weighted + distance
+    return _both(problem, weighted, distance)
+
+
+def _both(problem: Problem, weighted: float, distance: float) -> float:
+    """Weighted distance over the weighted total need plus distance over the recipients
+    with need: the tie-break of objectives other than the two distances."""
+    needs = [problem.needs(r) for r in problem.need]
+    recipients = max(1, sum(1 for n in needs if any(x > 0 for x in n)))
+    total = sum(w * sum(n[k] for n in needs) for k, w in enumerate(problem.weights))
+    return weighted / (total if total > 0 else 1.0) + distance / recipients
 
 
 def tied_secondary(problem: Problem, objective: Objective, best: float) -> float | None:
@@ -748,7 +759,8 @@ def tied_secondary(problem: Problem, objective: Objective, best: float) -> float
             weighted = _share_lp(problem, "weighted_distance", sets)
             if weighted is None:
                 continue
-            secondary = weighted if objective == "distance" else weighted + sum(p.km for p in pairs)
+            distance = sum(p.km for p in pairs)
+            secondary = weighted if objective == "distance" else _both(problem, weighted, distance)
         if tie < primary <= near:
             return None
         if primary <= tie:

@@ -38,7 +38,14 @@ from pairing_opt.report.common import cell, dumps
 
 from . import SLOW, examples
 from .bruteforce import Objective, optimum, secondary_value, violations
-from .conftest import AVAILABLE_SOLVERS, EXAMPLE, HUBEI, HUBEI_SOURCED19, write_scenario
+from .conftest import (
+    AVAILABLE_SOLVERS,
+    EXAMPLE,
+    HUBEI,
+    HUBEI_SOURCED19,
+    scenario_from_columns,
+    write_scenario,
+)
 from .test_property import Case, cases
 
 AMOUNT_FACTORS = (1e-6, 1e-3, 1e3, 1e6)
@@ -118,9 +125,9 @@ def check_scaled(case: Case, amount: float, km_factor: float) -> None:
         expected * factor,
     )
     # The tie-break picks the same pairing as on the unscaled scenario, or one that ties
-    # with it on the secondary objective too. Other objectives' tie-breaks add weighted
-    # distance and distance, whose weights the scaling changes: there the pick may differ.
-    if objective not in ("weighted_distance", "distance") or result.tie_break != "done":
+    # with it on the secondary objective too (for other objectives, weighted distance and
+    # distance each over its normaliser, which scales with them).
+    if result.tie_break != "done":
         return
     unscaled = solve(case.scenario())
     if unscaled.tie_break != "done":
@@ -373,3 +380,34 @@ def test_evaluate_computes_shares_at_any_unit(scale: float, tmp_path: Path) -> N
     report = json.loads(judged.stdout)
     assert report["satisfies_rules"] is True, report["violations"]
     assert report["shares_computed"] is True
+
+
+@pytest.mark.parametrize("objective", ["max_distance", "balance"])
+@pytest.mark.parametrize("amount", [1e-6, 1e6])
+def test_the_tie_break_picks_the_same_pairs_in_any_unit_of_need(
+    objective: str, amount: float
+) -> None:
+    """Every pairing ties on the longest pair (1000 km, R0 has one donor) or on balance
+    (D1 carries R0 and R1 whichever pairing is chosen). The tie-break weighs distance
+    against weighted distance; each is divided by its normaliser, so writing need and
+    capacity in another unit does not change which pairing it picks (it used to: their
+    plain sum let weighted distance decide at one unit and distance at another)."""
+
+    def scenario(unit: float) -> Any:
+        return scenario_from_columns(
+            {"id": ["D1", "D2"], "cap": [1000 * unit, 100 * unit]},
+            {"id": ["R0", "R1", "R2"], "need": [1 * unit, 100 * unit, 1 * unit]},
+            {
+                "donor": ["D1", "D1", "D2", "D1", "D2"],
+                "recipient": ["R0", "R1", "R1", "R2", "R2"],
+                "km": [1000, 500, 450, 400, 50],
+            },
+            objective=objective,
+        )
+
+    plain = solve(scenario(1.0))
+    scaled = solve(scenario(amount))
+    assert plain.status == scaled.status == Status.OPTIMAL
+    assert plain.tie_break == scaled.tie_break == "done"
+    pairs = [(a.donor, a.recipient) for a in plain.pairing]
+    assert pairs == [(a.donor, a.recipient) for a in scaled.pairing]

@@ -751,7 +751,8 @@ def _objective(
 
 def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarray | None:
     """Tie-break costs: among pairings equally good on the objective, prefer short pairs
-    and short-travelled need; without distances, fewer pairs."""
+    and short-travelled need (both, each over its normaliser, for objectives other than
+    the two); without distances, fewer pairs."""
     cand, objective = model.candidates, model.objective
     if not scenario.solver.tie_break or len(cand) == 0:
         return None
@@ -768,4 +769,8 @@ def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarr
         return distance
     if objective == "distance":
         return weighted
-    return np.asarray(weighted + distance)
+    # Each in the unit of a weighted sum, so that the unit of need or of distance the
+    # scenario is written in does not change which of the two decides the pick.
+    units = (measures.term_normaliser(scenario, t) for t in ("weighted_distance", "distance"))
+    w_unit, d_unit = units
+    return np.asarray(weighted / w_unit + distance / d_unit)
