@@ -165,6 +165,26 @@ def test_a_wider_core_first_gives_the_same_pairing(monkeypatch: pytest.MonkeyPat
     assert shipped.pairs == widened.pairs
 
 
+@pytest.mark.parametrize(("free", "solved"), [(2, True), (4, False)])
+def test_a_core_holding_a_large_share_of_the_pairs_is_not_solved(free: int, solved: bool) -> None:
+    """A core of 2 pairs in 10 is solved; one of 4 in 10 (above CORE_MAX_SHARE) is about as
+    hard as the whole model and the proof after it would be a second such solve, so the
+    solve goes straight to the whole model (no core pairing)."""
+    import pairing_opt.engine.strategy as strategy
+
+    bounds = PairBounds(100.0, np.array([0.0] * free + [50.0] * (10 - free)))
+    tried: list[float] = []
+
+    def run(self: object, kept: np.ndarray, *args: object, **kwargs: object) -> RawResult:
+        tried.append(float(kept.mean()))
+        return RawResult(Status.INFEASIBLE, None, None, None, 0.0)
+
+    cores = strategy._Cores(None, "highs", 0.0, _Clock(None), bounds)  # type: ignore[arg-type]
+    with patch.object(strategy._Cores, "run", run):
+        assert cores.first() is None
+    assert tried == ([0.2, 0.2, 0.2] if solved else [])
+
+
 def _whole_model_raced(case: Case) -> bool:
     """check_against_bruteforce with no core pairing (forced here: tight scenarios have
     none), so the whole model runs with uniqueness checks racing it on the pairings it

@@ -62,9 +62,11 @@ from .race import Racer
 from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 
 # Widths (relative to the LP bound) of the first core; the next is tried while a core
-# has no feasible pairing, and the whole model once a core would hold most pairs.
+# has no feasible pairing, and the whole model once a core would hold more than
+# CORE_MAX_SHARE of the pairs: such a core is nearly as hard as the whole model, and the
+# proof after it is a second solve of that size.
 CORE_WIDTHS = (1e-6, 1e-4, 1e-2)
-CORE_MAX_SHARE = 0.6
+CORE_MAX_SHARE = 0.3
 # A wider core is tried only while the pairs that could beat the incumbent outnumber the
 # core REFINE_RATIO times: at 4, Hubei-size models spent more in wider cores than the proof
 # they were meant to shorten (benchmarks/README.md, git history). It reaches out to a
