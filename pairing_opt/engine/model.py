@@ -771,6 +771,6 @@ def _secondary(scenario: Scenario, model: PairingModel, n_cols: int) -> np.ndarr
         return weighted
     # Each in the unit of a weighted sum, so that the unit of need or of distance the
     # scenario is written in does not change which of the two decides the pick.
-    units = (measures.term_normaliser(scenario, t) for t in ("weighted_distance", "distance"))
-    w_unit, d_unit = units
+    w_unit = measures.term_normaliser(scenario, "weighted_distance")
+    d_unit = measures.term_normaliser(scenario, "distance")
     return np.asarray(weighted / w_unit + distance / d_unit)
