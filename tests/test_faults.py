@@ -84,6 +84,8 @@ def test_signal_mid_solve_stops_cleanly(
     scenario = hard_gap(tmp_path / "gap", agents=10, jobs=200)
     out = tmp_path / "pairing.csv"
     out.write_text("earlier result\n")
+    scratch = tmp_path / "tmp"  # the solve's temporary folder (CBC's model files go there)
+    scratch.mkdir()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -103,6 +105,7 @@ def test_signal_mid_solve_stops_cleanly(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     _wait_until_solving(process.pid, solver)
     assert process.poll() is None, process.communicate()
@@ -116,7 +119,8 @@ def test_signal_mid_solve_stops_cleanly(
     assert "Traceback" not in stderr and stdout == ""
     assert stopped_in < 15
     assert out.read_text() == "earlier result\n"  # untouched
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gap", "pairing.csv"]  # no temp file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gap", "pairing.csv", "tmp"]
+    assert list(scratch.iterdir()) == []  # no temporary file left behind
     time.sleep(0.5)
     assert not [pid for pid in solvers if _running(pid)], "a CBC process was left running"
 

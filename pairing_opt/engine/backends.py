@@ -732,7 +732,7 @@ def _run_cbc(
     """Run CBC on the PuLP problem and read back what it found and proved."""
     with tempfile.TemporaryDirectory(prefix="pairopt-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
-        solver = _cbc_solver(run, str(log), preprocess)
+        solver = _cbc_solver(run, str(log), preprocess, tmp)
         start = time.perf_counter()
         try:
             prob.solve(solver)
@@ -754,9 +754,9 @@ def _run_cbc(
     return _cbc_result(pulp, prob, cols, milp, seconds, text)
 
 
-def _cbc_solver(run: _Run, log: str, preprocess: bool) -> object:
+def _cbc_solver(run: _Run, log: str, preprocess: bool, folder: str) -> object:
     """PuLP's CBC command for one run, logging to `log` (where the bound is read from)."""
-    return _cbc(
+    solver: Any = _cbc(
         msg=False,
         timeLimit=run.time_limit,
         gapRel=run.mip_gap,
@@ -771,6 +771,10 @@ def _cbc_solver(run: _Run, log: str, preprocess: bool) -> object:
         options=([] if preprocess else ["preprocess off"])
         + ([f"primalTolerance {STRICT_TOLERANCE}"] if run.strict else []),
     )
+    # PuLP writes the model and solution files to /tmp and removes them only when CBC
+    # returns; in our folder they go with it, also when the run is interrupted.
+    solver.tmpDir = folder
+    return solver
 
 
 def _cbc_result(
