@@ -884,3 +884,24 @@ def _front_with_workers(
 
     monkeypatch.setattr(pareto_module, "workers_for", lambda solver, tasks: min(n, tasks))
     return po.pareto(scenario, x, y, points=points).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("x", "y"), [("shortfall", "weighted_distance"), ("distance", "weighted_distance")]
+)
+def test_the_front_does_not_depend_on_the_files_objective(x: str, y: str) -> None:
+    """Whether need may go uncovered is the two terms' business (a shortfall term lets
+    it), at the ends and between them. The points between were solved under the file's
+    objective: with weighted_distance there, the shortfall front lost its middle points
+    (need covered in full); with shortfall there, the distance front's middle points left
+    need uncovered at no cost."""
+    base = po.load(EXAMPLE)
+    fronts = [
+        _xy(po.pareto(po.configure(base, objective=o), x, y, points=5).points)
+        for o in ("weighted_distance", "shortfall")
+    ]
+    assert len(fronts[0]) == 8  # four points
+    assert fronts[0] == pytest.approx(fronts[1])
+    for p in po.pareto(base, x, y, points=5).points:
+        if x != "shortfall":
+            assert p.result.evaluation.value(term_objective("shortfall")) == 0.0
