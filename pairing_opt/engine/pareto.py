@@ -132,10 +132,7 @@ def pareto_front(
     # scenario whose objective names x and y, so that whether need may go uncovered is
     # decided by the two terms, as at the ends, not by the file's objective.
     inner = side_by_side(
-        [
-            partial(solve_objective, both, augmented, ((x, cap),), tie_break=False)
-            for cap in caps
-        ],
+        [partial(solve_objective, both, augmented, ((x, cap),), tie_break=False) for cap in caps],
         workers_for(scenario.solver.name, len(caps)),
         tally.ended,
     )
