@@ -154,6 +154,40 @@ def test_the_base_pairing_is_scored_in_every_run(example: Path, tmp_path: Path) 
         assert row["base_broken"] == "0"
 
 
+def test_with_no_base_pairing_changes_vs_base_is_blank(example: Path, tmp_path: Path) -> None:
+    """The base (every run's --set, no --vary) is infeasible here: changes_vs_base was
+    counted against the user's pairing instead."""
+    out = tmp_path / "runs.csv"
+    pairing = example.parent / "example_pairing.csv"
+    sweep(
+        example,
+        out,
+        vary=["rules.max_distance_km=1200,2000"],
+        overrides=["rules.max_distance_km=10"],
+        pairings={"mine": pairing},
+        workers=1,
+    )
+    found = rows(out)
+    assert [r["status"] for r in found] == ["optimal", "optimal"]
+    assert [r["changes_vs_base"] for r in found] == ["", ""]
+    assert all(r["mine_objective"] for r in found)
+
+
+def test_a_varied_objective_has_a_column_of_its_own(example: Path, tmp_path: Path) -> None:
+    """`--vary objective=...` named its column `objective`, which the result's objective
+    value then overwrote."""
+    out = tmp_path / "runs.csv"
+    sweep(example, out, vary=["objective=weighted_distance,max_distance"], workers=1)
+    with out.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header.count("objective") == 1 and "varied_objective" in header
+    found = rows(out)
+    assert [r["varied_objective"] for r in found] == ["weighted_distance", "max_distance"]
+    alone = solve(load(example, ["objective=max_distance"]))
+    assert alone.objective is not None
+    assert float(found[1]["objective"]) == pytest.approx(alone.objective, rel=1e-9)
+
+
 def test_a_pairing_of_the_user_is_scored_with_its_broken_rules(
     example: Path, tmp_path: Path
 ) -> None:

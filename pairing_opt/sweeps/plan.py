@@ -16,6 +16,19 @@ from ..errors import Collector
 VARY_EXAMPLE = "rules.max_distance_km=800,1000,1500"
 
 
+# The runs file's own columns: a varied key of the same name (`--vary objective=...`) would
+# be overwritten by the result's value, so its column is named varied_KEY instead.
+RESULT_COLUMNS = frozenset(
+    {"run", "sample", "status", "objective", "bound", "gap", "seconds", "shortfall"}
+    | {"pairing_hash", "changes_vs_base", "message", "pairs"}
+)
+
+
+def vary_column(key: str) -> str:
+    """The runs file's column for a varied key: the key, or varied_KEY for a result column."""
+    return f"varied_{key}" if key in RESULT_COLUMNS else key
+
+
 @dataclass(frozen=True)
 class Vary:
     """One swept key and its values, each written as in `--set KEY=VALUE` (YAML)."""
@@ -35,6 +48,11 @@ class Run:
     @property
     def overrides(self) -> list[str]:
         return [f"{key}={value}" for key, value in self.settings]
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The varied values under their column names in the runs file."""
+        return {vary_column(key): value for key, value in self.settings}
 
 
 def split_values(text: str) -> list[str]:

@@ -93,7 +93,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 def _died(run: Run) -> Row:
     return {
         "run": run.index,
-        **dict(run.settings),
+        **run.columns,
         "sample": run.sample,
         "status": "failed",
         "message": f"the worker process died {WORKER_DEATHS} times running it "

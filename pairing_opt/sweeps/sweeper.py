@@ -24,7 +24,7 @@ from ..io.atomic import input_clashes, output_problems, write_text
 from ..io.loader import ScenarioSource
 from ..scenario.perturb import check_resources, parse_perturbations
 from ..scenario.spec import objective_terms
-from .plan import Run, Vary, parse_vary, plan_runs
+from .plan import Run, Vary, parse_vary, plan_runs, vary_column
 from .runner import dask_client, run_dask, run_here, run_local
 from .store import RunStore, is_parquet
 from .summary import Summary, stability_csv, summarise
@@ -346,7 +346,7 @@ def _columns(
     parts: Sequence[str],
     scored: Sequence[str],
 ) -> list[str]:
-    head = ["run", *(v.key for v in varies), *(["sample"] if perturbations else [])]
+    head = ["run", *(vary_column(v.key) for v in varies), *(["sample"] if perturbations else [])]
     proof = ["status", "objective", "bound", "gap", "seconds", "shortfall", "pairing_hash"]
     metrics = [m for m in METRIC_NAMES if m != "shortfall"]
     return [

@@ -67,7 +67,7 @@ def run_scenario(job: Job, run: Run) -> Scenario:
 def run_one(job: Job, run: Run) -> dict[str, Any]:
     """The row of one run; never raises for a failure of the run itself."""
     start = time.perf_counter()
-    row: dict[str, Any] = {"run": run.index, **dict(run.settings), "sample": run.sample}
+    row: dict[str, Any] = {"run": run.index, **run.columns, "sample": run.sample}
     use_threads(job.threads)
     try:
         scenario = run_scenario(job, run)
@@ -103,8 +103,10 @@ def result_columns(result: Result, job: Job) -> dict[str, Any]:
     pairs = sorted({(a.donor, a.recipient) for a in result.pairs})
     row["pairing_hash"] = pair_set_hash(pairs)
     row["pairs"] = pairs
-    base = set(job.pairings[0][1]) if job.pairings else set()
-    row["changes_vs_base"] = len(base.symmetric_difference(pairs)) if job.pairings else None
+    # Against the base optimum only: with no base pairing the first pairing scored is a
+    # user's --pairing, which is not the base.
+    base = dict(job.pairings).get("base")
+    row["changes_vs_base"] = None if base is None else len(set(base).symmetric_difference(pairs))
     return row
 
 
