@@ -905,3 +905,24 @@ def test_the_front_does_not_depend_on_the_files_objective(x: str, y: str) -> Non
     for p in po.pareto(base, x, y, points=5).points:
         if x != "shortfall":
             assert p.result.evaluation.value(term_objective("shortfall")) == 0.0
+
+
+def test_a_term_weighted_below_the_solvers_tolerance_is_reported_as_the_pairing_has_it() -> None:
+    """Between the ends, x is weighted AUGMENT / (x's normaliser / y's): for max_distance
+    (normaliser about 1,000 km) against assortative (1), about 1e-7 per km, under HiGHS's
+    tolerances, so the solver left the max_distance value at its cap (1198 km) over a
+    pairing whose longest pair is 977 km, and the front failed its own verification
+    (exit 3). Found by the fourth QA pass."""
+    km = {
+        ("D0", "R0"): 971, ("D0", "R1"): 977, ("D0", "R2"): 871,
+        ("D1", "R0"): 1068, ("D1", "R1"): 1323, ("D1", "R2"): 832,
+        ("D2", "R0"): 451, ("D2", "R1"): 1287, ("D2", "R2"): 1419,
+    }  # fmt: skip
+    rules = {"donors_per_recipient": {"min": 1, "max": 2}, "reserve": 0.1}
+    scenario = _scenario({"D0": 38, "D1": 70, "D2": 71}, {"R0": 30, "R1": 10, "R2": 50}, km, rules)
+    for points in (3, 5):
+        front = po.pareto(scenario, "max_distance", "assortative", points=points).points
+        for p in front:
+            used = [km[a.donor, a.recipient] for a in p.result.pairing if a.share > 0]
+            assert p.x == max(used)
+        assert (front[0].x, front[-1].x) == (977, 1419)

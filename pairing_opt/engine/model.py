@@ -206,6 +206,15 @@ class PairingModel:
         """Binary decisions rounded with a tolerance (0.9999991 happens)."""
         return np.asarray(values[self.x_col] > 0.5)
 
+    def term_cols(self) -> np.ndarray:
+        """A mask of the terms' own continuous columns (minimax values, fairness's highest,
+        lowest and spread): set by the pairs and shares, through rows, not chosen."""
+        mask = ~self.milp.integer.copy()
+        mask[self.share_cols.ravel()] = False
+        if self.short_cols is not None:
+            mask[self.short_cols[self.short_cols >= 0]] = False
+        return mask
+
     def other_cols(self) -> np.ndarray:
         """A mask of the columns that are not pair decisions x (shares, the minimax value):
         what is still free once a pair set is chosen."""

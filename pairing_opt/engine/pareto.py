@@ -33,8 +33,9 @@ from .parallel import side_by_side, workers_for
 from .pipeline import SolveResult, diagnose, solve_levels, solve_objective
 
 # x's weight beside y's: at most this fraction of y's normaliser is traded per x's
-# normaliser (an example in docs/how-it-works.md), and the costs it puts on x stay far
-# above the solvers' tolerances (1e-7).
+# normaliser (an example in docs/how-it-works.md). Where y is a fraction and x in km, the
+# costs it puts on x fall to the solvers' tolerances (1e-7 per km); the solve then still
+# reports x as the pairing has it (engine/strategy.py, _tight_terms).
 AUGMENT = 1e-4
 MIN_POINTS = 2
 MAX_POINTS = 200
