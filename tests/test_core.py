@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from pairing_opt.checks.diagnose import conflicts
 from pairing_opt.engine.backends import (
+    HIGHS,
     TIE_SLACK,
     RawResult,
     Status,
@@ -35,13 +36,14 @@ from pairing_opt.engine.strategy import (
     _Clock,
     _none_under,
     _prove_by_exclusion,
+    _tight_terms,
     _whole_model_bound,
 )
 from pairing_opt.io.loader import load
 from pairing_opt.scenario.scenario import Scenario
 
 from . import SLOW, examples
-from .conftest import AVAILABLE_SOLVERS, HUBEI, recorded_highs, scenario_from_columns
+from .conftest import AVAILABLE_SOLVERS, EXAMPLE, HUBEI, recorded_highs, scenario_from_columns
 from .test_property import Case, cases, check_against_bruteforce
 
 pytestmark = pytest.mark.skipif("highs" not in AVAILABLE_SOLVERS, reason="needs HiGHS")
@@ -471,3 +473,27 @@ def test_a_solve_records_where_its_time_goes() -> None:
     with recording_stages() as outer, timed("a"), timed("b"):
         pass
     assert [name for name, _ in outer] == ["a/b", "a"]
+
+
+@pytest.mark.parametrize("solver", AVAILABLE_SOLVERS)
+def test_a_fairness_flag_left_at_0_is_raised_where_the_pairs_allow(solver: str) -> None:
+    """A solve stopped early, or with fairness weighted under the solver's tolerances, can
+    return fairness's flag w at 0 while every donor serves: the lowest utilisation is then
+    held at 0 and the value is the highest utilisation, not the pairing's spread. The
+    values returned have w and the lowest utilisation as the pairs allow."""
+    scenario = load(EXAMPLE, ["objective=fairness"])
+    model = build_model(scenario, tie_break=False)
+    found = run_milp(HIGHS, model.milp, 60.0, 0.0)
+    assert found.values is not None
+    flags = np.flatnonzero(model.flag_cols())
+    assert found.values[flags].tolist() == [1.0]  # every donor serves at the optimum
+    loose = found.values.copy()
+    loose[flags] = 0.0
+    loose[model.term_cols()] = np.where(model.milp.c[model.term_cols()] < 0, 0.0, 1.0)
+    assert float(model.milp.c @ loose) > float(model.milp.c @ found.values) + 0.1
+    tight = _tight_terms(model, solver, loose)
+    assert tight[flags].tolist() == [1.0]
+    assert float(model.milp.c @ tight) == pytest.approx(
+        float(model.milp.c @ found.values), abs=1e-7
+    )
+    assert np.array_equal(tight[model.x_col], loose[model.x_col])

@@ -696,3 +696,45 @@ def test_hubei_worst_over_february_and_march_needs() -> None:
     # The robust pairing's worst need scenario is no better than the nominal optimum.
     assert result.objective >= nominal.objective - 1e-6 * abs(nominal.objective)
     assert all(o.evaluation.ok for o in result.need_scenarios)
+
+
+def test_worst_with_fairness_scores_every_need_scenario_as_its_pairing_has_it() -> None:
+    """Under worst, a need scenario that is not the worst kept fairness's flag w at 0
+    where its pairs allow 1, which holds its lowest utilisation at 0: the model said 1.62
+    where the pairing scores 1.19, and the solve failed its own verification (exit 3)
+    with either solver. Found by the fourth QA pass."""
+    km = {
+        ("D0", "R0"): 1388, ("D0", "R1"): 1008, ("D0", "R2"): 1377,
+        ("D1", "R0"): 797, ("D1", "R1"): 639, ("D1", "R2"): 416,
+        ("D2", "R0"): 126, ("D2", "R1"): 255, ("D2", "R2"): 814,
+    }  # fmt: skip
+    cost = {
+        ("D0", "R0"): 19, ("D0", "R1"): 18, ("D0", "R2"): 9,
+        ("D1", "R0"): 32, ("D1", "R1"): 23, ("D1", "R2"): 9,
+        ("D2", "R0"): 6, ("D2", "R1"): 12, ("D2", "R2"): 29,
+    }  # fmt: skip
+    scenario = po.Scenario.from_frames(
+        {"id": ["D0", "D1", "D2"], "capacity": [127, 73, 141]},
+        {"id": ["R0", "R1", "R2"], "need": [100, 10, 50]},
+        {
+            "donor": [d for d, _ in km],
+            "recipient": [r for _, r in km],
+            "km": list(km.values()),
+            "cost": [cost[p] for p in km],
+        },
+        rules={
+            "donors_per_recipient": 1,
+            "reserve": 0.1,
+            "coverage": {"shortfall_penalty": 800},
+        },
+    )
+    scenario = po.configure(scenario, objective="fairness=2,minimize:cost=0.5")
+    needs = [{"id": ["R0", "R1", "R2"], "need": [80, 17, 25]}]
+    for solver in AVAILABLE_SOLVERS:
+        result = po.solve(
+            replace(scenario, solver=scenario.solver.model_copy(update={"name": solver})),
+            need_scenarios=needs,
+            robust="worst",
+        )
+        assert result.status == "optimal", result.reasons
+        assert all(o.evaluation.ok for o in result.need_scenarios)

@@ -135,6 +135,8 @@ class Milp:
         )
 
 
+FLAG_ROUNDING = 1e-6  # an LP's flag value within this above a whole number is that number
+
 # Terms whose optimum other pair sets share as a rule: a count of pairs, and the need left
 # uncovered (0 for every pairing that covers it all; where capacity runs short, the same
 # total however the capacity is shared out).
@@ -213,6 +215,12 @@ class PairingModel:
         mask[self.share_cols.ravel()] = False
         if self.short_cols is not None:
             mask[self.short_cols[self.short_cols >= 0]] = False
+        return mask
+
+    def flag_cols(self) -> np.ndarray:
+        """A mask of the integer columns that are not pair decisions (fairness's w)."""
+        mask = self.milp.integer.copy()
+        mask[self.x_col] = False
         return mask
 
     def other_cols(self) -> np.ndarray:

@@ -44,7 +44,16 @@ from .backends import (
     solver_info,
     timed,
 )
-from .model import COST_BAND, COST_TARGET, INF, Milp, PairingModel, build_model, power_of_ten
+from .model import (
+    COST_BAND,
+    COST_TARGET,
+    FLAG_ROUNDING,
+    INF,
+    Milp,
+    PairingModel,
+    build_model,
+    power_of_ten,
+)
 from .pipeline import (
     BOUND_NOISE,
     COST_NOISE,
@@ -233,10 +242,15 @@ def _polished(
 ) -> np.ndarray:
     """The shares of every need scenario solved again with the pairs found held fixed, each
     minimising its own g_s (an LP, at the strict tolerance); the first solution when that
-    LP does not solve."""
+    LP does not solve. Fairness's flags w are re-solved too: under `worst` a need scenario
+    that is not the worst could keep w at 0 where its pairs allow 1, which holds its lowest
+    utilisation at 0 and its fairness above the pairing's own. A flag is bounded by whole
+    counts of pairs, so its LP value rounded up keeps every row (as in strategy.py)."""
     assert raw.values is not None
     milp = stack.milp
-    x = np.flatnonzero(stack.milp.integer)
+    n = len(stack.models[0].x_col)  # the shared pair columns come first (see _stack)
+    x = np.arange(n)
+    flags = np.setdiff1d(np.flatnonzero(milp.integer), x)
     lb, ub = milp.lb.copy(), milp.ub.copy()
     lb[x] = ub[x] = np.round(raw.values[x])
     total = np.sum(stack.costs, axis=0)
@@ -248,6 +262,7 @@ def _polished(
         return raw.values
     values = polished.values
     values[x] = lb[x]
+    values[flags] = np.clip(np.ceil(values[flags] - FLAG_ROUNDING), milp.lb[flags], milp.ub[flags])
     # The pairs fixed, no g_s can be worse than in the first solution (each is minimised on
     # its own); keep that solution if round-off says otherwise.
     before, after = stack.scores(raw.values), stack.scores(values)

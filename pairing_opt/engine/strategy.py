@@ -57,7 +57,7 @@ from .backends import (
     timed,
 )
 from .bounds import PairBounds, pair_bounds, restrict
-from .model import Milp, PairingModel
+from .model import FLAG_ROUNDING, Milp, PairingModel
 from .race import Racer
 from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 
@@ -312,24 +312,30 @@ def _tie_break(
 
 
 def _tight_terms(model: PairingModel, name: str, values: np.ndarray) -> np.ndarray:
-    """The values with each term's own columns (a minimax value, fairness's spread) as
-    low as the pairing allows. A term weighted so little that its costs fall under the
-    solver's tolerances (a Pareto point's tiny weight on max_distance: about 1e-7 per km)
-    is left anywhere up to its cap; its value must be the pairing's own, as the verifier
-    computes it. An LP with every other column held fixed, at unit costs of the sign of
-    the objective's."""
-    free = model.term_cols()
-    costs = np.sign(model.milp.c) * free
+    """The values with each term's own columns (a minimax value, fairness's highest and
+    lowest) as good as the pairing allows. A term weighted so little that its costs fall
+    under the solver's tolerances (a Pareto point's tiny weight on max_distance: about
+    1e-7 per km) is left anywhere up to its cap, and a fairness flag w at 0 where the pairs
+    allow 1 holds the lowest utilisation at 0: the value must be the pairing's own, as the
+    verifier computes it. An LP with the pairs and shares held, at unit costs of the sign
+    of the objective's. A flag only bounds its term's lowest value from above and is
+    bounded by counts of pairs, which are whole: rounded up from the LP's value, it keeps
+    every row."""
+    milp = model.milp
+    flags = model.flag_cols()
+    free = model.term_cols() | flags
+    costs = np.sign(milp.c) * free
     if not np.any(costs):
         return values
-    milp = model.milp
     lb = np.where(free, milp.lb, values)
     ub = np.where(free, milp.ub, values)
-    raw = run_milp(name, replace(milp, lb=lb, ub=ub, c=costs), None, 0.0, strict=True)
+    relaxed = replace(milp, lb=lb, ub=ub, c=costs, integer=np.zeros(milp.num_cols, dtype=bool))
+    raw = run_milp(name, relaxed, None, 0.0, strict=True)
     if raw.status != Status.OPTIMAL or raw.values is None:
         return values
     tight = np.where(free, raw.values, values)
-    # Only ever an improvement: a cost term lowered, nothing else moved.
+    tight[flags] = np.clip(np.ceil(tight[flags] - FLAG_ROUNDING), milp.lb[flags], milp.ub[flags])
+    # Only ever an improvement: a term's value lowered, no pair or share moved.
     return tight if float(milp.c @ tight) <= float(milp.c @ values) else values
 
 
