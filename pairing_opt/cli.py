@@ -815,8 +815,17 @@ def pareto(
     fmt, problems = _output(ParetoReport, fmt, output, [scenario])
     if plot_file is not None:
         suffix = Path(plot_file).suffix.lower().lstrip(".")
-        problems += output_problems(plot_file) + input_clashes(plot_file, [scenario])
+        problems += output_problems(plot_file, "--plot", "front.png")
+        problems += input_clashes(plot_file, [scenario], "--plot")
         problems += [replace(p, where="--plot") for p in image_problems(suffix)]
+        if output not in (None, "-") and os.path.realpath(output) == os.path.realpath(plot_file):
+            problems.append(
+                Problem(
+                    f"--plot {plot_file}",
+                    "is also the -o file: the picture would replace the front.",
+                    "give the picture a name of its own, e.g. front.png.",
+                )
+            )
     data = _load(scenario, overrides, problems, output)
     bar = CountProgress("front") if _stderr_is_terminal() and not quiet else None
     start = time.perf_counter()
@@ -826,6 +835,14 @@ def pareto(
         if bar is not None:
             bar.stop()
     seconds = time.perf_counter() - start
+    if not found.points:  # every end stopped before it found a pairing, as solve's would
+        _fail(
+            [
+                "stopped at the time limit before any pairing was found.",
+                "Fix: raise --time-limit, or relax the rules; no output was written.",
+            ],
+            int(ExitCode.LIMIT_REACHED),
+        )
     _emit(ParetoReport(list(found.points), x, y, data.name), fmt, output)
     if plot_file is not None:
         marks = [(p.x, p.y, p.proven_optimal) for p in found.points]
@@ -841,6 +858,13 @@ def pareto(
             "(a solve stopped at its limit); see the gap. Fix: raise --time-limit, or "
             "accept a gap with --mip-gap."
         )
+    if found.unfound:
+        _say(
+            f"pairopt: warning: {found.unfound} of the front's solves stopped at the time "
+            "limit before finding any pairing: their points are missing. Fix: raise "
+            "--time-limit."
+        )
+    if unproven or found.unfound:
         sys.exit(int(ExitCode.LIMIT_REACHED))
 
 

@@ -40,7 +40,7 @@ import pairing_opt.engine.pareto as pareto_module
 from pairing_opt.checks.verify import Assignment, evaluate
 from pairing_opt.cli import main
 from pairing_opt.engine.backends import Status
-from pairing_opt.engine.pareto import FrontPoint, check_front_terms
+from pairing_opt.engine.pareto import FrontFound, FrontPoint, check_front_terms
 from pairing_opt.errors import ExitCode, InputError
 from pairing_opt.report.pareto import front_csv, front_json, pairing_hash
 from pairing_opt.scenario.scenario import Scenario
@@ -655,6 +655,28 @@ def test_cli_plot_bad_type_is_input_error_before_solving(
     assert not image.exists()
 
 
+@pytest.mark.parametrize("where", ["same", "missing folder", "folder"])
+def test_cli_plot_path_problems_name_plot_and_touch_nothing(tmp_path: Path, where: str) -> None:
+    """--plot naming the -o file replaced the front with the picture (exit 0), and a bad
+    --plot path was reported as '-o PATH' with a pairing.csv for a fix. Found by the
+    fourth QA pass."""
+    path = _write(tmp_path)
+    front = tmp_path / "front.svg"
+    front.write_text("earlier front\n")
+    (tmp_path / "dir.png").mkdir()
+    image = {
+        "same": front,
+        "missing folder": tmp_path / "nowhere" / "f.png",
+        "folder": tmp_path / "dir.png",
+    }[where]
+    args = ["--x", "distance", "--y", "fairness", "--format", "json", "-o", front]
+    result = run("pareto", path, *args, "--plot", image)
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert f"--plot {image}" in result.output and f"-o {image}" not in result.output
+    assert "pairing.csv" not in result.output
+    assert front.read_text() == "earlier front\n"
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -681,10 +703,10 @@ def test_cli_unproven_point_exits_4(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # report one for its middle point: the point is kept, marked, and the exit code is 4.
     real = api_module.pareto_front
 
-    def stopped(*args: Any, **kwargs: Any) -> list[FrontPoint]:
-        points = real(*args, **kwargs)
-        points[1] = replace(points[1], status=Status.LIMIT_FEASIBLE, gap=0.25)
-        return points
+    def stopped(*args: Any, **kwargs: Any) -> FrontFound:
+        found = real(*args, **kwargs)
+        found.points[1] = replace(found.points[1], status=Status.LIMIT_FEASIBLE, gap=0.25)
+        return found
 
     monkeypatch.setattr(api_module, "pareto_front", stopped)
     path = _write(tmp_path)
@@ -730,6 +752,49 @@ def test_progress_ends_at_the_solves_done_when_the_ends_leave_nothing_between(
     assert told[-1] == (2, 2)
 
 
+def _ends_stopped(monkeypatch: pytest.MonkeyPatch, which: set[int]) -> None:
+    """The front's ends numbered in `which` (0: x then y, 1: y then x) stop at the time
+    limit before they find a pairing (a limit cannot be made certain on a tiny case)."""
+    real = pareto_module._lexicographic
+    calls: list[int] = []
+
+    def ends(scenario: Scenario, first: str, second: str) -> Any:
+        found = real(scenario, first, second)
+        calls.append(0)
+        i = 0 if len(calls) == 1 else 1
+        return replace(found, pairing=[], status=Status.LIMIT_NO_SOLUTION) if i in which else found
+
+    monkeypatch.setattr(pareto_module, "_lexicographic", ends)
+    monkeypatch.setattr(pareto_module, "workers_for", lambda *a: 1)  # the ends in order
+
+
+def test_a_front_whose_ends_found_nothing_is_exit_4_with_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It printed an empty front and exited 0 (found by the fourth QA pass)."""
+    _ends_stopped(monkeypatch, {0, 1})
+    scenario = _scenario(FAIR_CAP, FAIR_NEED, FAIR_KM)
+    front = po.pareto(scenario, "distance", "fairness", points=4)
+    assert front.points == () and front.unfound == 2
+    path = _write(tmp_path, FAIR_CAP, FAIR_NEED, FAIR_KM)
+    out = tmp_path / "front.csv"
+    result = run("pareto", path, "--x", "distance", "--y", "fairness", "-o", out)
+    assert result.exit_code == ExitCode.LIMIT_REACHED, result.output
+    assert "before any pairing was found" in result.stderr and result.stdout == ""
+    assert not out.exists()
+
+
+def test_a_front_missing_an_end_is_printed_and_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ends_stopped(monkeypatch, {1})
+    path = _write(tmp_path, FAIR_CAP, FAIR_NEED, FAIR_KM)
+    result = run("pareto", path, "--x", "distance", "--y", "fairness", "--format", "json")
+    assert result.exit_code == ExitCode.LIMIT_REACHED, result.output
+    assert len(json.loads(result.stdout)["points"]) == 1
+    assert "1 of the front's solves stopped at the time limit" in result.stderr
+
+
 def test_cli_says_how_the_front_went_on_stderr_unless_quiet(tmp_path: Path) -> None:
     path = _write(tmp_path, FAIR_CAP, FAIR_NEED, FAIR_KM)
     args: list[str | Path] = ["pareto", path, "--x", "distance", "--y", "fairness", "--points", "4"]
@@ -747,7 +812,7 @@ def test_cli_mip_gap_reaches_every_solve(tmp_path: Path, monkeypatch: pytest.Mon
     seen: list[float] = []
     real = api_module.pareto_front
 
-    def spy(scenario: Scenario, *args: Any, **kwargs: Any) -> list[FrontPoint]:
+    def spy(scenario: Scenario, *args: Any, **kwargs: Any) -> FrontFound:
         seen.append(scenario.solver.mip_gap)
         return real(scenario, *args, **kwargs)
 

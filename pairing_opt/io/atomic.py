@@ -119,9 +119,12 @@ def _kind(mode: int) -> str | None:
     return next((name for test, name in _KINDS if test(mode)), "special file")
 
 
-def output_problems(path: str | None, option: str = "-o") -> list[Problem]:
+def output_problems(
+    path: str | None, option: str = "-o", example: str = "pairing.csv"
+) -> list[Problem]:
     """Why `path` cannot take the output, checked before any work is done (empty if it
-    can). stdout (None or '-') is always accepted here."""
+    can; `example` is the file name a fix suggests). stdout (None or '-') is always
+    accepted here."""
     if _to_stdout(path):
         return []
     assert path is not None
@@ -134,7 +137,7 @@ def output_problems(path: str | None, option: str = "-o") -> list[Problem]:
             Problem(
                 where,
                 "names a folder (it ends with a separator), not a file.",
-                f"give a file name, e.g. {path}pairing.csv.",
+                f"give a file name, e.g. {path}{example}.",
             )
         ]
     try:
@@ -146,7 +149,7 @@ def output_problems(path: str | None, option: str = "-o") -> list[Problem]:
     if info is not None:
         kind = _kind(info.st_mode)
         if kind == "folder":
-            return [Problem(where, "is a folder.", f"give a file name, e.g. {path}/pairing.csv.")]
+            return [Problem(where, "is a folder.", f"give a file name, e.g. {path}/{example}.")]
         if kind is not None:
             return [
                 Problem(
