@@ -664,12 +664,15 @@ def report_html(
 @dataclass(frozen=True, repr=False)
 class Front:
     """A Pareto front of two objective terms: `points`, best x first, each a verified
-    pairing with both values and whether it is proven optimal for its subproblem."""
+    pairing with both values and whether it is proven optimal for its subproblem;
+    `unfound`, how many of the front's solves a limit stopped before they found any
+    pairing (their points are missing: the front is not complete unless it is 0)."""
 
     scenario: Scenario
     x: str
     y: str
     points: tuple[FrontPoint, ...]
+    unfound: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON that `pairopt pareto --format json` prints."""
@@ -722,7 +725,7 @@ def pareto(
     )
     _one_need(configured, "pareto")
     found = pareto_front(configured, x, y, points, progress)
-    return Front(configured, x, y, tuple(found))
+    return Front(configured, x, y, tuple(found.points), found.unfound)
 
 
 def _one_need(scenario: Scenario | None, what: str) -> None:

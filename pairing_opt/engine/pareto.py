@@ -57,6 +57,15 @@ class FrontPoint:
         return self.status == Status.OPTIMAL
 
 
+@dataclass(frozen=True)
+class FrontFound:
+    """The points of a front, and how many of its solves a limit stopped before they found
+    any pairing (0 when every solve found one)."""
+
+    points: list[FrontPoint]
+    unfound: int
+
+
 def check_front_terms(x: str, y: str, points: int) -> None:
     """The two terms must be terms, and different; points at least 2 (the two ends)."""
     problems = []
@@ -92,11 +101,13 @@ def pareto_front(
     y: str,
     points: int = 10,
     progress: Callable[[int, int], None] | None = None,
-) -> list[FrontPoint]:
+) -> FrontFound:
     """Up to `points` non-dominated pairings of terms x and y, ordered by x (best first),
-    distinct in their pair sets and values. Raises InfeasibleError when no pairing exists.
-    `progress(done, total)` is called before the first solve and as each ends (total is
-    `points`, less when the ends leave no room between them)."""
+    distinct in their pair sets and values, and how many of the front's solves a limit
+    stopped before they found any pairing (their points are missing). Raises
+    InfeasibleError when no pairing exists. `progress(done, total)` is called before the
+    first solve and as each ends (total is `points`, less when the ends leave no room
+    between them)."""
     check_front_terms(x, y, points)
     both = _ordered(scenario, x, y)
     check_objective_data(both, both.objective, lambda path: "x and y (arguments)")
@@ -113,7 +124,8 @@ def pareto_front(
     found = [_point(r, x, y, r.status, r.gap) for r in ends]
     if any(p.result.pairing == [] for p in found):
         tally.finish()
-        return [p for p in found if p.result.pairing][:1]
+        unfound = sum(p.status == Status.LIMIT_NO_SOLUTION for p in found)
+        return FrontFound([p for p in found if p.result.pairing][:1], unfound)
     low, high = (_minimised(p.result, x) for p in found)
     # y, plus x at a weight too small to trade any real amount of y for it: the optimum is
     # the least y under the cap, and among pairings that tie on y the one with least x, so
@@ -138,7 +150,8 @@ def pareto_front(
         tally.ended,
     )
     found += [_point(r, x, y, r.status, r.gap) for r in inner if r.pairing]
-    return _non_dominated(found, x, y)
+    unfound = sum(r.status == Status.LIMIT_NO_SOLUTION for r in inner)
+    return FrontFound(_non_dominated(found, x, y), unfound)
 
 
 class _Tally:
