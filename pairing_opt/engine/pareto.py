@@ -103,7 +103,7 @@ def pareto_front(
     progress: Callable[[int, int], None] | None = None,
 ) -> FrontFound:
     """Up to `points` non-dominated pairings of terms x and y, ordered by x (best first),
-    distinct in their pair sets and values, and how many of the front's solves a limit
+    distinct in their values, and how many of the front's solves a limit
     stopped before they found any pairing (their points are missing). Raises
     InfeasibleError when no pairing exists. `progress(done, total)` is called before the
     first solve and as each ends (total is `points`, less when the ends leave no room
@@ -201,27 +201,22 @@ def _point(result: SolveResult, x: str, y: str, status: Status, gap: float | Non
 
 
 def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
-    """Each pair set once, without points another beats on one term and matches on the
-    other (up to rounding), and each point of the plane once: of pairings that match on
-    both terms, the one with the fewest pairs (the first found among equals). Ordered by
-    x from best."""
+    """The points no other beats on one term and matches on the other (up to rounding),
+    each point of the plane once: of pairings that match on both terms, the one with the
+    fewest pairs (the first found among equals). One pair set can be two points: with
+    terms that depend on the shares (weighted_distance against shortfall), the same pairs
+    split differently. Ordered by x from best."""
 
     def key(p: FrontPoint) -> tuple[float, float]:
         return _minimised(p.result, x), _minimised(p.result, y)
 
-    def pairs(p: FrontPoint) -> frozenset[tuple[str, str]]:
-        return frozenset((a.donor, a.recipient) for a in p.result.pairing)
-
-    distinct: dict[frozenset[tuple[str, str]], FrontPoint] = {}
-    for p in found:
-        distinct.setdefault(pairs(p), p)
     kept = []
-    for p in distinct.values():
+    for p in found:
         px, py = key(p)
         beaten = any(
             (qx <= px + _slack(px) and qy <= py + _slack(py))
             and (qx < px - _slack(px) or qy < py - _slack(py))
-            for q in distinct.values()
+            for q in found
             if q is not p
             for qx, qy in [key(q)]
         )
