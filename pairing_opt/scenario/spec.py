@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 NamedObjective = Literal[
     "distance",
@@ -32,6 +39,17 @@ MAXIMISED_TERMS = ("assortative",)  # better when larger
 SHORTFALL_TERMS = ("shortfall", "max_shortfall")
 SolverName = Literal["highs", "cbc"]
 SOLVER_NAMES: tuple[str, ...] = get_args(SolverName)  # the one list of solvers pairopt runs
+
+
+def _not_a_flag(value: object) -> object:
+    """A number given as true or false is a mistake, not 1 or 0: YAML reads yes, no, on,
+    off, true and false as booleans (`reserve: no` would be a reserve of 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"is {str(value).lower()}, not a number")
+    return value
+
+
+NOT_A_FLAG = BeforeValidator(_not_a_flag)
 
 
 class _Strict(BaseModel):
@@ -88,7 +106,7 @@ class RecipientTable(TableSpec):
         description="Column with the recipient's need (>= 0), unit of capacity; with several "
         "resources, a mapping of each resource to its column."
     )
-    need_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+    need_scale: Annotated[float, Field(gt=0, allow_inf_nan=False), NOT_A_FLAG] = Field(
         default=1.0,
         description="Factor applied to every need column: a need level to sweep or set as "
         "a what-if (e.g. recipients.need_scale=1.2) without rewriting the table.",
@@ -112,7 +130,7 @@ class Resource(_Strict):
     """One kind of assistance (staff, supplies, funds): its own capacity, need and shares."""
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_]+$")]
-    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+    weight: Annotated[float, Field(gt=0, allow_inf_nan=False), NOT_A_FLAG] = Field(
         default=1.0,
         description="Weight of this resource in objectives that weight by need "
         "(weighted_distance); the shortfall price is set per resource on its own.",
@@ -124,7 +142,7 @@ def _as_resource(value: object) -> object:
     return {"name": value} if isinstance(value, str) else value
 
 
-Penalty = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Penalty = Annotated[float, Field(ge=0, allow_inf_nan=False), NOT_A_FLAG]
 
 
 class Shortfall(_Strict):
@@ -144,8 +162,8 @@ class PairTable(TableSpec):
 class Range(_Strict):
     """An inclusive count range; `max` absent means no upper limit."""
 
-    min: Annotated[int, Field(ge=0)] = 0
-    max: Annotated[int, Field(ge=0)] | None = None
+    min: Annotated[int, Field(ge=0), NOT_A_FLAG] = 0
+    max: Annotated[int, Field(ge=0), NOT_A_FLAG] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -176,16 +194,16 @@ class Rules(_Strict):
         description="How many recipients each donor takes: a number or {min, max}. "
         "Default: any number.",
     )
-    max_distance_km: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    max_distance_km: Annotated[float, Field(gt=0, allow_inf_nan=False), NOT_A_FLAG] | None = Field(
         default=None, description="Pairs farther apart than this are not allowed."
     )
     fixed: list[PairRef] = Field(default_factory=list, description="Pairs that must be used.")
     forbidden: list[PairRef] = Field(default_factory=list, description="Pairs never used.")
     exclude_donors: list[str] = Field(default_factory=list, description="Donors left out.")
-    reserve: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+    reserve: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False), NOT_A_FLAG] = Field(
         default=0.0, description="Share of each donor's capacity kept at home (0 <= r < 1)."
     )
-    min_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+    min_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NOT_A_FLAG] = Field(
         default=0.0,
         description="Each donor of a recipient covers at least this fraction of its need.",
     )
@@ -195,7 +213,7 @@ class Rules(_Strict):
         "uncovered need allowed at price P per unit.",
     )
 
-    max_changes: Annotated[int, Field(ge=0)] | None = Field(
+    max_changes: Annotated[int, Field(ge=0), NOT_A_FLAG] | None = Field(
         default=None,
         description="At most this many pairs dropped from plus added to the incumbent "
         "pairing (needs `incumbent:`).",
@@ -248,10 +266,10 @@ class ColumnObjective(_Strict):
 
 class SolverSpec(_Strict):
     name: SolverName = "highs"
-    time_limit: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    time_limit: Annotated[float, Field(gt=0, allow_inf_nan=False), NOT_A_FLAG] | None = Field(
         default=None, description="Seconds for the whole solve (default: no limit)."
     )
-    mip_gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+    mip_gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False), NOT_A_FLAG] = Field(
         default=0.0, description="Relative gap at which a pairing counts as optimal (default 0)."
     )
     tie_break: bool = Field(
@@ -291,10 +309,10 @@ def _check_term(key: str) -> str:
 class TermWeight(_Strict):
     """One term of a weighted sum: its weight, and optionally its own unit (`scale`)."""
 
-    weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+    weight: Annotated[float, Field(ge=0, allow_inf_nan=False), NOT_A_FLAG] = Field(
         description="How much one unit of the term (its value / scale) counts."
     )
-    scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    scale: Annotated[float, Field(gt=0, allow_inf_nan=False), NOT_A_FLAG] | None = Field(
         default=None,
         description="The term's unit: its value is divided by this before weighting "
         "(default: the term's normaliser, see docs/scenario-format.md).",
@@ -331,7 +349,7 @@ class Level(_Strict):
     """One level of a lexicographic order: a term, optimised within the levels before it."""
 
     term: str
-    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False), NOT_A_FLAG] = Field(
         default=0.0,
         description="How far (relative) the levels after this one may let it move from "
         "its optimum; 0 keeps it optimal.",
@@ -405,7 +423,7 @@ class Uncertainty(_Strict):
         description="Need tables, one need scenario each: a file (id and need columns named "
         "as in the recipients table) or {file, id, need, name}; relative to the scenario file.",
     )
-    samples: Annotated[int, Field(ge=0, le=10_000)] = Field(
+    samples: Annotated[int, Field(ge=0, le=10_000), NOT_A_FLAG] = Field(
         default=0,
         description="How many perturbed need scenarios to draw from the recipients table's "
         "need (with `perturb`).",
@@ -415,7 +433,7 @@ class Uncertainty(_Strict):
         description="How each sample is drawn, e.g. recipients.need=lognormal:0.2 or "
         "donors.capacity=uniform:0.9,1.1.",
     )
-    seed: Annotated[int, Field(ge=0)] = Field(
+    seed: Annotated[int, Field(ge=0), NOT_A_FLAG] = Field(
         default=0, description="Seed of the samples: sample k depends on (seed, k) alone."
     )
     nominal: bool = Field(
