@@ -464,8 +464,10 @@ def test_front_objects_agree() -> None:
             "gap",
             "pairing_hash",
             "pairs",
+            "shortfall",
         }
         assert point["status"] == "optimal" and point["proven_optimal"] is True
+        assert point["shortfall"] == 0.0  # need covered in full
 
 
 # =========================================================================== pairing hash
@@ -562,6 +564,7 @@ def test_cli_table_csv_json_agree_with_each_other_and_the_api(tmp_path: Path) ->
         "gap",
         "pairing_hash",
         "pairs",
+        "shortfall",
     ]
     assert len(rows) == len(data["points"])
     table = _table_rows(outputs["table"].stdout)
@@ -1003,3 +1006,17 @@ def test_one_pair_set_split_differently_can_be_two_points() -> None:
     front = po.pareto(scenario, "weighted_distance", "shortfall", points=3).points
     assert [p.y for p in front] == pytest.approx([10.0, 4.0, 0.0], abs=1e-5)
     assert len({frozenset(_pairs(p.result.pairing)) for p in front}) == 1
+
+
+def test_under_a_shortfall_price_an_end_that_covers_all_need_is_kept() -> None:
+    """At a low price, the weighted-distance end leaves all need uncovered (distance 0,
+    balance 0) and beat, on the two terms alone, the balance end that covers it all: the
+    front dropped the balance end. Need left uncovered counts as a third term of the
+    comparison, and each point says how much it leaves. Found by the fourth QA pass."""
+    km = {("A", "X"): 100.0, ("B", "X"): 100.0, ("A", "Y"): 100.0, ("B", "Y"): 300.0}
+    rules = {"donors_per_recipient": 1, "coverage": {"shortfall_penalty": 1.0}}
+    scenario = _scenario({"A": 10, "B": 10}, {"X": 5, "Y": 5}, km, rules)
+    front = po.pareto(scenario, "weighted_distance", "balance", points=2)
+    shortfall = [p.result.evaluation.total_shortfall for p in front.points]
+    assert shortfall[0] == pytest.approx(10.0) and shortfall[-1] == pytest.approx(0.0)
+    assert [p["shortfall"] for p in front.to_dict()["points"]] == pytest.approx(shortfall)

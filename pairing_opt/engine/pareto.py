@@ -205,32 +205,30 @@ def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
     each point of the plane once: of pairings that match on both terms, the one with the
     fewest pairs (the first found among equals). One pair set can be two points: with
     terms that depend on the shares (weighted_distance against shortfall), the same pairs
-    split differently. Ordered by x from best."""
+    split differently. Need left uncovered counts as a third term: under a shortfall price
+    (rules.coverage) an end that covers all need must not be dropped for one that saves
+    distance by covering nothing. Ordered by x from best."""
 
-    def key(p: FrontPoint) -> tuple[float, float]:
-        return _minimised(p.result, x), _minimised(p.result, y)
+    def key(p: FrontPoint) -> tuple[float, float, float]:
+        short = p.result.evaluation.total_shortfall
+        return _minimised(p.result, x), _minimised(p.result, y), short
 
-    kept = []
-    for p in found:
-        px, py = key(p)
-        beaten = any(
-            (qx <= px + _slack(px) and qy <= py + _slack(py))
-            and (qx < px - _slack(px) or qy < py - _slack(py))
-            for q in found
-            if q is not p
-            for qx, qy in [key(q)]
+    def no_worse(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+        return all(u <= v + _slack(v) for u, v in zip(a, b, strict=True))
+
+    def same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+        return all(abs(u - v) <= _slack(v) for u, v in zip(a, b, strict=True))
+
+    kept = [
+        p
+        for p in found
+        if not any(
+            no_worse(key(q), key(p)) and not same(key(q), key(p)) for q in found if q is not p
         )
-        if not beaten:
-            kept.append(p)
+    ]
     alone: list[FrontPoint] = []
     for p in sorted(kept, key=lambda p: len(p.result.pairing)):  # stable: first found first
-        px, py = key(p)
-        same = any(
-            abs(qx - px) <= _slack(px) and abs(qy - py) <= _slack(py)
-            for q in alone
-            for qx, qy in [key(q)]
-        )
-        if not same:
+        if not any(same(key(q), key(p)) for q in alone):
             alone.append(p)
     return sorted(alone, key=key)
 

@@ -27,8 +27,9 @@ def pair_set_hash(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def front_dict(points: list[FrontPoint], x: str, y: str, scenario: str) -> dict[str, Any]:
-    """{"scenario", "x", "y", "points": [{x: value, y: value, "status", "gap",
-    "pairing_hash", "pairs": [...]}]}, best x first."""
+    """{"scenario", "x", "y", "points": [{x: value, y: value, "shortfall", "status",
+    "gap", "pairing_hash", "pairs": [...]}]}, best x first; shortfall is the need the
+    point's pairing leaves uncovered (0 unless need may go uncovered)."""
     return {
         "scenario": scenario,
         "x": x,
@@ -37,6 +38,7 @@ def front_dict(points: list[FrontPoint], x: str, y: str, scenario: str) -> dict[
             {
                 x: number(p.x),
                 y: number(p.y),
+                "shortfall": number(p.result.evaluation.total_shortfall),
                 "status": p.status.value,
                 "proven_optimal": p.proven_optimal,
                 "gap": number(p.gap, 10),
@@ -53,10 +55,12 @@ def front_json(points: list[FrontPoint], x: str, y: str, scenario: str) -> str:
 
 
 def front_csv(points: list[FrontPoint], x: str, y: str) -> str:
-    """point,<x>,<y>,status,gap,pairing_hash,pairs (pairs as 'donor>recipient;...')."""
+    """point,<x>,<y>,status,gap,pairing_hash,pairs,shortfall (pairs as
+    'donor>recipient;...'; shortfall, the need the pairing leaves uncovered, last so that
+    the columns before it stay where they were)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["point", x, y, "status", "gap", "pairing_hash", "pairs"])
+    writer.writerow(["point", x, y, "status", "gap", "pairing_hash", "pairs", "shortfall"])
     for i, p in enumerate(points, start=1):
         pairs = ";".join(f"{a.donor}>{a.recipient}" for a in p.result.pairing)
         gap = number(p.gap, 10)
@@ -69,6 +73,7 @@ def front_csv(points: list[FrontPoint], x: str, y: str) -> str:
                 "" if gap is None else gap,
                 pairing_hash(p),
                 pairs,
+                number(p.result.evaluation.total_shortfall),
             ]
         )
     return buffer.getvalue()
@@ -80,21 +85,20 @@ def front_table(
     from rich.table import Table
 
     table = Table(title=f"{scenario}: Pareto front of {x} and {y}")
-    for name, justify in (
-        ("#", "right"),
-        (x, "right"),
-        (y, "right"),
-        ("status", "left"),
-        ("pairs", "right"),
-        ("pairing", "left"),
-    ):
+    # The need left uncovered, where any point leaves some: such a point can look beaten
+    # on the two terms by one that covers less.
+    short = any(p.result.evaluation.total_shortfall > 0 for p in points)
+    columns = [("#", "right"), (x, "right"), (y, "right")]
+    columns += [("shortfall", "right")] if short else []
+    columns += [("status", "left"), ("pairs", "right"), ("pairing", "left")]
+    for name, justify in columns:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for i, p in enumerate(points, start=1):
         # Short: the full status text of every point would crowd the table.
         status = "optimal" if p.proven_optimal else f"NOT proven, gap {text(p.gap, 6) or '?'}"
-        table.add_row(
-            str(i), text(p.x, 4), text(p.y, 4), status, str(len(p.result.pairing)), pairing_hash(p)
-        )
+        values = [str(i), text(p.x, 4), text(p.y, 4)]
+        values += [text(p.result.evaluation.total_shortfall, 4)] if short else []
+        table.add_row(*values, status, str(len(p.result.pairing)), pairing_hash(p))
     buffer = io.StringIO()
     console(buffer, color, 100).print(table)
     return buffer.getvalue()
