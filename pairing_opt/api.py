@@ -39,7 +39,7 @@ from .report.pareto import front_dict, pairing_hash
 from .report.solution import summary_lines, to_dict
 from .scenario.frames import as_cell_table
 from .scenario.scenario import Scenario, check_incumbent
-from .scenario.spec import NeedTable, Objective, objective_name
+from .scenario.spec import NeedTable, Objective, canonical_term, objective_name
 from .scenario.table import Table
 from .scenario.uncertainty import (
     NOMINAL,
@@ -724,6 +724,7 @@ def pareto(
         scenario, solver=solver, time_limit=time_limit, mip_gap=mip_gap, incumbent=incumbent
     )
     _one_need(configured, "pareto")
+    x, y = canonical_term(x), canonical_term(y)  # as the objective forms read them
     found = pareto_front(configured, x, y, points, progress)
     return Front(configured, x, y, tuple(found.points), found.unfound)
 

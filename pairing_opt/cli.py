@@ -835,6 +835,7 @@ def pareto(
         if bar is not None:
             bar.stop()
     seconds = time.perf_counter() - start
+    x, y = found.x, found.y  # as the objective forms read them ('minimize:cost')
     if not found.points:  # every end stopped before it found a pairing, as solve's would
         _fail(
             [

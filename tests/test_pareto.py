@@ -1020,3 +1020,16 @@ def test_under_a_shortfall_price_an_end_that_covers_all_need_is_kept() -> None:
     shortfall = [p.result.evaluation.total_shortfall for p in front.points]
     assert shortfall[0] == pytest.approx(10.0) and shortfall[-1] == pytest.approx(0.0)
     assert [p["shortfall"] for p in front.to_dict()["points"]] == pytest.approx(shortfall)
+
+
+def test_a_column_term_written_with_spaces_is_the_same_term() -> None:
+    """'minimize: cost' (as solve --objective accepts it) was an internal error in pareto
+    (KeyError ' cost', exit 70), and against 'minimize:cost' not the same term. Found by
+    the fourth QA pass."""
+    scenario = po.load(EXAMPLE)
+    spaced = po.pareto(scenario, "minimize: cost ", "distance", points=3)
+    plain = po.pareto(scenario, "minimize:cost", "distance", points=3)
+    assert (spaced.x, spaced.y) == ("minimize:cost", "distance")
+    assert _xy(spaced.points) == pytest.approx(_xy(plain.points))
+    with pytest.raises(InputError, match="same term"):
+        po.pareto(scenario, "minimize:cost", "minimize: cost", points=3)

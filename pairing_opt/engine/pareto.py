@@ -24,6 +24,7 @@ from ..scenario.spec import (
     OrderedObjective,
     TermWeight,
     WeightedObjective,
+    canonical_term,
     is_term,
     maximised,
     term_objective,
@@ -108,6 +109,7 @@ def pareto_front(
     InfeasibleError when no pairing exists. `progress(done, total)` is called before the
     first solve and as each ends (total is `points`, less when the ends leave no room
     between them)."""
+    x, y = canonical_term(x), canonical_term(y)
     check_front_terms(x, y, points)
     both = _ordered(scenario, x, y)
     check_objective_data(both, both.objective, lambda path: "x and y (arguments)")

@@ -297,6 +297,11 @@ def _term_key(value: object) -> object:
     return value
 
 
+def canonical_term(text: str) -> str:
+    """A term as the objective forms write it: 'minimize: cost ' is 'minimize:cost'."""
+    return str(_term_key(text))
+
+
 def _check_term(key: str) -> str:
     if not is_term(key):
         raise ValueError(
