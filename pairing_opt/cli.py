@@ -1005,6 +1005,7 @@ def sweep(
       pairopt sweep scenario.yaml --vary rules.max_distance_km=800,1200 \\
           --dask tcp://scheduler:8786 -o runs.csv
     """
+    from .sweeps.store import stream_path
     from .sweeps.sweeper import sweep as run_sweep
 
     bar = CountProgress("sweep") if _stderr_is_terminal() and not quiet else None
@@ -1025,9 +1026,10 @@ def sweep(
             progress=bar,
         )
     except KeyboardInterrupt as exc:
-        if Path(output).exists():
+        kept = stream_path(Path(output))  # a Parquet sweep's rows are in <out>.part.csv
+        if kept.exists():
             exc.kept = (  # type: ignore[attr-defined]
-                f"the runs that finished are kept in {output}: run the same command to "
+                f"the runs that finished are kept in {kept}: run the same command to "
                 "finish the sweep."
             )
         raise

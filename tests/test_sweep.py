@@ -612,3 +612,25 @@ def test_a_loaded_scenario_is_an_input_error_asking_for_its_path(
 ) -> None:
     with pytest.raises(InputError, match=r"scenario \(argument\).*pass the file's path"):
         sweep(load(example), tmp_path / "runs.csv", vary=GRID)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"), [("runs.csv", "runs.csv"), ("runs.parquet", "runs.parquet.part.csv")]
+)
+def test_an_interrupted_sweep_says_where_its_finished_runs_are(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, kept: str
+) -> None:
+    """A Parquet sweep keeps its finished runs in <out>.part.csv, and the same command
+    resumes from them, but Ctrl-C said 'no output was written'. Found by the fourth QA
+    pass."""
+    out = tmp_path / name
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        (tmp_path / kept).write_text("run,status\n1,optimal\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweeper, "sweep", interrupted)
+    result = CliRunner().invoke(main, ["sweep", str(example), "--vary", GRID[0], "-o", str(out)])
+    assert result.exit_code == 130, result.output
+    assert f"the runs that finished are kept in {tmp_path / kept}" in result.output
+    assert "no output was written" not in result.output

@@ -60,6 +60,12 @@ def is_parquet(out: Path) -> bool:
     return out.suffix.lower() == ".parquet"
 
 
+def stream_path(out: Path) -> Path:
+    """Where the rows go while the sweep runs: the output itself, or `<out>.part.csv`
+    for Parquet."""
+    return out.with_name(out.name + ".part.csv") if is_parquet(out) else out
+
+
 class RunStore:
     """The rows of one sweep in a CSV file (see the module docstring). For a .parquet
     output the rows stream to `<out>.part.csv`, which becomes the Parquet file when every
@@ -67,7 +73,7 @@ class RunStore:
 
     def __init__(self, out: Path, columns: Sequence[str], definition: dict[str, Any]):
         self.out = out
-        self.stream = out.with_name(out.name + ".part.csv") if is_parquet(out) else out
+        self.stream = stream_path(out)
         self.columns = list(columns)
         self.definition = {"format": FORMAT_VERSION, **definition, "columns": self.columns}
         self.done: set[int] = set()
