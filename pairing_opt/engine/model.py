@@ -442,6 +442,7 @@ def build_model(
     caps: tuple[tuple[str, float], ...] = (),
     tie_break: bool = True,
     priced_caps: bool = False,
+    secondary_term: str | None = None,
 ) -> PairingModel:
     """Build the MILP for the scenario's allowed pairs under `objective` (default: the
     scenario's own; a lexicographic order is solved level by level, see pipeline.py).
@@ -465,6 +466,11 @@ def build_model(
     c, sense, scale, offset = _objective(expressions, scenario, cols, objective)
     for term, bound in caps:
         expressions.cap(term, bound, priced_caps)
+    own_secondary = None  # a front's point: among its ties, the least of that term
+    if tie_break and secondary_term is not None:  # asked before the rows are read
+        e, _ = expressions(secondary_term)
+        sign = -1.0 if maximised(secondary_term) else 1.0
+        own_secondary = sign * e / measures.term_normaliser(scenario, secondary_term)
     lb, ub, integer = cols.bounds(cand.fixed)
     milp = Milp(c, lb, ub, integer, *rows.arrays(), display_sense=float(sense) * scale)
     model = PairingModel(
@@ -479,6 +485,8 @@ def build_model(
         offset=offset,
     )
     secondary = _secondary(scenario, model, cols.n) if tie_break else None
+    if tie_break and own_secondary is not None:
+        secondary = own_secondary
     if secondary is not None:  # never reported: its scale need not be kept
         secondary = secondary / power_of_ten(
             float(np.abs(secondary).max(initial=0.0)), COST_BAND, COST_TARGET

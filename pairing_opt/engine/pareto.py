@@ -4,9 +4,9 @@ The two ends are the lexicographic optima (x then y, y then x). Between them, x 
 evenly spaced values, and under each cap one solve minimises y (in its own unit, plus any
 shortfall price, as at the ends) plus x at a tiny weight (AUGMENT of y's normaliser per
 x's normaliser): the least y under the cap, and among pairings
-that tie on y the one with least x, so every point is non-dominated (a point that only met
-its cap could be beaten on x at the same y). Each point is a proven optimum of its
-subproblem, or says it is not.
+that tie on y the one with least x (the weight, then a tie-break on x itself), so every
+point is non-dominated (a point that only met its cap could be beaten on x at the same y).
+Each point is a proven optimum of its subproblem, or says it is not.
 """
 
 from __future__ import annotations
@@ -142,12 +142,17 @@ def pareto_front(
         }
     )
     caps = [low + (high - low) * i / (points - 1) for i in range(1, points - 1)]
-    # No tie-break: the weight on x already separates ties on y, and the uniqueness
-    # check cost a third of a front's time (benchmarks/README.md). Solved in `both`, the
-    # scenario whose objective names x and y, so that whether need may go uncovered is
-    # decided by the two terms, as at the ends, not by the file's objective.
+    # The tie-break minimises x itself among the pairings within a hair of the optimum:
+    # x's small weight cannot tell apart values of x closer than about 1e-4 of its
+    # normaliser (the solvers' tolerances), and a point beaten on x at the same y came
+    # back (docs/how-it-works.md). Solved in `both`, the scenario whose objective names x
+    # and y, so that whether need may go uncovered is decided by the two terms, as at the
+    # ends, not by the file's objective.
     inner = side_by_side(
-        [partial(solve_objective, both, augmented, ((x, cap),), tie_break=False) for cap in caps],
+        [
+            partial(solve_objective, both, augmented, ((x, cap),), tie_break=True, secondary=x)
+            for cap in caps
+        ],
         workers_for(scenario.solver.name, len(caps)),
         tally.ended,
     )

@@ -438,11 +438,15 @@ def solve_objective(
     caps: tuple[tuple[str, float], ...],
     *,
     tie_break: bool,
+    secondary: str | None = None,
 ) -> SolveResult:
     """The best pairing by `objective` with terms capped (see build_model's `caps`),
-    verified; a pairing-less result when a limit stopped it first."""
+    verified; a pairing-less result when a limit stopped it first. `secondary` names the
+    term the tie-break minimises (default: distances, see model._secondary)."""
     with timed("build"):
-        model = build_model(scenario, objective, caps, tie_break=tie_break)
+        model = build_model(
+            scenario, objective, caps, tie_break=tie_break, secondary_term=secondary
+        )
     return _solve_with(scenario, model)
 
 
