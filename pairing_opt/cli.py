@@ -908,6 +908,14 @@ def _named_pairings(texts: tuple[str, ...]) -> dict[str, str]:
             problems.append(
                 Problem(f"--pairing {text}", "expected NAME=FILE.", "e.g. official=pairing.csv")
             )
+        elif name.strip() in found:  # one of the two would be dropped without a word
+            problems.append(
+                Problem(
+                    f"--pairing {text}",
+                    f"the name '{name.strip()}' is given twice.",
+                    "give each pairing its own name.",
+                )
+            )
         else:
             found[name.strip()] = path.strip()
     if problems:

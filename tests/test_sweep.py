@@ -634,3 +634,28 @@ def test_an_interrupted_sweep_says_where_its_finished_runs_are(
     assert result.exit_code == 130, result.output
     assert f"the runs that finished are kept in {tmp_path / kept}" in result.output
     assert "no output was written" not in result.output
+
+
+def test_a_bad_set_or_file_value_is_named_where_it_is_not_on_the_varied_values(
+    example: Path, tmp_path: Path
+) -> None:
+    """Every problem met while checking a --vary value was laid at that value: a bad
+    --set was reported once per varied value and never named. Found by the fourth QA
+    pass."""
+    args = ["sweep", str(example), "--set", "rules.max_distance_km=abc"]
+    args += ["--vary", "rules.min_share=0.25,0.4", "--vary", "rules.reserve=0.1,0.2"]
+    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "r.csv")])
+    assert result.exit_code == 2, result.output
+    assert "1 problem in the input" in result.stderr
+    assert "--set rules.max_distance_km" in result.stderr and "--vary" not in result.stderr
+
+
+def test_a_pairing_name_given_twice_is_an_input_error(example: Path, tmp_path: Path) -> None:
+    pairing = str(example.parent / "example_pairing.csv")
+    args = ["sweep", str(example), "--vary", GRID[0], "--pairing", f"a={pairing}"]
+    result = CliRunner().invoke(
+        main, [*args, "--pairing", f"a={pairing}", "-o", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "'a' is given twice" in result.stderr
+    assert not (tmp_path / "r.csv").exists()

@@ -288,7 +288,13 @@ def _checked(
                 problems.add(
                     f"pairs_out (argument) {path}", "is the sweep's own file.", "choose another."
                 )
-    for varied in found["vary"]:
+    try:  # the file and the sweep's overrides first, each problem where it is
+        source.spec(list(overrides))
+        base_ok = True
+    except InputError as exc:
+        problems.problems.extend(exc.problems)
+        base_ok = False
+    for varied in found["vary"] if base_ok else []:  # else each value would repeat them
         for value in varied.values:
             try:
                 source.spec([*overrides, f"{varied.key}={value}"])
