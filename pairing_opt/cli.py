@@ -129,14 +129,30 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = "--debug" in sys.argv[1:] or bool(ctx.params.get("debug"))
-        terminated = False
+        terminated = stopped = False
+
+        def stopping() -> None:
+            # A second Ctrl-C or SIGTERM (a terminal's Ctrl-C under `timeout` sends two)
+            # would break into the clean stop under way: a traceback at exit, or click's
+            # "Aborted!" and exit 1. The stop is bounded (workers and solvers are ended
+            # within seconds), so later signals are ignored, up to the process's exit.
+            nonlocal stopped
+            stopped = True
+            _install(signal.SIGINT, signal.SIG_IGN)
+            _install(signal.SIGTERM, signal.SIG_IGN)
 
         def on_sigterm(signum: int, frame: object) -> None:
             nonlocal terminated
             terminated = True
+            stopping()
             raise KeyboardInterrupt  # the same clean stop as Ctrl-C
 
+        def on_sigint(signum: int, frame: object) -> None:
+            stopping()
+            raise KeyboardInterrupt
+
         previous = _install(signal.SIGTERM, on_sigterm)
+        previous_int = _install(signal.SIGINT, on_sigint)
         _prepare_streams()
         try:
             return super().invoke(ctx)
@@ -176,8 +192,11 @@ class _Group(click.Group):
             )
         finally:
             _settle_streams()
-            if previous is not None:
-                _install(signal.SIGTERM, previous)
+            if not stopped:  # else the exit, with the pool's threads joined, is still ahead
+                if previous is not None:
+                    _install(signal.SIGTERM, previous)
+                if previous_int is not None:
+                    _install(signal.SIGINT, previous_int)
 
 
 def _install(signum: int, handler: Any) -> Any:
