@@ -1033,3 +1033,17 @@ def test_a_column_term_written_with_spaces_is_the_same_term() -> None:
     assert _xy(spaced.points) == pytest.approx(_xy(plain.points))
     with pytest.raises(InputError, match="same term"):
         po.pareto(scenario, "minimize:cost", "minimize: cost", points=3)
+
+
+def test_a_hair_less_shortfall_is_not_a_point_of_its_own() -> None:
+    """The levels of an order let a term move by 1e-7 of its unit, and with need left
+    uncovered as a third term of the comparison the front listed (39, 0, shortfall 200)
+    and (39, 0.0165, shortfall 199.999908): the same point, the second's only edge a
+    millionth of the need. Found by the fourth QA pass."""
+    folder = Path(__file__).parent / "data" / "regressions" / "pareto-shortfall-noise"
+    front = po.pareto(
+        po.load(folder / "scenario.yaml"), "minimize:cost", "weighted_distance", points=5
+    )
+    xs = [p.x for p in front.points]
+    assert len(xs) == len(set(xs)), [(p.x, p.y) for p in front.points]
+    assert front.points[0].y == pytest.approx(0.0, abs=1e-6)

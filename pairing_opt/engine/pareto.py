@@ -38,6 +38,7 @@ from .pipeline import SolveResult, diagnose, solve_levels, solve_objective
 # costs it puts on x fall to the solvers' tolerances (1e-7 per km); the solve then still
 # reports x as the pairing has it (engine/strategy.py, _tight_terms).
 AUGMENT = 1e-4
+SHORTFALL_SLACK = 1e-6  # of all need: less uncovered than that is no difference (below)
 MIN_POINTS = 2
 MAX_POINTS = 200
 
@@ -220,11 +221,20 @@ def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
         short = p.result.evaluation.total_shortfall
         return _minimised(p.result, x), _minimised(p.result, y), short
 
+    # Need left uncovered is compared to a millionth of all need: the levels of an order
+    # let a term move by 1e-7 of its unit (pipeline.LEVEL_MARGIN), and a point whose only
+    # edge is that much less shortfall is no point of its own.
+    total_need = float(found[0].result.scenario.need_matrix.sum()) if found else 0.0
+    short_slack = SHORTFALL_SLACK * max(1.0, total_need)
+
+    def slacks(b: tuple[float, ...]) -> tuple[float, float, float]:
+        return _slack(b[0]), _slack(b[1]), short_slack
+
     def no_worse(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-        return all(u <= v + _slack(v) for u, v in zip(a, b, strict=True))
+        return all(u <= v + e for u, v, e in zip(a, b, slacks(b), strict=True))
 
     def same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-        return all(abs(u - v) <= _slack(v) for u, v in zip(a, b, strict=True))
+        return all(abs(u - v) <= e for u, v, e in zip(a, b, slacks(b), strict=True))
 
     kept = [
         p
