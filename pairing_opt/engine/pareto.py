@@ -20,6 +20,7 @@ from ..errors import InputError, Problem
 from ..scenario.measures import term_normaliser
 from ..scenario.scenario import Scenario, check_objective_data
 from ..scenario.spec import (
+    AUX_TERMS,
     Level,
     OrderedObjective,
     TermWeight,
@@ -30,6 +31,7 @@ from ..scenario.spec import (
     term_objective,
 )
 from .backends import Status
+from .model import TIED_TERMS
 from .parallel import side_by_side, workers_for
 from .pipeline import SolveResult, diagnose, solve_levels, solve_objective
 
@@ -143,15 +145,18 @@ def pareto_front(
         }
     )
     caps = [low + (high - low) * i / (points - 1) for i in range(1, points - 1)]
-    # The tie-break minimises x itself among the pairings within a hair of the optimum:
-    # x's small weight cannot tell apart values of x closer than about 1e-4 of its
-    # normaliser (the solvers' tolerances), and a point beaten on x at the same y came
-    # back (docs/how-it-works.md). Solved in `both`, the scenario whose objective names x
-    # and y, so that whether need may go uncovered is decided by the two terms, as at the
-    # ends, not by the file's objective.
+    # Where y ties as a rule (a minimax term, changes, shortfall), many pairings share the
+    # least y, and x's small weight cannot tell apart values of x closer than about 1e-4
+    # of its normaliser (the solvers' tolerances): a point beaten on x at the same y came
+    # back (docs/how-it-works.md). There the tie-break minimises x itself among the
+    # pairings within a hair of the optimum. Elsewhere the least y is as good as unique,
+    # and the tie-break cost up to half a front's time for nothing. Solved in `both`, the
+    # scenario whose objective names x and y, so that whether need may go uncovered is
+    # decided by the two terms, as at the ends, not by the file's objective.
+    tie_x = y in AUX_TERMS or y in TIED_TERMS
     inner = side_by_side(
         [
-            partial(solve_objective, both, augmented, ((x, cap),), tie_break=True, secondary=x)
+            partial(solve_objective, both, augmented, ((x, cap),), tie_break=tie_x, secondary=x)
             for cap in caps
         ],
         workers_for(scenario.solver.name, len(caps)),
