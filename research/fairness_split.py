@@ -1,9 +1,11 @@
 """Branching on `fairness`'s participation binary first: the model of an objective with a
 `fairness` term solved whole by HiGHS, against its two branches solved apart, "all serve"
 (every w_k = 1: each donor taking part serves) and "some idle" (sum of w_k <= K - 1).
+With `--intervals N`, the "all serve" branch is split further on the lowest utilisation
+lo (one resource): N intervals of [0, 1], each a MILP with lo's bounds set to it.
 
     python -m research.fairness_split SCENARIO [--objective OBJ ...] [--time-limit 300]
-                                      [--csv OUT]
+                                      [--intervals N] [--csv OUT]
 
 Why: HiGHS 1.16 has no branching priorities. On hubei-2020 the sum
 `weighted_distance=1,fairness=1` spends most of its proof in one branch, so solving the two
@@ -16,6 +18,7 @@ is proven the better branch's optimum must equal the whole model's: `main` check
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Sequence
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 
 import pairing_opt as po
-from pairing_opt.engine.backends import HIGHS, Status, run_milp
+from pairing_opt.engine.backends import HIGHS, Status, run_milp, solve_relaxation
 from pairing_opt.engine.model import Milp, PairingModel, build_model
 from research.records import echo, write_rows
 
@@ -55,6 +58,79 @@ def branches(model: PairingModel) -> dict[str, Milp]:
         "all serve": replace(milp, lb=lb),
         "some idle": milp.with_row(row, -np.inf, float(len(w) - 1)),
     }
+
+
+def lowest_column(model: PairingModel) -> int:
+    """lo, the lowest utilisation: with one resource, fairness's columns are the last four
+    (hi, lo, spread, w; engine/model.py _Columns)."""
+    w = participation_columns(model)
+    if len(w) != 1 or int(w[0]) != model.milp.num_cols - 1:
+        raise ValueError("intervals of lo are studied for one resource only")
+    return model.milp.num_cols - 3
+
+
+def intervals(model: PairingModel, n: int) -> dict[str, Milp]:
+    """'some idle', then 'all serve' with lo in each of n equal intervals of [0, 1]: the
+    parts cover every pairing (lo is at most 1, and 0 unless all serve)."""
+    milp, lo = model.milp, lowest_column(model)
+    w = int(participation_columns(model)[0])
+    parts = {"some idle": branches(model)["some idle"]}
+    edges = np.linspace(0.0, 1.0, n + 1)
+    for a, b in itertools.pairwise(edges):
+        lb, ub = milp.lb.copy(), milp.ub.copy()
+        lb[w], lb[lo], ub[lo] = 1.0, a, b
+        parts[f"lo in [{a:.2f}, {b:.2f}]"] = replace(milp, lb=lb, ub=ub)
+    return parts
+
+
+def split_study(
+    scenario: po.Scenario, objective: str, time_limit: float, n: int
+) -> list[dict[str, Any]]:
+    """The whole model, then the parts of `intervals` in order of their LP bound, each with
+    the best value so far as its cutoff and skipped when its LP bound is no better; a last
+    row 'split in all' with the total seconds and the best value."""
+    model = build_model(po.configure(scenario, objective=objective), tie_break=False)
+    rows = [{"objective": objective, "run": "whole", **solve(model.milp, model, time_limit, None)}]
+    start = time.perf_counter()
+    bounded = []
+    for name, part in intervals(model, n).items():
+        lp = solve_relaxation(part, time_limit)  # None: infeasible, or not solved
+        bounded.append((-np.inf if lp is None else lp.objective, name, part))
+    best: float | None = None
+    proven = True
+    for bound, name, part in sorted(bounded, key=lambda item: item[0]):
+        if best is not None and bound >= best - 1e-9 * max(1.0, abs(best)):
+            rows.append(
+                {
+                    "objective": objective,
+                    "run": name,
+                    "seconds": 0.0,
+                    "status": "pruned by its LP",
+                    "value": None,
+                    "bound": model.unscaled(bound),
+                }
+            )
+            continue
+        found = solve(part, model, time_limit, best)
+        rows.append({"objective": objective, "run": name, **found})
+        proven = proven and found["status"] in (Status.OPTIMAL.value, Status.INFEASIBLE.value)
+        if found["status"] == Status.OPTIMAL.value and found["value"] is not None:
+            scaled = (found["value"] - model.offset) / (model.sense * model.scale)
+            best = scaled if best is None else min(best, scaled)
+    seconds = round(time.perf_counter() - start, 2)
+    value = None if best is None else model.unscaled(best)
+    status = Status.OPTIMAL.value if proven else Status.LIMIT_FEASIBLE.value
+    rows.append(
+        {
+            "objective": objective,
+            "run": "split in all",
+            "seconds": seconds,
+            "status": status,
+            "value": value,
+            "bound": None,
+        }
+    )
+    return rows
 
 
 def solve(
@@ -110,12 +186,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("scenario", type=Path)
     parser.add_argument("--objective", action="append", help=f"default: {', '.join(OBJECTIVES)}")
     parser.add_argument("--time-limit", type=float, default=300.0)
+    parser.add_argument("--intervals", type=int, help="split 'all serve' on lo, N intervals")
     parser.add_argument("--csv", type=Path, help="write the rows here as well")
     args = parser.parse_args(argv)
     scenario = po.load(args.scenario)
     rows: list[dict[str, Any]] = []
     wrong = False
     for objective in args.objective or OBJECTIVES:
+        if args.intervals:
+            found = split_study(scenario, objective, args.time_limit, args.intervals)
+            for row in found:
+                echo(row, FIELDS)
+            whole, split = found[0], found[-1]
+            same = (
+                whole["value"] is not None
+                and split["value"] is not None
+                and abs(whole["value"] - split["value"]) <= 1e-6 * max(1.0, abs(whole["value"]))
+            )
+            print(f"{objective}: split and whole model agree: {same}", flush=True)
+            wrong = wrong or (whole["status"] == split["status"] == "optimal" and not same)
+            rows += found
+            continue
         found = study(scenario, objective, args.time_limit)
         for row in found:
             echo(row, FIELDS)

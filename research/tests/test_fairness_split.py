@@ -37,3 +37,12 @@ def test_all_serve_leaves_no_donor_taking_part_idle() -> None:
     serving[scenario.candidates.donor[used]] = True
     taking_part = measures.fairness_donors(scenario)[:, 0]
     assert np.all(serving[taking_part])
+
+
+def test_intervals_of_lo_cover_the_pairings_and_find_the_whole_models_optimum() -> None:
+    scenario = po.load(EXAMPLE)
+    for objective in fairness_split.OBJECTIVES:
+        rows = fairness_split.split_study(scenario, objective, 60.0, 10)
+        whole, split = rows[0], rows[-1]
+        assert split["run"] == "split in all" and split["status"] == "optimal", rows
+        assert abs(split["value"] - whole["value"]) <= 1e-6 * max(1.0, abs(whole["value"]))
