@@ -67,8 +67,30 @@ recipients table."""
 
 def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
     """Read and check a scenario file and its tables; `overrides` are what-ifs written
-    KEY=VALUE with VALUE in YAML, e.g. "rules.max_distance_km=1000"."""
-    return _load(Path(path), list(overrides))
+    KEY=VALUE with VALUE in YAML, e.g. "rules.max_distance_km=1000" (one such text may
+    be given alone)."""
+    texts = [overrides] if isinstance(overrides, str) else list(overrides)
+    return _load(Path(path), texts)
+
+
+def _a_scenario(scenario: object, argument: str = "scenario") -> None:
+    """A file's path where a loaded scenario is expected is an error the user can act on,
+    not an AttributeError deep inside (a notebook's first call is often po.solve(path))."""
+    if not isinstance(scenario, Scenario):
+        fix = (
+            "load the file first: scenario = po.load(path)"
+            if isinstance(scenario, (str, os.PathLike))
+            else "pass the Scenario that po.load or Scenario.from_frames returns"
+        )
+        raise InputError(
+            [
+                Problem(
+                    f"{argument} (argument)",
+                    f"is a {type(scenario).__name__}, not a Scenario.",
+                    fix + ".",
+                )
+            ]
+        )
 
 
 def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
@@ -202,6 +224,7 @@ def configure(
     changes term and rules.max_changes count against. `need_scenarios` adds need tables
     (paths or DataFrames) to the scenario's uncertainty section and `robust` sets its mode
     (full, worst or mean); either turns need scenarios on."""
+    _a_scenario(scenario)
     chosen = None if objective is None else parse_objective(objective)
     if need_scenarios:
         scenario = _with_need_sources(scenario, need_scenarios)
@@ -577,6 +600,8 @@ def compare(
 ) -> Comparison:
     """Compare pairing B with pairing A; with a scenario, also their objectives, broken
     rules and donor loads (empty shares are computed as `evaluate` does)."""
+    if scenario is not None:
+        _a_scenario(scenario)
     _one_need(scenario, "compare")
     rows_a, name_a = pairing_rows(a, scenario)
     rows_b, name_b = pairing_rows(b, scenario)
@@ -749,6 +774,7 @@ def check(scenario: Scenario) -> dict[str, object]:
     rules impossible to satisfy (an empty `conflicts` list does not prove feasibility).
     Numbers that `solve` would refuse as too far apart raise InputError here too, and so
     does an objective or rule that counts changes with no incumbent to count them against."""
+    _a_scenario(scenario)
     check_magnitudes(scenario)
     check_incumbent(scenario, lambda path: ".".join(map(str, path)))
     info = summary(scenario)

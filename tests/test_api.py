@@ -194,3 +194,28 @@ def test_use_threads_returns_the_previous_setting_and_rejects_bad_counts() -> No
         assert po.use_threads(0) == 2  # a refused value changes nothing
     finally:
         po.use_threads(0)
+
+
+@pytest.mark.parametrize("call", ["solve", "check", "evaluate", "pareto", "compare"])
+def test_a_path_where_a_scenario_is_expected_is_an_input_error(call: str) -> None:
+    """po.solve("scenario.yaml") is a notebook's likely first call: it raised
+    AttributeError deep inside. Found by the fourth QA pass."""
+    path = str(EXAMPLE)
+    calls = {
+        "solve": lambda: po.solve(path),  # type: ignore[arg-type]
+        "check": lambda: po.check(path),  # type: ignore[arg-type]
+        "evaluate": lambda: po.evaluate(path, EXAMPLE.parent / "example_pairing.csv"),  # type: ignore[arg-type]
+        "pareto": lambda: po.pareto(path, "distance", "fairness"),  # type: ignore[arg-type]
+        "compare": lambda: po.compare(
+            EXAMPLE.parent / "example_pairing.csv", EXAMPLE.parent / "example_pairing.csv", path
+        ),  # type: ignore[arg-type]
+    }
+    with pytest.raises(
+        po.InputError, match=r"scenario \(argument\): is a str, not a Scenario.*po.load"
+    ):
+        calls[call]()
+
+
+def test_one_override_may_be_given_alone() -> None:
+    # A string was read as a sequence of one-letter overrides.
+    assert po.load(EXAMPLE, "rules.min_share=0.2").rules.min_share == 0.2  # type: ignore[arg-type]
