@@ -659,3 +659,12 @@ def test_a_pairing_name_given_twice_is_an_input_error(example: Path, tmp_path: P
     assert result.exit_code == 2, result.output
     assert "'a' is given twice" in result.stderr
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_pairs_out_must_be_named_csv(example: Path, tmp_path: Path) -> None:
+    """--pairs-out pairs.json wrote CSV text into a .json file (fourth QA pass)."""
+    args = ["sweep", str(example), "--vary", GRID[0], "-o", str(tmp_path / "r.csv")]
+    result = CliRunner().invoke(main, [*args, "--pairs-out", str(tmp_path / "pairs.json")])
+    assert result.exit_code == 2, result.output
+    assert "--pairs-out" in result.stderr and "*.csv" in result.stderr
+    assert not (tmp_path / "r.csv").exists()

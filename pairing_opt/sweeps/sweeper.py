@@ -273,6 +273,12 @@ def _checked(
             "a sweep writes CSV or Parquet.",
             "name the file *.csv (or *.parquet).",
         )
+    if pairs_out is not None and Path(pairs_out).suffix.lower() != ".csv":
+        problems.add(  # it is CSV whatever the name says: a .json or .xlsx would mislead
+            f"pairs_out (argument) {pairs_out}",
+            "the pair-stability table is written as CSV.",
+            "name the file *.csv.",
+        )
     for path, what in ((out, "out (argument)"), (pairs_out, "pairs_out (argument)")):
         if path is not None:
             problems.problems.extend(output_problems(str(path), what))
