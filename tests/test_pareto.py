@@ -1047,3 +1047,25 @@ def test_a_hair_less_shortfall_is_not_a_point_of_its_own() -> None:
     xs = [p.x for p in front.points]
     assert len(xs) == len(set(xs)), [(p.x, p.y) for p in front.points]
     assert front.points[0].y == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_front_under_a_shortfall_price_is_the_same_in_a_millionth_of_the_unit() -> None:
+    """Need left uncovered is compared to a millionth of all need, not of max(1, need):
+    in a unit of need a million times smaller, points a whole unit apart must not merge."""
+    folder = Path(__file__).parent / "data" / "regressions" / "pareto-shortfall-noise"
+    spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    donors = pd.read_csv(folder / "donors.csv").rename(columns={"cap": "capacity"})
+    recipients = pd.read_csv(folder / "recipients.csv")
+    pairs = pd.read_csv(folder / "pairs.csv").drop(columns=["cost"])
+    fronts = []
+    for factor in (1.0, 1e-6):
+        scenario = po.Scenario.from_frames(
+            donors.assign(capacity=donors.capacity * factor),
+            recipients.assign(need=recipients.need * factor),
+            pairs,
+            rules=spec["rules"],
+        )
+        points = po.pareto(scenario, "weighted_distance", "shortfall", points=5).points
+        fronts.append([(p.x / factor, p.y / factor) for p in points])
+    assert len(fronts[1]) == len(fronts[0]) == 5
+    assert _flat(fronts[1]) == pytest.approx(_flat(fronts[0]), rel=1e-6, abs=1e-6)

@@ -230,7 +230,7 @@ def _non_dominated(found: list[FrontPoint], x: str, y: str) -> list[FrontPoint]:
     # let a term move by 1e-7 of its unit (pipeline.LEVEL_MARGIN), and a point whose only
     # edge is that much less shortfall is no point of its own.
     total_need = float(found[0].result.scenario.need_matrix.sum()) if found else 0.0
-    short_slack = SHORTFALL_SLACK * max(1.0, total_need)
+    short_slack = SHORTFALL_SLACK * total_need  # relative: the unit of need is the user's
 
     def slacks(b: tuple[float, ...]) -> tuple[float, float, float]:
         return _slack(b[0]), _slack(b[1]), short_slack
