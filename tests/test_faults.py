@@ -62,6 +62,19 @@ def _wait_until_solving(pid: int, solver: str, timeout: float = 60.0) -> None:
     raise AssertionError("the solve did not start")
 
 
+def _start(args: list[object], **env: str) -> subprocess.Popen[str]:
+    """pairopt ARGS as a process of its own (signals need a real one), output captured,
+    with `env` added to the environment."""
+    command = [sys.executable, "-m", "pairing_opt", *map(str, args)]
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
 def _parent_and_name(stat: Path) -> tuple[str, str]:
     try:
         fields = stat.read_text().split()
@@ -86,27 +99,8 @@ def test_signal_mid_solve_stops_cleanly(
     out.write_text("earlier result\n")
     scratch = tmp_path / "tmp"  # the solve's temporary folder (CBC's model files go there)
     scratch.mkdir()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pairing_opt",
-            "solve",
-            str(scenario),
-            "--solver",
-            solver,
-            "--time-limit",
-            "120",
-            "--format",
-            "csv",
-            "-o",
-            str(out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TMPDIR": str(scratch)},
-    )
+    args = ["solve", scenario, "--solver", solver, "--time-limit", 120, "--format", "csv"]
+    process = _start([*args, "-o", out], TMPDIR=str(scratch))
     _wait_until_solving(process.pid, solver)
     assert process.poll() is None, process.communicate()
     solvers = _cbc_children(process.pid)
@@ -132,26 +126,8 @@ def test_a_second_interrupt_does_not_break_the_clean_stop(tmp_path: Path) -> Non
     SIGINT comes every 20 ms until the process has stopped."""
     scenario = hard_gap(tmp_path / "gap", agents=10, jobs=200)
     out = tmp_path / "runs.csv"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pairing_opt",
-            "sweep",
-            str(scenario),
-            "--vary",
-            "rules.reserve=0,0.01,0.02,0.03",
-            "--workers",
-            "2",
-            "--time-limit",
-            "120",
-            "-o",
-            str(out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    args = ["sweep", scenario, "--vary", "rules.reserve=0,0.01,0.02,0.03", "--workers", 2]
+    process = _start([*args, "--time-limit", 120, "-o", out])
     _wait_until_solving(process.pid, "highs")
     deadline = time.monotonic() + 60
     while process.poll() is None and time.monotonic() < deadline:

@@ -137,6 +137,14 @@ class Milp:
 
 FLAG_ROUNDING = 1e-6  # an LP's flag value within this above a whole number is that number
 
+
+def raised_flags(values: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Flags (fairness's w) an LP left fractional, rounded up within their bounds: a flag
+    only bounds its term's lowest value from above and is bounded by whole counts of
+    pairs, so rounding it up keeps every row."""
+    return np.clip(np.ceil(values - FLAG_ROUNDING), lb, ub)
+
+
 # Terms whose optimum other pair sets share as a rule: a count of pairs, and the need left
 # uncovered (0 for every pairing that covers it all; where capacity runs short, the same
 # total however the capacity is shared out).
@@ -467,7 +475,7 @@ def build_model(
     for term, bound in caps:
         expressions.cap(term, bound, priced_caps)
     own_secondary = None  # a front's point: among its ties, the least of that term
-    if tie_break and secondary_term is not None:  # asked before the rows are read
+    if secondary_term is not None:  # asked before the rows are read
         e, _ = expressions(secondary_term)
         sign = -1.0 if maximised(secondary_term) else 1.0
         own_secondary = sign * e / measures.term_normaliser(scenario, secondary_term)
@@ -484,9 +492,9 @@ def build_model(
         short_cols=cols.short if priced.any() else None,
         offset=offset,
     )
-    secondary = _secondary(scenario, model, cols.n) if tie_break else None
-    if tie_break and own_secondary is not None:
-        secondary = own_secondary
+    secondary = None
+    if tie_break:
+        secondary = _secondary(scenario, model, cols.n) if own_secondary is None else own_secondary
     if secondary is not None:  # never reported: its scale need not be kept
         secondary = secondary / power_of_ten(
             float(np.abs(secondary).max(initial=0.0)), COST_BAND, COST_TARGET

@@ -47,12 +47,12 @@ from .backends import (
 from .model import (
     COST_BAND,
     COST_TARGET,
-    FLAG_ROUNDING,
     INF,
     Milp,
     PairingModel,
     build_model,
     power_of_ten,
+    raised_flags,
 )
 from .pipeline import (
     BOUND_NOISE,
@@ -244,8 +244,8 @@ def _polished(
     minimising its own g_s (an LP, at the strict tolerance); the first solution when that
     LP does not solve. Fairness's flags w are re-solved too: under `worst` a need scenario
     that is not the worst could keep w at 0 where its pairs allow 1, which holds its lowest
-    utilisation at 0 and its fairness above the pairing's own. A flag is bounded by whole
-    counts of pairs, so its LP value rounded up keeps every row (as in strategy.py)."""
+    utilisation at 0 and its fairness above the pairing's own; flags are rounded up
+    (model.raised_flags)."""
     assert raw.values is not None
     milp = stack.milp
     n = len(stack.models[0].x_col)  # the shared pair columns come first (see _stack)
@@ -262,7 +262,7 @@ def _polished(
         return raw.values
     values = polished.values
     values[x] = lb[x]
-    values[flags] = np.clip(np.ceil(values[flags] - FLAG_ROUNDING), milp.lb[flags], milp.ub[flags])
+    values[flags] = raised_flags(values[flags], milp.lb[flags], milp.ub[flags])
     # The pairs fixed, no g_s can be worse than in the first solution (each is minimised on
     # its own); keep that solution if round-off says otherwise.
     before, after = stack.scores(raw.values), stack.scores(values)

@@ -57,7 +57,7 @@ from .backends import (
     timed,
 )
 from .bounds import PairBounds, pair_bounds, restrict
-from .model import FLAG_ROUNDING, Milp, PairingModel
+from .model import Milp, PairingModel, raised_flags
 from .race import Racer
 from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 
@@ -318,9 +318,7 @@ def _tight_terms(model: PairingModel, name: str, values: np.ndarray) -> np.ndarr
     1e-7 per km) is left anywhere up to its cap, and a fairness flag w at 0 where the pairs
     allow 1 holds the lowest utilisation at 0: the value must be the pairing's own, as the
     verifier computes it. An LP with the pairs and shares held, at unit costs of the sign
-    of the objective's. A flag only bounds its term's lowest value from above and is
-    bounded by counts of pairs, which are whole: rounded up from the LP's value, it keeps
-    every row."""
+    of the objective's; flags rounded up (model.raised_flags)."""
     milp = model.milp
     flags = model.flag_cols()
     free = model.term_cols() | flags
@@ -334,7 +332,7 @@ def _tight_terms(model: PairingModel, name: str, values: np.ndarray) -> np.ndarr
     if raw.status != Status.OPTIMAL or raw.values is None:
         return values
     tight = np.where(free, raw.values, values)
-    tight[flags] = np.clip(np.ceil(tight[flags] - FLAG_ROUNDING), milp.lb[flags], milp.ub[flags])
+    tight[flags] = raised_flags(tight[flags], milp.lb[flags], milp.ub[flags])
     # Only ever an improvement: a term's value lowered, no pair or share moved.
     return tight if float(milp.c @ tight) <= float(milp.c @ values) else values
 
