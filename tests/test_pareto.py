@@ -335,6 +335,35 @@ def test_pairings_equal_on_both_terms_are_one_point_with_the_fewest_pairs() -> N
     assert all(a.share > 0 for a in front[0].result.pairing)
 
 
+def test_a_point_below_its_cap_answers_the_lower_caps_it_meets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # See FAIR_*: with 5 points the caps are 5.25, 7.5 and 9.75 km, and under each the
+    # least fairness is AAA's (3 km). Solved from the highest cap, the first point (3 km,
+    # its tie-break done) is the point of the other two caps: one solve, not three, and
+    # the same front as solving every cap.
+    scenario = _scenario(FAIR_CAP, FAIR_NEED, FAIR_KM)
+    monkeypatch.setattr(pareto_module, "workers_for", lambda solver, tasks: 1)
+    real = pareto_module.solve_objective
+    caps: list[float] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        caps.append(args[2][0][1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pareto_module, "solve_objective", counted)
+    front = po.pareto(scenario, "distance", "fairness", points=5)
+    assert caps == pytest.approx([9.75])
+    assert _xy(front.points) == pytest.approx(_flat([(3.0, 1.0), (12.0, 0.0)]))
+    caps.clear()
+    monkeypatch.setattr(
+        pareto_module._Answers, "solve", lambda self, solve_at, x, cap: solve_at(((x, cap),))
+    )
+    every = po.pareto(scenario, "distance", "fairness", points=5)
+    assert caps == pytest.approx([9.75, 7.5, 5.25])
+    assert every.to_dict() == front.to_dict()
+
+
 def test_changes_and_weighted_distance_by_hand() -> None:
     # See CAP2: (0, 50) FAR, (2, 26) B-X + A-Y, (4, 10) NEAR. Three points find all three
     # (the one cap is 2); two points only the ends.

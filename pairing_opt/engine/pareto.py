@@ -12,6 +12,7 @@ Each point is a proven optimum of its subproblem, or says it is not.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -154,17 +155,43 @@ def pareto_front(
     # scenario whose objective names x and y, so that whether need may go uncovered is
     # decided by the two terms, as at the ends, not by the file's objective.
     tie_x = y in AUX_TERMS or y in TIED_TERMS
+    solve_at = partial(solve_objective, both, augmented, tie_break=tie_x, secondary=x)
+    answers = _Answers(lambda result: _minimised(result, x))
+    # Highest cap first: a point found below its cap answers every lower cap it meets.
     inner = side_by_side(
-        [
-            partial(solve_objective, both, augmented, ((x, cap),), tie_break=tie_x, secondary=x)
-            for cap in caps
-        ],
+        [partial(answers.solve, solve_at, x, cap) for cap in reversed(caps)],
         workers_for(scenario.solver.name, len(caps)),
         tally.ended,
-    )
+    )[::-1]
     found += [_point(r, x, y, r.status, r.gap) for r in inner if r.pairing]
     unfound = sum(r.status == Status.LIMIT_NO_SOLUTION for r in inner)
     return FrontFound(_non_dominated(found, x, y), unfound)
+
+
+class _Answers:
+    """Points that answer other caps than their own. A point whose x lies below its cap c
+    is the point of every cap between its x and c: the least y under the lower cap is no
+    less (the lower cap leaves fewer pairings), and this point is among them, so it is the
+    least y there too; among the pairings tied with it the tie-break took the least x, which
+    the lower cap does not exclude. Only a proven point whose tie-break is done is taken as
+    an answer, so a cap it answers gets the very point its own solve would give, whichever
+    solve ended first (the front's output does not depend on the race)."""
+
+    def __init__(self, x_value: Callable[[SolveResult], float]) -> None:
+        self.x_value = x_value
+        self.found: list[tuple[float, float, SolveResult]] = []  # (x, cap, point)
+        self.lock = threading.Lock()
+
+    def solve(self, solve_at: Callable[..., SolveResult], x: str, cap: float) -> SolveResult:
+        with self.lock:
+            for low, high, result in self.found:
+                if low <= cap <= high:
+                    return result
+        result = solve_at(((x, cap),))
+        if result.status == Status.OPTIMAL and result.tie_break == "done":
+            with self.lock:
+                self.found.append((self.x_value(result), cap, result))
+        return result
 
 
 class _Tally:
