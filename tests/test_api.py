@@ -216,6 +216,17 @@ def test_a_path_where_a_scenario_is_expected_is_an_input_error(call: str) -> Non
         calls[call]()
 
 
+def test_the_fix_offers_a_shortfall_price_only_where_need_must_be_covered() -> None:
+    """Found by the fourth QA pass: a scenario that already prices every shortfall was
+    told to price it."""
+    full = po.load(EXAMPLE, "rules.max_distance_km=10")
+    priced = po.load(EXAMPLE, ["rules.max_distance_km=10", "rules.coverage={shortfall_penalty: 9}"])
+    assert "shortfall_penalty" in po.solve(full).fix
+    assert po.solve(priced).status == "infeasible"
+    assert "shortfall_penalty" not in po.solve(priced).fix
+    assert "relax the rules named above" in po.solve(priced).fix
+
+
 def test_one_override_may_be_given_alone() -> None:
     # A string was read as a sequence of one-letter overrides.
     assert po.load(EXAMPLE, "rules.min_share=0.2").rules.min_share == 0.2  # type: ignore[arg-type]

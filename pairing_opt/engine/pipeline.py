@@ -259,11 +259,18 @@ def diagnose(scenario: Scenario) -> None:
     if reasons:
         raise InfeasibleError(
             reasons,
-            "Fix: relax the rules named above (or add donors or capacity, or let need "
-            "go uncovered at a price: rules.coverage: {shortfall_penalty: P}), then run "
-            "`pairopt check` again.",
+            "Fix: relax the rules named above (or add donors or capacity"
+            f"{_or_a_price(scenario, ', or ')}), then run `pairopt check` again.",
         )
     check_incumbent(scenario, lambda path: ".".join(map(str, path)))
+
+
+def _or_a_price(scenario: Scenario, joint: str) -> str:
+    """The advice to price shortfall, where some need must still be covered in full (a
+    scenario that prices every resource's shortfall already lets it go uncovered)."""
+    if not np.isnan(scenario.penalties).any():
+        return ""
+    return f"{joint}let need go uncovered at a price: rules.coverage: {{shortfall_penalty: P}}"
 
 
 def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
@@ -505,8 +512,7 @@ def _solve_with(
             ],
             "Fix: relax one rule at a time (max_distance_km, donors_per_recipient, "
             "recipients_per_donor, reserve, min_share, min_load, max_changes, fixed pairs, "
-            "and the per-row rule columns) to find the conflict, or let need go uncovered at a "
-            "price (rules.coverage: {shortfall_penalty: P}).",
+            f"and the per-row rule columns) to find the conflict{_or_a_price(scenario, ', or ')}.",
         )
     if outcome.values is None:
         return _no_solution(scenario, outcome)
