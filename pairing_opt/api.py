@@ -522,6 +522,16 @@ def evaluate(
     scenario (`Evaluation.robust`): the nominal one with the shares as above, every other
     with shares computed the same way for its own need (the file's shares are for one
     need)."""
+    if optimum is not None and not isinstance(optimum, Result):
+        raise InputError(
+            [
+                Problem(
+                    "optimum (argument)",
+                    f"is a {type(optimum).__name__}, not a Result.",
+                    "pass the Result of po.solve(scenario), or leave it out.",
+                )
+            ]
+        )
     scenario = configure(scenario, need_scenarios=need_scenarios, robust=robust)
     rows, source = pairing_rows(pairing, scenario)
     completion = complete_pairing(scenario, rows)
@@ -602,6 +612,18 @@ def compare(
     rules and donor loads (empty shares are computed as `evaluate` does)."""
     if scenario is not None:
         _a_scenario(scenario)
+    if names is not None and (
+        isinstance(names, str) or len(names) != 2 or not all(isinstance(n, str) for n in names)
+    ):
+        raise InputError(
+            [
+                Problem(
+                    "names (argument)",
+                    f"{names!r} is not two names.",
+                    'give one name for each pairing, e.g. names=("official", "optimum").',
+                )
+            ]
+        )
     _one_need(scenario, "compare")
     rows_a, name_a = pairing_rows(a, scenario)
     rows_b, name_b = pairing_rows(b, scenario)

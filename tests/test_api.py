@@ -216,6 +216,19 @@ def test_a_path_where_a_scenario_is_expected_is_an_input_error(call: str) -> Non
         calls[call]()
 
 
+def test_misused_arguments_of_evaluate_and_compare_are_input_errors() -> None:
+    """A string for `optimum` failed only in to_dict(), and one name for `names` was an
+    IndexError. Found by the fourth QA pass."""
+    scenario = po.load(EXAMPLE)
+    pairing = EXAMPLE.parent / "example_pairing.csv"
+    with pytest.raises(po.InputError, match=r"optimum \(argument\): is a str, not a Result"):
+        po.evaluate(scenario, pairing, optimum="x")  # type: ignore[arg-type]
+    for names in (("a",), "ab", ("a", "b", "c"), ("a", 2)):
+        with pytest.raises(po.InputError, match=r"names \(argument\).*not two names"):
+            po.compare(pairing, pairing, scenario, names=names)  # type: ignore[arg-type]
+    assert po.compare(pairing, pairing, scenario, names=("x", "y")).to_dict() is not None
+
+
 def test_the_fix_offers_a_shortfall_price_only_where_need_must_be_covered() -> None:
     """Found by the fourth QA pass: a scenario that already prices every shortfall was
     told to price it."""
