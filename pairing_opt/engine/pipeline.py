@@ -158,8 +158,8 @@ def with_options(
                         "objective (argument)",
                         f"'{objective_name(objective)}' lets need go uncovered, and the "
                         "scenario asks for full coverage (rules.coverage: full).",
-                        "remove rules.coverage from the scenario, or choose an objective "
-                        "without shortfall or max_shortfall.",
+                        "leave rules.coverage: full out (of the file or of its overrides), "
+                        "or choose an objective without shortfall or max_shortfall.",
                     )
                 ]
             )
