@@ -4,6 +4,8 @@ interrupt or a failure stops every task's solver runs before it goes on."""
 from __future__ import annotations
 
 import _thread
+import subprocess
+import sys
 import threading
 import time
 
@@ -103,3 +105,27 @@ def test_ctrl_c_cancels_every_task_and_waits_for_them() -> None:
 def test_cbc_runs_one_at_a_time() -> None:
     assert workers_for("cbc", 8) == 1
     assert workers_for("highs", 1) == 1
+
+
+def test_solver_instances_made_on_many_threads_leave_stdout_where_it_was() -> None:
+    """Every new HiGHS instance used to point fd 1 at /dev/null and back, to hide the
+    banner HiGHS prints once; two threads doing it at once could leave fd 1 at /dev/null,
+    and `pairopt pareto` then printed its table into nothing (exit 0, 1 run in 10)."""
+    script = (
+        "import threading\n"
+        "from pairing_opt.engine import backends\n"
+        "import highspy\n"
+        "def make():\n"
+        "    for _ in range(40):\n"
+        "        backends._new_highs(highspy)\n"
+        "threads = [threading.Thread(target=make) for _ in range(6)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print('the data', flush=True)\n"
+    )
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "the data\n"  # and no banner

@@ -216,9 +216,33 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
+# HiGHS prints its banner once per process, at its first instance. Pointing fd 1 away is
+# process-wide, so it is done for that instance only, under a lock: done for every
+# instance, two threads at once could leave fd 1 at /dev/null, and the output with it.
+_BANNER_LOCK = threading.Lock()
+_banner_hidden = False
+
+
+def _fresh_banner_lock() -> None:
+    """A forked child gets its own lock: the parent's may be held by a thread that the
+    child does not have."""
+    global _BANNER_LOCK
+    _BANNER_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_banner_lock)
+
+
 def _new_highs(highspy: Any) -> Any:
-    with _stdout_to_devnull():
-        h = highspy.Highs()
+    global _banner_hidden
+    with _BANNER_LOCK:
+        if _banner_hidden:
+            h = highspy.Highs()
+        else:
+            with _stdout_to_devnull():
+                h = highspy.Highs()
+            _banner_hidden = True
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", _threads_now())
