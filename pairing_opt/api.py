@@ -373,6 +373,17 @@ def pairing_rows(
     if hasattr(source, "columns") or isinstance(source, Mapping):
         table = as_cell_table(source, "pairing")
         return parse_pairing(table, "pairing table", scenario), "pairing table"
+    if not isinstance(source, Iterable) or isinstance(source, bytes):
+        raise InputError(
+            [
+                Problem(
+                    "pairing (argument)",
+                    f"is a {type(source).__name__}, not a pairing.",
+                    "give a pairing CSV's path, a Result, a table with donor and recipient "
+                    "columns, or a list of (donor, recipient[, share]) tuples.",
+                )
+            ]
+        )
     return parse_pairing(_tuples_table(source, scenario), "pairing", scenario), "pairing"
 
 
@@ -533,6 +544,9 @@ def evaluate(
             ]
         )
     scenario = configure(scenario, need_scenarios=need_scenarios, robust=robust)
+    # A changes term or rules.max_changes with nothing to count against would score as
+    # nothing and be checked as kept: the same input error as for solve.
+    check_incumbent(scenario, lambda path: ".".join(map(str, path)))
     rows, source = pairing_rows(pairing, scenario)
     completion = complete_pairing(scenario, rows)
     found = _across_needs(scenario, rows, completion)
@@ -625,6 +639,8 @@ def compare(
             ]
         )
     _one_need(scenario, "compare")
+    if scenario is not None:
+        check_incumbent(scenario, lambda path: ".".join(map(str, path)))
     rows_a, name_a = pairing_rows(a, scenario)
     rows_b, name_b = pairing_rows(b, scenario)
     done_a = done_b = None

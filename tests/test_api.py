@@ -240,6 +240,32 @@ def test_the_fix_offers_a_shortfall_price_only_where_need_must_be_covered() -> N
     assert "relax the rules named above" in po.solve(priced).fix
 
 
+@pytest.mark.parametrize(
+    "override, where",
+    [("objective=changes", "objective"), ("rules.max_changes=0", "rules.max_changes")],
+)
+def test_evaluate_and_compare_refuse_changes_with_no_incumbent(override: str, where: str) -> None:
+    """They scored changes as nothing and called max_changes kept, exit 0, where solve
+    and check refuse the scenario. Found by the fifth QA pass."""
+    scenario = po.load(EXAMPLE, override)
+    pairing = EXAMPLE.parent / "example_pairing.csv"
+    for call in (
+        lambda: po.evaluate(scenario, pairing),
+        lambda: po.compare(pairing, pairing, scenario),
+    ):
+        with pytest.raises(po.InputError, match=rf"{where}: .*names none"):
+            call()
+    with_one = po.configure(scenario, incumbent=pairing)
+    assert po.evaluate(with_one, pairing).to_dict() is not None
+
+
+@pytest.mark.parametrize("pairing", [None, 5, b"donor,recipient"])
+def test_a_pairing_of_no_known_form_is_an_input_error(pairing: object) -> None:
+    scenario = po.load(EXAMPLE)
+    with pytest.raises(po.InputError, match=r"pairing \(argument\): is a \w+, not a pairing"):
+        po.evaluate(scenario, pairing)  # type: ignore[arg-type]
+
+
 def test_one_override_may_be_given_alone() -> None:
     # A string was read as a sequence of one-letter overrides.
     assert po.load(EXAMPLE, "rules.min_share=0.2").rules.min_share == 0.2  # type: ignore[arg-type]
