@@ -266,6 +266,37 @@ def test_a_pairing_of_no_known_form_is_an_input_error(pairing: object) -> None:
         po.evaluate(scenario, pairing)  # type: ignore[arg-type]
 
 
+ALT3 = [
+    ("Donor A", "City 1", 30), ("Donor B", "City 1", 90), ("Donor A", "City 2", 60),
+    ("Donor D", "City 2", 20), ("Donor A", "City 3", 60), ("Donor D", "City 4", 40),
+    ("Donor B", "City 5", 30), ("Donor B", "City 6", 12.884615), ("Donor D", "City 6", 7.115385),
+]  # fmt: skip
+
+
+def test_no_relative_difference_from_an_optimum_that_is_zero_up_to_round_off() -> None:
+    """fairness's optimum here is 0, solved as about 1e-9: the relative difference read
+    +100000002415.69%. Found by the fifth QA pass."""
+    scenario = po.load(EXAMPLE, "objective=fairness")
+    optimum = po.solve(scenario)
+    assert abs(optimum.objective) < 1e-6
+    found = po.evaluate(scenario, ALT3, optimum=optimum).to_dict()["optimum"]
+    assert found["comparable"] and found["difference"] == pytest.approx(1.0, abs=1e-6)
+    assert found["relative_difference"] is None
+    assert "%" not in found["verdict"]
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-6])
+def test_need_left_uncovered_ranks_a_plan_below_the_optimum_in_any_unit(unit: float) -> None:
+    """A plan 0.06% short of all need: in millionths its shortfall was under an absolute
+    1e-6 and read as none (the verdict then only counted a broken rule)."""
+    scenario = po.load(EXAMPLE, ["objective=fairness", f"recipients.need_scale={unit}"])
+    plan = [(d, r, share * unit) for d, r, share in ALT3]
+    plan[1] = (plan[1][0], plan[1][1], plan[1][2] - 0.2 * unit)
+    found = po.evaluate(scenario, plan, optimum=po.solve(scenario)).to_dict()["optimum"]
+    assert found["verdict"].startswith("leaves")
+    assert not found["comparable"]
+
+
 def test_one_override_may_be_given_alone() -> None:
     # A string was read as a sequence of one-letter overrides.
     assert po.load(EXAMPLE, "rules.min_share=0.2").rules.min_share == 0.2  # type: ignore[arg-type]

@@ -394,10 +394,13 @@ def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Sta
         for k, name in enumerate(scenario.resources)
         if not priced[k]
         and plan.shortfall[name] - reference.shortfall[name]
-        > REL_TOL * max(1.0, float(scenario.need_matrix[:, k].sum()))
+        > REL_TOL * float(scenario.need_matrix[:, k].sum())  # relative: the unit is the user's
     }
     broken = len(plan.violations)
-    fair = not uncovered and not broken and best != 0 and math.isfinite(best)
+    # An optimum that is 0 up to round-off (fairness 1e-9) gives no relative difference:
+    # divided by the round-off it read +100000002415.69%.
+    zero = abs(best) <= REL_TOL * max(abs(value), abs(best))
+    fair = not uncovered and not broken and not zero and math.isfinite(best)
     return Standing(
         difference=value - best,
         relative=(value - best) / abs(best) if fair else None,
