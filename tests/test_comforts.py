@@ -106,6 +106,15 @@ def test_xlsx_for_evaluate(tmp_path: Path) -> None:
     assert result.exit_code == 1
     summary = [[c.value for c in row] for row in openpyxl.load_workbook(out)["Summary"].iter_rows()]
     assert ["satisfies rules", False] in summary
+    # The metrics are in every format (the fifth QA pass found them missing here and in
+    # Markdown), with the same text as the table's Metrics line.
+    table = run("evaluate", EXAMPLE, EXAMPLE.parent / "example_pairing.csv").stdout
+    metrics = next(line for line in table.splitlines() if line.startswith("Metrics:"))
+    assert ["metrics", metrics.removeprefix("Metrics:").strip()] in summary
+    markdown = run(
+        "evaluate", EXAMPLE, EXAMPLE.parent / "example_pairing.csv", "--format", "markdown"
+    ).stdout
+    assert f"- Metrics: {metrics.removeprefix('Metrics:').strip()}" in markdown.splitlines()
 
 
 def test_progress_line_on_a_terminal_only_and_never_on_stdout(

@@ -378,3 +378,24 @@ def test_check_as_pairopt_prints(fmt: str, overrides: list[str]) -> None:
     printed = pairopt("check", EXAMPLE, "--format", fmt, *sets)
     report = CheckReport(summary(load(EXAMPLE, overrides)))
     assert as_bytes(render(report, fmt)) == printed
+
+
+def test_an_optimum_that_was_not_found_ranks_nothing(
+    example: Scenario, best: list[SolveResult]
+) -> None:
+    """A solve stopped before any pairing: the difference was the pairing's own objective
+    against a missing optimum, and the verdict ranked it. Found by the fifth QA pass."""
+    from dataclasses import replace
+
+    from pairing_opt.engine.backends import Status
+
+    nothing = replace(best[0], pairing=[], status=Status.LIMIT_NO_SOLUTION)
+    report = evaluation_report(example, EXAMPLE_PAIRING, nothing)
+    optimum = json.loads(render(report, "json", timings=False))["optimum"]
+    assert optimum["status"] == "no_solution"
+    assert optimum["difference"] is None and optimum["relative_difference"] is None
+    assert optimum["comparable"] is None
+    assert optimum["verdict"].startswith("cannot be ranked")
+    for fmt in ("table", "markdown"):
+        shown = " ".join(str(render(report, fmt, timings=False)).split())  # unwrapped
+        assert "Optimum: none (" in shown and "cannot be ranked" in shown, fmt

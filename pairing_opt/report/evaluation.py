@@ -122,11 +122,22 @@ def _optimum_dict(
     solver: dict[str, Any] = {"name": optimum.solver.name, "version": optimum.solver.version}
     if timings:
         solver["seconds"] = number(optimum.seconds, 3)
-    return {
+    found = {
         "status": optimum.status.value,
         "proven_optimal": optimum.proven_optimal,
         "value": number(optimum.objective_value),
         "bound": number(optimum.bound),
+    }
+    if rank is None:  # nothing to rank against: no difference, rather than a made-up one
+        return found | {
+            "comparable": None,
+            "uncovered_difference": {},
+            "difference": None,
+            "relative_difference": None,
+            "verdict": NO_OPTIMUM,
+            "solver": solver,
+        }
+    return found | {
         "comparable": rank.comparable,
         "uncovered_difference": {k or "need": number(v) for k, v in rank.uncovered.items()},
         "difference": number(rank.difference),
@@ -136,8 +147,13 @@ def _optimum_dict(
     }
 
 
-def _is(rank: Standing) -> str:
+NO_OPTIMUM = "cannot be ranked: the solve found no pairing to compare it with"
+
+
+def _is(rank: Standing | None) -> str:
     """'is +12.5 (+3.10%) from it', or why it ranks below the optimum."""
+    if rank is None:
+        return NO_OPTIMUM
     sentence = rank.text(lambda v: text(v, 4))
     return sentence if not rank.comparable else f"is {sentence}"
 
@@ -158,9 +174,11 @@ def _objective(scenario: Scenario, value: float, evaluation: Evaluation | None =
 
 def _rank(
     scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, robust: Robust | None
-) -> Standing:
+) -> Standing | None:
     """The pairing against the optimum: by the robust objective across need scenarios when
-    both have them, else under the scenario's one need."""
+    both have them, else under the scenario's one need; None when the solve found none."""
+    if not optimum.pairing:
+        return None
     if robust is not None and optimum.robust is not None:
         return robust_standing(robust, optimum.objective_value)
     return standing(scenario, evaluation, optimum.evaluation)
@@ -168,13 +186,14 @@ def _rank(
 
 def _optimum(
     scenario: Scenario, evaluation: Evaluation, optimum: SolveResult, robust: Robust | None
-) -> tuple[str, Standing]:
+) -> tuple[str, Standing | None]:
     """The optimum with its proof, and how the pairing ranks against it."""
     proof = proof_text(optimum.status, optimum.scenario.solver.mip_gap)
     if optimum.robust is not None:
         proof += f", {robust_label(optimum.robust)[1:-1]}"
     rank = _rank(scenario, evaluation, optimum, robust)
-    return f"{text(optimum.objective_value, 4)} ({proof})", rank
+    value = text(optimum.objective_value, 4) if rank is not None else "none"
+    return f"{value} ({proof})", rank
 
 
 def _shortfall_line(scenario: Scenario, evaluation: Evaluation) -> str | None:
@@ -247,6 +266,7 @@ def evaluation_markdown(
     short = _shortfall_line(scenario, evaluation)
     if short:
         lines.append(f"- Shortfall: {short}")
+    lines.append(f"- Metrics: {metrics_text(scenario, completion.pairing, evaluation)}")
     if robust is not None:
         head = _robust_lines(robust, completion.pairing)[0]
         lines.append(f"- Robust: {head.split(':', 1)[1].strip()}")
@@ -280,7 +300,13 @@ def evaluation_xlsx(
         ["satisfies rules", data["satisfies_rules"]],
         ["objective", data["objective"]["name"]],
         ["value", data["objective"]["value"]],
+        ["metrics", metrics_text(scenario, completion.pairing, evaluation)],
     ]
+    short = _shortfall_line(scenario, evaluation)
+    if short:
+        summary.append(["shortfall", short])
+    if completion.computed:
+        summary.append(["shares", "computed by pairopt (the file leaves some empty)"])
     if optimum is not None:
         summary += [
             ["optimum", data["optimum"]["value"]],
