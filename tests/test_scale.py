@@ -241,6 +241,44 @@ def test_small_and_large_units_round_trip(scale: float, tmp_path: Path) -> None:
     _round_trip(path, tmp_path)
 
 
+def _units_scenario(folder: Path, scale: float) -> Path:
+    donors = "id,cap,lat,lon\n" + "".join(
+        f"D{i},{cap * scale!r},{30 + i},{110 + 2 * i}\n" for i, cap in enumerate((7, 5, 9))
+    )
+    recipients = "id,need,lat,lon\n" + "".join(
+        f"R{i},{need * scale!r},{31 + i},{111 + i}\n" for i, need in enumerate((4, 6, 3, 5))
+    )
+    return write_scenario(
+        folder, donors=donors, recipients=recipients,
+        rules={"donors_per_recipient": {"min": 1, "max": 2}},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_amounts_in_json_and_tables_keep_their_digits_in_any_unit(
+    scale: float, tmp_path: Path
+) -> None:
+    """In millionths, JSON rounded shares to 6 decimals (1.2e-05 for 1.240741e-05) and the
+    table showed every need, share and load as 0. Found by the fifth QA pass."""
+    runs = {}
+    for factor in (1.0, scale):
+        path = _units_scenario(tmp_path / f"u{factor}", factor)
+        runs[factor] = json.loads(_run("solve", path, "--format", "json", "--no-timings").stdout)
+        table = _run("solve", path, "--no-timings").stdout
+        need_cells = [line.split()[1] for line in table.splitlines() if line.strip()[:2] == "R0"]
+        assert need_cells and float(need_cells[0]) == pytest.approx(4 * factor, rel=1e-3)
+    one, other = runs[1.0], runs[scale]
+    for key in ("share", "fraction_of_need"):
+        unit = scale if key == "share" else 1.0
+        a = [p[key] for p in one["pairs"]]
+        b = [p[key] / unit for p in other["pairs"]]
+        assert b == pytest.approx(a, rel=1e-5), key
+    for side, key in (("donors", "load"), ("donors", "available"), ("recipients", "need")):
+        a = [x[key] for x in one[side]]
+        b = [x[key] / scale for x in other[side]]
+        assert b == pytest.approx(a, rel=1e-5), key
+
+
 # --------------------------------------------------------------------------- numbers
 
 

@@ -43,6 +43,16 @@ class RecipientChange:
     donors_b: tuple[str, ...]
 
 
+ROUND_OFF = 1e-12  # relative: two sums of the same numbers in another order differ by less
+
+
+def _change(a: float, b: float) -> float:
+    """b - a, with 0 where the two differ by floating-point round-off alone (a spread of 1
+    reached two ways differed by 2.2e-16, which reports now show in full)."""
+    change = b - a
+    return 0.0 if abs(change) <= ROUND_OFF * max(abs(a), abs(b)) else change
+
+
 @dataclass(frozen=True)
 class ShareDifference:
     """A pair on both sides whose share of one resource differs (`resource` names it when
@@ -56,7 +66,7 @@ class ShareDifference:
 
     @property
     def difference(self) -> float:
-        return self.share_b - self.share_a
+        return _change(self.share_a, self.share_b)
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class ValueDifference:
 
     @property
     def difference(self) -> float:
-        return self.b - self.a
+        return _change(self.a, self.b)
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ class LoadDifference:
 
     @property
     def difference(self) -> float:
-        return self.load_b - self.load_a
+        return _change(self.load_a, self.load_b)
 
 
 @dataclass(frozen=True)
@@ -402,7 +412,7 @@ def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Sta
     zero = abs(best) <= REL_TOL * max(abs(value), abs(best))
     fair = not uncovered and not broken and not zero and math.isfinite(best)
     return Standing(
-        difference=value - best,
+        difference=_change(best, value),
         relative=(value - best) / abs(best) if fair else None,
         uncovered=uncovered,
         broken=broken,

@@ -75,6 +75,30 @@ def number(value: float | None, decimals: int = DECIMALS) -> float | None:
     return 0.0 if rounded == 0 else rounded
 
 
+def amount(value: float | None, decimals: int = DECIMALS) -> float | None:
+    """An amount in the data's own unit (a need, share, load or capacity) for JSON:
+    `decimals` decimals, or more below 0.1 so that it keeps that many significant digits
+    whatever the unit (in millionths, 6 decimals left 1.2e-05 of 1.240741e-05). Amounts
+    are sums of the data, not differences, so round-off cannot show as a tiny number."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return number(value, decimals)
+    return number(value, _significant(float(value), decimals))
+
+
+def amount_text(value: float | None, decimals: int = 2, digits: int = 4) -> str:
+    """An amount as plain text for people: `decimals` decimals, or more below 1 so that it
+    keeps `digits` significant digits (see amount): a table of need in millionths showed
+    every cell as 0."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return text(value, decimals)
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    return text(value, min(max(decimals, places), MAX_DECIMALS))
+
+
+def _significant(value: float, decimals: int) -> int:
+    return min(max(decimals, decimals - 1 - math.floor(math.log10(abs(value)))), MAX_DECIMALS)
+
+
 def metrics_dict(
     scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation
 ) -> dict[str, float | int | None]:
@@ -203,13 +227,6 @@ def amounts(scenario: Scenario, a: Assignment) -> tuple[float, ...]:
     return tuple(given[k] if k < len(given) else math.nan for k in range(len(scenario.resources)))
 
 
-def amount_text(value: float) -> str:
-    """An amount of need for a sentence: 2 decimals, or 2 significant digits when that
-    would show a small amount as 0."""
-    shown = text(value, 2)
-    return f"{value:.2g}" if shown == "0" and value else shown
-
-
 def _multi(evaluation: Evaluation) -> bool:
     """Whether the evaluation has one entry per resource (the entries then name it)."""
     return any(x.resource for x in evaluation.donors) or any(
@@ -281,9 +298,9 @@ def pair_rows(scenario: Scenario, pairing: list[Assignment]) -> list[PairRow]:
         rows.append(
             PairRow(
                 display_name(a.recipient, recipient_label(scenario, a.recipient)),
-                text(need, 2),
+                amount_text(need, 2),
                 display_name(a.donor, donor_label(scenario, a.donor)),
-                text(a.share, 2),
+                amount_text(a.share, 2),
                 f"{a.share / need:.0%}" if need > 0 else "",
                 text(pair_km(scenario, a), 0),
             )
@@ -310,7 +327,8 @@ def resource_pair_rows(scenario: Scenario, pairing: list[Assignment]) -> list[li
         for k, amount in enumerate(amounts(scenario, a)):
             need = _need(scenario, a, k)
             known = need > 0 and math.isfinite(amount)
-            cells.append(f"{text(amount, 2)} ({amount / need:.0%})" if known else text(amount, 2))
+            shown = amount_text(amount, 2)
+            cells.append(f"{shown} ({amount / need:.0%})" if known else shown)
         rows.append(
             [
                 display_name(a.recipient, recipient_label(scenario, a.recipient)),
@@ -338,8 +356,8 @@ def load_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]:
             display_name(x.donor, donor_label(scenario, x.donor)),
             *([x.resource] if multi else []),
             str(x.recipients),
-            text(x.load, 2),
-            text(x.available, 2),
+            amount_text(x.load, 2),
+            amount_text(x.available, 2),
             f"{x.utilisation:.0%}" if math.isfinite(x.utilisation) else "inf",
         ]
         for x in evaluation.donors
@@ -366,9 +384,9 @@ def coverage_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]]
             display_name(c.recipient, recipient_label(scenario, c.recipient)),
             *([c.resource] if multi else []),
             str(c.donors),
-            text(c.need, 2),
-            text(c.covered, 2),
-            *([text(c.uncovered, 2)] if short else []),
+            amount_text(c.need, 2),
+            amount_text(c.covered, 2),
+            *([amount_text(c.uncovered, 2)] if short else []),
         ]
         for c in evaluation.recipients
     ]
@@ -388,9 +406,9 @@ def shortfall_rows(scenario: Scenario, evaluation: Evaluation) -> list[list[str]
         [
             display_name(c.recipient, recipient_label(scenario, c.recipient)),
             *([c.resource] if multi else []),
-            text(c.need, 2),
-            text(c.covered, 2),
-            text(c.shortfall, 2),
+            amount_text(c.need, 2),
+            amount_text(c.covered, 2),
+            amount_text(c.shortfall, 2),
         ]
         for c in shortfalls(evaluation)
     ]
@@ -451,14 +469,14 @@ def pairs_dict(scenario: Scenario, pairing: list[Assignment]) -> list[dict[str, 
         record: dict[str, Any] = {"donor": a.donor, "recipient": a.recipient}
         if multi:
             shares = amounts(scenario, a)
-            for name, amount in zip(scenario.resources, shares, strict=True):
-                record[f"share_{name}"] = number(amount)
-            for k, (name, amount) in enumerate(zip(scenario.resources, shares, strict=True)):
+            for name, share in zip(scenario.resources, shares, strict=True):
+                record[f"share_{name}"] = amount(share)
+            for k, (name, share) in enumerate(zip(scenario.resources, shares, strict=True)):
                 need = _need(scenario, a, k)
-                record[f"fraction_{name}"] = number(amount / need if need > 0 else 0.0)
+                record[f"fraction_{name}"] = number(share / need if need > 0 else 0.0)
         else:
             need = _need(scenario, a)
-            record["share"] = number(a.share)
+            record["share"] = amount(a.share)
             record["fraction_of_need"] = number(a.share / need if need > 0 else 0.0)
         record["distance_km"] = number(pair_km(scenario, a), KM_DECIMALS)
         record["donor_label"] = donor_label(scenario, a.donor)
@@ -482,9 +500,9 @@ def loads_dict(
             donor["resource"] = x.resource
         donor.update(
             recipients=x.recipients,
-            load=number(x.load),
-            capacity=number(x.capacity),
-            available=number(x.available),
+            load=amount(x.load),
+            capacity=amount(x.capacity),
+            available=amount(x.available),
             utilisation=number(x.utilisation),
         )
         donors.append(donor)
@@ -493,9 +511,9 @@ def loads_dict(
         recipient: dict[str, Any] = {"recipient": c.recipient}
         if multi:
             recipient["resource"] = c.resource
-        recipient.update(donors=c.donors, need=number(c.need), covered=number(c.covered))
+        recipient.update(donors=c.donors, need=amount(c.need), covered=amount(c.covered))
         if with_shortfall:
-            recipient["shortfall"] = number(c.uncovered)
+            recipient["shortfall"] = amount(c.uncovered)
         recipients.append(recipient)
     return {"donors": donors, "recipients": recipients}
 

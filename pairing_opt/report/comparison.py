@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .common import md_table, number, text, workbook
+from .common import DECIMALS, amount, amount_text, md_table, number, text, workbook
 
 if TYPE_CHECKING:
     from ..checks.compare import Comparison, PairEntry, ValueDifference
@@ -18,7 +18,7 @@ def _value_dict(v: ValueDifference) -> dict[str, Any]:
 
 
 def _entries_dict(entries: tuple[PairEntry, ...]) -> list[dict[str, Any]]:
-    return [{"donor": p.donor, "recipient": p.recipient, "share": number(p.share)} for p in entries]
+    return [{"donor": p.donor, "recipient": p.recipient, "share": amount(p.share)} for p in entries]
 
 
 def comparison_to_dict(c: Comparison) -> dict[str, Any]:
@@ -45,9 +45,9 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
                 "donor": s.donor,
                 "recipient": s.recipient,
                 **({"resource": s.resource} if s.resource else {}),
-                "share_a": number(s.share_a),
-                "share_b": number(s.share_b),
-                "difference": number(s.difference),
+                "share_a": amount(s.share_a),
+                "share_b": amount(s.share_b),
+                "difference": amount(s.difference),
             }
             for s in c.share_differences
         ],
@@ -76,9 +76,9 @@ def _scenario_dict(c: Comparison) -> dict[str, Any]:
             else [
                 {
                     "donor": x.donor,
-                    "load_a": number(x.load_a),
-                    "load_b": number(x.load_b),
-                    "difference": number(x.difference),
+                    "load_a": amount(x.load_a),
+                    "load_b": amount(x.load_b),
+                    "difference": amount(x.difference),
                 }
                 for x in c.load_differences
             ]
@@ -103,12 +103,24 @@ def _numbers(names: tuple[str, str], a: float, b: float, difference: float) -> s
     return f"{name_a}={_num(a)}, {name_b}={_num(b)}, {name_b}-{name_a}={_signed(difference)}"
 
 
+def _amt(value: float) -> str:
+    return amount_text(value, DECIMALS, DECIMALS)
+
+
+def _amounts(names: tuple[str, str], a: float, b: float, difference: float) -> str:
+    """Shares and loads, in the data's unit: their significant digits in any unit (in
+    millionths, 'A=0.00003, B=0.00003, B-A=0' for shares that differ)."""
+    name_a, name_b = names
+    sign = "+" if difference > 0 else ""
+    return f"{name_a}={_amt(a)}, {name_b}={_amt(b)}, {name_b}-{name_a}={sign}{_amt(difference)}"
+
+
 def _donors(names: tuple[str, ...]) -> str:
     return ", ".join(names) if names else "none"
 
 
 def _entry(p: PairEntry) -> str:
-    share = "" if p.share is None else f" (share {_num(p.share)})"
+    share = "" if p.share is None else f" (share {_amt(p.share)})"
     return f"  {p.donor} -> {p.recipient}{share}"
 
 
@@ -139,7 +151,7 @@ def _pair_lines(c: Comparison) -> list[str]:
         lines.append(f"Share differences ({len(c.share_differences)}):")
         lines.extend(
             f"  {s.donor} -> {s.recipient}{f' ({s.resource})' if s.resource else ''}: "
-            f"{_numbers(c.names, s.share_a, s.share_b, s.difference)}"
+            f"{_amounts(c.names, s.share_a, s.share_b, s.difference)}"
             for s in c.share_differences
         )
     return lines
@@ -168,7 +180,7 @@ def _scenario_lines(c: Comparison) -> list[str]:
     if c.load_differences:
         lines.append(f"Load differences ({len(c.load_differences)}):")
         lines.extend(
-            f"  {x.donor}: {_numbers(c.names, x.load_a, x.load_b, x.difference)}"
+            f"  {x.donor}: {_amounts(c.names, x.load_a, x.load_b, x.difference)}"
             for x in c.load_differences
         )
     return lines

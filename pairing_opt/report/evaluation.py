@@ -14,6 +14,7 @@ from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
 from ..scenario.spec import Shortfall, objective_name
 from .common import (
+    amount_text,
     console,
     levels_text,
     loads_dict,
@@ -201,7 +202,9 @@ def _shortfall_line(scenario: Scenario, evaluation: Evaluation) -> str | None:
     if evaluation.total_shortfall <= 0 and scenario.full_coverage:
         return None
     parts = [
-        f"{text(v, 2)}{' ' + k if k else ''}" for k, v in evaluation.shortfall.items() if v > 0
+        f"{amount_text(v, 2)}{' ' + k if k else ''}"
+        for k, v in evaluation.shortfall.items()
+        if v > 0
     ]
     short = ", ".join(parts) if parts else "none"
     price = ""
