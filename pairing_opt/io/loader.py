@@ -338,7 +338,8 @@ def read_table(
         if xlsx:
             frame = _read_xlsx(data, name, spec.sheet)
         else:
-            frame = _read_csv(data, name, spec.encoding, sep="\t" if suffix == ".tsv" else ",")
+            sep = "\t" if suffix == ".tsv" else ","
+            frame = _read_csv(data, name, spec.encoding, sep, settable=not given)
     except OSError as exc:
         reason = (exc.strerror or type(exc).__name__).lower()
         raise InputError(
@@ -350,16 +351,20 @@ def read_table(
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-def _read_csv(data: bytes, name: str, encoding: str | None, sep: str) -> Table:
-    frame, used = read_csv_text(data, name, encoding, sep)
+def _read_csv(
+    data: bytes, name: str, encoding: str | None, sep: str, *, settable: bool = True
+) -> Table:
+    frame, used = read_csv_text(data, name, encoding, sep, settable=settable)
     frame.guessed_encoding = used if encoding is None and used != "utf-8-sig" else None
     return frame
 
 
 def read_csv_text(
-    data: bytes, name: str, encoding: str | None, sep: str = ","
+    data: bytes, name: str, encoding: str | None, sep: str = ",", *, settable: bool = True
 ) -> tuple[Table, str]:
-    """Decode and parse CSV bytes; returns the table and the encoding used."""
+    """Decode and parse CSV bytes; returns the table and the encoding used. `settable`:
+    the table is one of the scenario's, whose encoding the scenario can set (a pairing
+    file given on its own cannot, so its messages only ask for UTF-8)."""
     if not data.strip():
         _fail(name, "the file is empty.", "add a header row and data rows.")
     if encoding is None and data.startswith(UTF16_BOMS):
@@ -368,14 +373,14 @@ def read_csv_text(
         _fail(
             name,
             "this looks like a binary file, not a CSV table.",
-            "export the table as CSV (UTF-8) or .xlsx; for UTF-16 text, set 'encoding: "
-            "utf-16' on the table.",
+            "export the table as CSV (UTF-8) or .xlsx"
+            + ("; for UTF-16 text, set 'encoding: utf-16' on the table." if settable else "."),
         )
     if encoding:
         text = _decode(data, name, encoding)
         used = encoding
     else:
-        text, used = _decode_guess(data, name)
+        text, used = _decode_guess(data, name, settable)
     _check_controls(text, name)
     text = text.lstrip("\ufeff")
     return _parse_csv(text, name, sep), used
@@ -420,12 +425,15 @@ SET_ENCODING = (
 )
 
 
+RESAVE = "re-save the file as UTF-8 (a table given on its own is read as UTF-8 or GB18030)."
+
+
 def _line_at(data: bytes, offset: int) -> int:
     """The 1-based line of a byte offset, for messages about undecodable text."""
     return data[:offset].count(b"\n") + 1
 
 
-def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
+def _decode_guess(data: bytes, name: str, settable: bool = True) -> tuple[str, str]:
     """UTF-8 (with or without a BOM), all or nothing: a file with some UTF-8 text and a
     line that is not UTF-8 mixes encodings, and decoding it all as GB18030 (which takes
     almost any bytes) would turn every non-ASCII id into other characters. Only a file
@@ -440,9 +448,13 @@ def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
             f"{name}, line {bad_line}",
             f"the file mixes encodings: line {bad_line} is not UTF-8, while line "
             f"{utf8_line} (and maybe others) is UTF-8 text with non-ASCII characters.",
-            f"re-save the file as UTF-8 (retype line {bad_line}), or, if the whole file is "
-            "in one other encoding, set 'encoding: <codec>' on the table in the scenario "
-            "(e.g. encoding: gbk or encoding: big5).",
+            f"re-save the file as UTF-8 (retype line {bad_line})"
+            + (
+                ", or, if the whole file is in one other encoding, set 'encoding: <codec>' "
+                "on the table in the scenario (e.g. encoding: gbk or encoding: big5)."
+                if settable
+                else "."
+            ),
         )
     try:
         return data.decode("gb18030"), "gb18030"
@@ -451,7 +463,7 @@ def _decode_guess(data: bytes, name: str) -> tuple[str, str]:
         _fail(
             f"{name}, row {row}",
             f"the text is not valid {' or '.join(FALLBACK_ENCODINGS)}.",
-            SET_ENCODING,
+            SET_ENCODING if settable else RESAVE,
         )
 
 
