@@ -521,6 +521,8 @@ def _parse_csv(text: str, name: str, sep: str) -> Table:
             _fail_malformed(f"{name}, line {reader.line_num}", str(exc))
         if not rows:
             _fail(name, "the file has no header row.", "add a header row naming the columns.")
+        if any("\n" in c for c in rows[-1]):  # the last row: an open quote runs to the end
+            _check_unclosed_quote(text, name, sep)
         header = _header(rows[0], name)
         width = len(header)
         body = rows[1:]
@@ -529,6 +531,26 @@ def _parse_csv(text: str, name: str, sep: str) -> Table:
         for i in [i for i, row in enumerate(body) if len(row) < width]:
             body[i] = body[i] + [""] * (width - len(body[i]))
         return Table.from_rows(header, body)
+
+
+def _check_unclosed_quote(text: str, name: str, sep: str) -> None:
+    """A quote (") left open swallows the rest of the file into one cell, and the message
+    was about the empty cells after it. Read again strictly (a closed quote around a line
+    break is a cell of its own, and passes): name the line where the open quote starts."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    before = 0  # the lines read before this row: it starts on the next one
+    try:
+        for _ in reader:
+            before = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return
+        _fail(
+            f"{name}, line {before + 1}",
+            'a quote (") opens a cell here and is not closed, so the lines after it were '
+            "read as one cell.",
+            "close the quote, or remove it (a cell needs quotes only around a separator).",
+        )
 
 
 def _fail_long_row(text: str, name: str, sep: str, width: int) -> NoReturn:
