@@ -402,6 +402,26 @@ def test_magnitudes_too_far_apart_are_refused(tmp_path: Path) -> None:
         solve(load(path))
 
 
+@pytest.mark.parametrize("objective", ["shortfall", "shortfall,weighted_distance"])
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
+def test_a_priced_shortfall_objective_is_solved_in_any_unit(
+    objective: str, scale: float, tmp_path: Path
+) -> None:
+    """The shortfall term's own cost was taken as 1, not need: in millions of people the
+    price x need (2e9) was refused against it, while the price is a plain factor there.
+    Found by the fifth QA pass."""
+    path = write_scenario(
+        tmp_path / "priced",
+        donors=f"id,cap,lat,lon\nA,{150 * scale!r},30,110\nB,{120 * scale!r},40,120\n",
+        recipients=f"id,need,lat,lon\nX,{100 * scale!r},31,111\nY,{80 * scale!r},39,119\n",
+        rules={"donors_per_recipient": {"min": 1, "max": 2}, "coverage": {"shortfall_penalty": 20}},
+        objective=objective,
+    )
+    result = solve(load(path))
+    assert result.status == Status.OPTIMAL
+    assert result.evaluation.total_shortfall == pytest.approx(0.0, abs=1e-9 * scale)
+
+
 @pytest.mark.parametrize("scale", [1e-6, 1e6])
 def test_evaluate_computes_shares_at_any_unit(scale: float, tmp_path: Path) -> None:
     """evaluate's share LPs (shares left empty) work in a unit of order one too."""

@@ -11,9 +11,28 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..scenario.scenario import DISTANCE_OBJECTIVES, Scenario
-from ..scenario.spec import ColumnObjective
+from ..scenario.spec import ColumnObjective, Objective, OrderedObjective, term_objective
 
 MAX_RATIO = 1e9  # the widest spread of positive values in one group (docs/how-it-works.md)
+
+
+def _own_costs(scenario: Scenario, objective: Objective) -> np.ndarray:
+    """What one term costs per unit of its columns, in the unit the prices are in: km x
+    need for weighted distance, need for shortfall (the price is then a plain factor, so
+    the unit of need never decides), km or a column's values; 1 for a term without a unit
+    (balance, fairness, a count of changes), against which a price is per unit of need."""
+    cand = scenario.candidates
+    with np.errstate(over="ignore"):  # an overflow is reported by the caller
+        if objective == "weighted_distance":
+            need = scenario.need_matrix[cand.recipient] * scenario.weights
+            return np.asarray((cand.km[:, None] * need).ravel())
+        if objective == "shortfall":
+            return np.asarray((scenario.need_matrix * scenario.weights).ravel())
+    if objective in DISTANCE_OBJECTIVES:
+        return np.asarray(cand.km[np.isfinite(cand.km)])
+    if isinstance(objective, ColumnObjective) and scenario.pairs is not None and len(cand):
+        return np.asarray(scenario.pairs.columns[objective.column][scenario.pair_rows(cand)])
+    return np.ones(1)
 
 
 def check_magnitudes(scenario: Scenario) -> None:
@@ -47,21 +66,22 @@ def check_magnitudes(scenario: Scenario) -> None:
         groups.append((f"values of the pair-table column '{objective.column}'", costs))
     priced = ~np.isnan(scenario.penalties)
     if priced.any():
-        # Shortfall prices share the objective with its own costs (1 for balance, whose
-        # value is a utilisation): both must be resolvable at once.
+        # Shortfall prices share the objective with its own costs: both must be
+        # resolvable at once. An order solves its levels one by one, each with the prices.
         with np.errstate(over="ignore"):  # an overflow is reported below, not warned of
             prices = (np.nan_to_num(scenario.penalties) * scenario.need_matrix)[:, priced]
-        own = costs if len(costs) else np.ones(1)
-        if objective == "weighted_distance":
-            need = scenario.need_matrix[cand.recipient] * scenario.weights
-            with np.errstate(over="ignore"):
-                own = (cand.km[:, None] * need).ravel()
-        groups.append(
-            (
-                "objective costs (the objective's own and shortfall price x need)",
-                np.concatenate([own, prices.ravel()]),
+        if isinstance(objective, OrderedObjective):
+            levels = [(f" of level {i}", term_objective(lv.term)) for i, lv in enumerate(
+                objective.order, start=1)]  # fmt: skip
+        else:
+            levels = [("", objective)]
+        for of, term in levels:
+            groups.append(
+                (
+                    f"objective costs{of} (the objective's own and shortfall price x need)",
+                    np.concatenate([_own_costs(scenario, term), prices.ravel()]),
+                )
             )
-        )
     problems = []
     for what, values in groups:
         positive = np.abs(np.asarray(values, dtype=float))
