@@ -268,6 +268,8 @@ def test_amounts_in_json_and_tables_keep_their_digits_in_any_unit(
         need_cells = [line.split()[1] for line in table.splitlines() if line.strip()[:2] == "R0"]
         assert need_cells and float(need_cells[0]) == pytest.approx(4 * factor, rel=1e-3)
     one, other = runs[1.0], runs[scale]
+    for key in ("value", "bound"):  # weighted distance: need x km
+        assert other["objective"][key] / scale == pytest.approx(one["objective"][key], rel=1e-5)
     for key in ("share", "fraction_of_need"):
         unit = scale if key == "share" else 1.0
         a = [p[key] for p in one["pairs"]]
@@ -420,6 +422,24 @@ def test_a_priced_shortfall_objective_is_solved_in_any_unit(
     result = solve(load(path))
     assert result.status == Status.OPTIMAL
     assert result.evaluation.total_shortfall == pytest.approx(0.0, abs=1e-9 * scale)
+
+
+def test_the_objective_value_keeps_its_digits_in_small_units(tmp_path: Path) -> None:
+    """In millionths, JSON gave a shortfall of 8.99e-05 as 9e-05 (6 decimals), while
+    the shares beside it kept their digits. Found by the fifth QA pass."""
+    values = []
+    for scale in (1.0, 1e-6):
+        path = write_scenario(
+            tmp_path / f"short{scale}",
+            donors=f"id,cap,lat,lon\nA,{50.3 * scale!r},30,110\nB,{40.1 * scale!r},40,120\n",
+            recipients=f"id,need,lat,lon\nX,{100 * scale!r},31,111\nY,{80.3 * scale!r},39,119\n",
+            rules={"donors_per_recipient": {"min": 1, "max": 2}},
+            objective="shortfall",
+        )
+        found = json.loads(_run("solve", path, "--format", "json", "--no-timings").stdout)
+        values.append([found["objective"][k] / scale for k in ("value", "bound")])
+    assert values[0] == pytest.approx([89.9, 89.9])
+    assert values[1] == pytest.approx(values[0], rel=1e-6)
 
 
 @pytest.mark.parametrize("scale", [1e-6, 1e6])

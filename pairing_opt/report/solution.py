@@ -24,6 +24,7 @@ from .common import (
     metrics_dict,
     metrics_text,
     number,
+    objective_number,
     pair_km,
     pairing_columns,
     pairing_markdown,
@@ -105,10 +106,12 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
         "proven_optimal": result.proven_optimal,
         "objective": {
             "name": result.objective_label,
-            "value": number(result.objective_value),
-            "bound": number(result.bound),
+            "value": objective_number(result.objective, result.objective_value),
+            "bound": objective_number(result.objective, result.bound, result.objective_value),
             "gap": number(result.gap, 10),
-            "parts": {key: number(value) for key, value in parts.items()},
+            "parts": {
+                key: objective_number(result.objective, value) for key, value in parts.items()
+            },
             **({"stopped_level": stopped_dict(result.stopped)} if result.stopped else {}),
         },
         "metrics": metrics_dict(result.scenario, result.pairing, result.evaluation),
@@ -322,8 +325,8 @@ def to_xlsx(results: list[SolveResult], *, timings: bool = True) -> bytes:
     summary: list[list[Any]] = [["field", "value"]]
     summary += [[field, value] for field, value in summary_fields(result, timings=timings)]
     summary += [
-        ["objective value", number(result.objective_value)],
-        ["bound", number(result.bound)],
+        ["objective value", objective_number(result.objective, result.objective_value)],
+        ["bound", objective_number(result.objective, result.bound, result.objective_value)],
         ["gap", number(result.gap, 10)],
     ]
     if not result.scenario.full_coverage:
