@@ -348,11 +348,11 @@ def resource_pair_rows(scenario: Scenario, pairing: list[Assignment]) -> list[li
     rows = []
     for a in pairing:
         cells = []
-        for k, amount in enumerate(amounts(scenario, a)):
+        for k, share in enumerate(amounts(scenario, a)):
             need = _need(scenario, a, k)
-            known = need > 0 and math.isfinite(amount)
-            shown = amount_text(amount, 2)
-            cells.append(f"{shown} ({amount / need:.0%})" if known else shown)
+            known = need > 0 and math.isfinite(share)
+            shown = amount_text(share, 2)
+            cells.append(f"{shown} ({share / need:.0%})" if known else shown)
         rows.append(
             [
                 display_name(a.recipient, recipient_label(scenario, a.recipient)),
@@ -545,7 +545,7 @@ def loads_dict(
 def shortfall_dict(evaluation: Evaluation) -> dict[str, float | None]:
     """Need left uncovered per resource, keyed by its name ('need' for the one unnamed
     resource)."""
-    return {name or "need": number(amount) for name, amount in evaluation.shortfall.items()}
+    return {name or "need": amount(short) for name, short in evaluation.shortfall.items()}
 
 
 # --------------------------------------------------------------------------- rich tables
