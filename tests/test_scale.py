@@ -424,6 +424,23 @@ def test_a_priced_shortfall_objective_is_solved_in_any_unit(
     assert result.evaluation.total_shortfall == pytest.approx(0.0, abs=1e-9 * scale)
 
 
+def test_a_price_far_from_a_unit_free_term_is_refused_with_the_price_named(
+    tmp_path: Path,
+) -> None:
+    """Beside max_shortfall (a fraction) the price is per unit of need, so with need in
+    the millions it swamps the term: refused, and the fix is about the price, not about
+    tiny values to drop."""
+    path = write_scenario(
+        tmp_path / "swamped",
+        donors="id,cap,lat,lon\nA,1.5e8,30,110\nB,1.2e8,40,120\n",
+        recipients="id,need,lat,lon\nX,1e8,31,111\nY,8e7,39,119\n",
+        rules={"donors_per_recipient": {"min": 1, "max": 2}, "coverage": {"shortfall_penalty": 20}},
+        objective="max_shortfall",
+    )
+    with pytest.raises(InputError, match=r"objective costs.*Fix: bring the shortfall price"):
+        solve(load(path))
+
+
 def test_the_objective_value_keeps_its_digits_in_small_units(tmp_path: Path) -> None:
     """In millionths, JSON gave a shortfall of 8.99e-05 as 9e-05 (6 decimals), while
     the shares beside it kept their digits. Found by the fifth QA pass."""

@@ -83,7 +83,7 @@ def check_magnitudes(scenario: Scenario) -> None:
                 )
             )
     problems = []
-    for what, values in groups:
+    for what, values, fix in [(w, v, _fix(w)) for w, v in groups]:
         positive = np.abs(np.asarray(values, dtype=float))
         if np.isinf(positive).any():  # a product past 1.8e308: no solver can hold it
             problems.append(
@@ -106,9 +106,20 @@ def check_magnitudes(scenario: Scenario) -> None:
                     "scenario",
                     f"the {what} range from {low:g} to {high:g}, a ratio of {high / low:.3g}; "
                     f"pairopt solves reliably only within a ratio of {MAX_RATIO:g}.",
-                    "drop or round the tiny values (they cannot change the pairing), or "
-                    "split the scenario.",
+                    fix,
                 )
             )
     if problems:
         raise InputError(problems)
+
+
+def _fix(what: str) -> str:
+    """How to bring a group within MAX_RATIO: the objective's costs against a price are
+    set by the price, which is per unit of need; elsewhere the tiny values cannot matter."""
+    if what.startswith("objective costs"):
+        return (
+            "bring the shortfall price (rules.coverage) closer to the objective's own costs "
+            "(it is a price per unit of need: the larger the need numbers, the smaller it "
+            "must be), or score need left uncovered with a shortfall term of the objective."
+        )
+    return "drop or round the tiny values (they cannot change the pairing), or split the scenario."
