@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
-from ..scenario.spec import objective_name
+from ..scenario.spec import in_data_units, objective_name
 from .metrics import METRIC_NAMES, metrics
 from .verify import REL_TOL, Assignment, Evaluation, evaluate
 
@@ -409,7 +409,10 @@ def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Sta
     broken = len(plan.violations)
     # An optimum that is 0 up to round-off (fairness 1e-9) gives no relative difference:
     # divided by the round-off it read +100000002415.69%.
-    zero = abs(best) <= REL_TOL * max(abs(value), abs(best))
+    # A ratio or count (fairness, balance) has no unit: below REL_TOL it is round-off
+    # whatever the other value (6.5e-9 against an optimum of 1e-9 read +552.78%).
+    unitless = not in_data_units(objective)
+    zero = abs(best) <= REL_TOL * max(abs(value), abs(best)) or (unitless and abs(best) <= REL_TOL)
     fair = not uncovered and not broken and not zero and math.isfinite(best)
     return Standing(
         difference=_change(best, value),

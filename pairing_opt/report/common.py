@@ -21,7 +21,7 @@ from ..checks.metrics import metrics
 from ..checks.verify import Assignment, Coverage, Evaluation
 from ..engine.backends import Status
 from ..scenario.scenario import Scenario
-from ..scenario.spec import ColumnObjective, Objective, OrderedObjective
+from ..scenario.spec import Objective, OrderedObjective, in_data_units
 
 if TYPE_CHECKING:  # rich is imported when a table is drawn, so csv/json/check start faster
     from rich.console import Console
@@ -99,24 +99,13 @@ def _significant(value: float, decimals: int) -> int:
     return min(max(decimals, decimals - 1 - math.floor(math.log10(abs(value)))), MAX_DECIMALS)
 
 
-# Terms whose value is an amount in the data's units (need x km, need, km, a column's):
-# their values keep significant digits in any unit. The others are ratios or counts,
-# where a solver's round-off (fairness 1e-9) must still read 0.
-UNIT_TERMS = ("distance", "weighted_distance", "max_distance", "shortfall")
-
-
-def objective_amounts(objective: object) -> bool:
-    """Whether a one-term objective's value is an amount in the data's units."""
-    return objective in UNIT_TERMS or isinstance(objective, ColumnObjective)
-
-
 def objective_number(
     objective: object, value: float | None, reference: float | None = None
 ) -> float | None:
     """An objective's value (or bound) for JSON: as an amount where the objective is one
-    (see objective_amounts); a bound within round-off (1e-9) of 0 next to its value
+    (see in_data_units); a bound within round-off (1e-9) of 0 next to its value
     `reference` is 0, not -4.4e-16."""
-    if not objective_amounts(objective) or value is None or not math.isfinite(value):
+    if not in_data_units(objective) or value is None or not math.isfinite(value):
         return number(value)
     if reference is not None and abs(value) <= 1e-9 * abs(reference):
         return 0.0

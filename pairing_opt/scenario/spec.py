@@ -631,6 +631,17 @@ def objective_terms(objective: Objective) -> list[str]:
     return [str(term_key(objective))]
 
 
+# Terms whose value is an amount in the data's units (need x km, need, km, a column's):
+# reports keep their significant digits in any unit. The others are ratios or counts,
+# where a solver's round-off (fairness 1e-9) must still read 0.
+UNIT_TERMS = ("distance", "weighted_distance", "max_distance", "shortfall")
+
+
+def in_data_units(objective: object) -> bool:
+    """Whether a one-term objective's value is an amount in the data's units."""
+    return objective in UNIT_TERMS or isinstance(objective, ColumnObjective)
+
+
 def term_objective(key: str) -> Objective:
     """The one-term objective a term key stands for."""
     sense, colon, column = key.partition(":")
