@@ -11,7 +11,13 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..scenario.scenario import DISTANCE_OBJECTIVES, Scenario
-from ..scenario.spec import ColumnObjective, Objective, OrderedObjective, term_objective
+from ..scenario.spec import (
+    ColumnObjective,
+    Objective,
+    OrderedObjective,
+    objective_terms,
+    term_objective,
+)
 
 MAX_RATIO = 1e9  # the widest spread of positive values in one group (docs/how-it-works.md)
 
@@ -82,8 +88,11 @@ def check_magnitudes(scenario: Scenario) -> None:
                     np.concatenate([_own_costs(scenario, term), prices.ravel()]),
                 )
             )
+            if term == "shortfall":  # the levels after it hold it: the price is moot there
+                break
     problems = []
-    for what, values, fix in [(w, v, _fix(w)) for w, v in groups]:
+    scored = "shortfall" in objective_terms(objective)
+    for what, values, fix in [(w, v, _fix(w, scored)) for w, v in groups]:
         positive = np.abs(np.asarray(values, dtype=float))
         if np.isinf(positive).any():  # a product past 1.8e308: no solver can hold it
             problems.append(
@@ -113,13 +122,19 @@ def check_magnitudes(scenario: Scenario) -> None:
         raise InputError(problems)
 
 
-def _fix(what: str) -> str:
+def _fix(what: str, scored: bool) -> str:
     """How to bring a group within MAX_RATIO: the objective's costs against a price are
-    set by the price, which is per unit of need; elsewhere the tiny values cannot matter."""
+    set by the price, which is per unit of need; elsewhere the tiny values cannot matter.
+    `scored`: the objective already has a shortfall term."""
     if what.startswith("objective costs"):
         return (
             "bring the shortfall price (rules.coverage) closer to the objective's own costs "
             "(it is a price per unit of need: the larger the need numbers, the smaller it "
-            "must be), or score need left uncovered with a shortfall term of the objective."
+            "must be)"
+            + (
+                ", or leave the price out (the objective's shortfall term scores it)."
+                if scored
+                else ", or score need left uncovered with a shortfall term of the objective."
+            )
         )
     return "drop or round the tiny values (they cannot change the pairing), or split the scenario."
