@@ -21,7 +21,7 @@ from ..checks.metrics import metrics
 from ..checks.verify import Assignment, Coverage, Evaluation
 from ..engine.backends import Status
 from ..scenario.scenario import Scenario
-from ..scenario.spec import Objective, OrderedObjective, in_data_units
+from ..scenario.spec import Objective, OrderedObjective, in_data_units, is_term, term_objective
 
 if TYPE_CHECKING:  # rich is imported when a table is drawn, so csv/json/check start faster
     from rich.console import Console
@@ -112,12 +112,30 @@ def objective_number(
     return amount(value)
 
 
+def term_number(term: str, value: float | None) -> float | None:
+    """One term's value (an objective's part, a front's x or y) for JSON: an amount
+    where the term is one (see in_data_units)."""
+    return objective_number(term_objective(term) if is_term(term) else None, value)
+
+
+def term_text(term: str, value: float | None, decimals: int = 4) -> str:
+    """One term's value for people: with `decimals` significant digits at least where
+    the term is an amount in the data's units."""
+    if is_term(term) and in_data_units(term_objective(term)):
+        return amount_text(value, decimals, decimals)
+    return text(value, decimals)
+
+
 def metrics_dict(
     scenario: Scenario, pairing: list[Assignment], evaluation: Evaluation
 ) -> dict[str, float | int | None]:
     """The metrics of a pairing (checks/metrics.py), JSON-ready: counts stay integers."""
     return {
-        key: value if isinstance(value, int) or value is None else number(value)
+        key: value
+        if isinstance(value, int) or value is None
+        else amount(value)
+        if key == "shortfall"  # need, in the data's units
+        else number(value)
         for key, value in metrics(scenario, pairing, evaluation).items()
     }
 

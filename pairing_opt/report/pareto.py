@@ -11,7 +11,18 @@ from typing import Any
 
 from ..engine.backends import Status
 from ..engine.pareto import FrontPoint
-from .common import console, dumps, number, pairs_dict, proof_text, text
+from .common import (
+    amount,
+    amount_text,
+    console,
+    dumps,
+    number,
+    pairs_dict,
+    proof_text,
+    term_number,
+    term_text,
+    text,
+)
 
 
 def pairing_hash(point: FrontPoint) -> str:
@@ -36,9 +47,9 @@ def front_dict(points: list[FrontPoint], x: str, y: str, scenario: str) -> dict[
         "y": y,
         "points": [
             {
-                x: number(p.x),
-                y: number(p.y),
-                "shortfall": number(p.result.evaluation.total_shortfall),
+                x: term_number(x, p.x),
+                y: term_number(y, p.y),
+                "shortfall": amount(p.result.evaluation.total_shortfall),
                 "status": p.status.value,
                 "proven_optimal": p.proven_optimal,
                 "gap": number(p.gap, 10),
@@ -67,13 +78,13 @@ def front_csv(points: list[FrontPoint], x: str, y: str) -> str:
         writer.writerow(
             [
                 i,
-                number(p.x),
-                number(p.y),
+                term_number(x, p.x),
+                term_number(y, p.y),
                 p.status.value,
                 "" if gap is None else gap,
                 pairing_hash(p),
                 pairs,
-                number(p.result.evaluation.total_shortfall),
+                amount(p.result.evaluation.total_shortfall),
             ]
         )
     return buffer.getvalue()
@@ -96,8 +107,8 @@ def front_table(
     for i, p in enumerate(points, start=1):
         # Short: the full status text of every point would crowd the table.
         status = "optimal" if p.proven_optimal else f"NOT proven, gap {text(p.gap, 6) or '?'}"
-        values = [str(i), text(p.x, 4), text(p.y, 4)]
-        values += [text(p.result.evaluation.total_shortfall, 4)] if short else []
+        values = [str(i), term_text(x, p.x), term_text(y, p.y)]
+        values += [amount_text(p.result.evaluation.total_shortfall, 4, 4)] if short else []
         table.add_row(*values, status, str(len(p.result.pairing)), pairing_hash(p))
     buffer = io.StringIO()
     console(buffer, color, 100).print(table)

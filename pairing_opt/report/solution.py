@@ -38,6 +38,7 @@ from .common import (
     shortfall_table,
     shortfalls,
     status_text,
+    term_number,
     text,
     workbook,
 )
@@ -109,9 +110,7 @@ def to_dict(result: SolveResult, *, timings: bool = True) -> dict[str, Any]:
             "value": objective_number(result.objective, result.objective_value),
             "bound": objective_number(result.objective, result.bound, result.objective_value),
             "gap": number(result.gap, 10),
-            "parts": {
-                key: objective_number(result.objective, value) for key, value in parts.items()
-            },
+            "parts": {key: term_number(key, value) for key, value in parts.items()},
             **({"stopped_level": stopped_dict(result.stopped)} if result.stopped else {}),
         },
         "metrics": metrics_dict(result.scenario, result.pairing, result.evaluation),
