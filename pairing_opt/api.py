@@ -73,6 +73,11 @@ def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenari
     return _load(Path(path), texts)
 
 
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """A scenario key as the library's messages name it: rules.max_changes."""
+    return ".".join(map(str, path))
+
+
 def _a_scenario(scenario: object, argument: str = "scenario") -> None:
     """A file's path where a loaded scenario is expected is an error the user can act on,
     not an AttributeError deep inside (a notebook's first call is often po.solve(path))."""
@@ -546,7 +551,7 @@ def evaluate(
     scenario = configure(scenario, need_scenarios=need_scenarios, robust=robust)
     # A changes term or rules.max_changes with nothing to count against would score as
     # nothing and be checked as kept: the same input error as for solve.
-    check_incumbent(scenario, lambda path: ".".join(map(str, path)))
+    check_incumbent(scenario, _dotted)
     rows, source = pairing_rows(pairing, scenario)
     completion = complete_pairing(scenario, rows)
     found = _across_needs(scenario, rows, completion)
@@ -640,7 +645,7 @@ def compare(
         )
     _one_need(scenario, "compare")
     if scenario is not None:
-        check_incumbent(scenario, lambda path: ".".join(map(str, path)))
+        check_incumbent(scenario, _dotted)
     rows_a, name_a = pairing_rows(a, scenario)
     rows_b, name_b = pairing_rows(b, scenario)
     done_a = done_b = None
@@ -814,7 +819,7 @@ def check(scenario: Scenario) -> dict[str, object]:
     does an objective or rule that counts changes with no incumbent to count them against."""
     _a_scenario(scenario)
     check_magnitudes(scenario)
-    check_incumbent(scenario, lambda path: ".".join(map(str, path)))
+    check_incumbent(scenario, _dotted)
     info = summary(scenario)
     if scenario.uncertainty is not None:
         # every need scenario's own conflicts: a robust pairing must serve them all

@@ -407,10 +407,9 @@ def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Sta
         > REL_TOL * float(scenario.need_matrix[:, k].sum())  # relative: the unit is the user's
     }
     broken = len(plan.violations)
-    # An optimum that is 0 up to round-off (fairness 1e-9) gives no relative difference:
-    # divided by the round-off it read +100000002415.69%.
-    # A ratio or count (fairness, balance) has no unit: below REL_TOL it is round-off
-    # whatever the other value (6.5e-9 against an optimum of 1e-9 read +552.78%).
+    # An optimum that is 0 up to round-off gives no relative difference (divided by the
+    # round-off it read +100000002415.69%); a ratio or count (fairness) has no unit, so
+    # below REL_TOL it is round-off whatever the other value.
     unitless = not in_data_units(objective)
     zero = abs(best) <= REL_TOL * max(abs(value), abs(best)) or (unitless and abs(best) <= REL_TOL)
     fair = not uncovered and not broken and not zero and math.isfinite(best)

@@ -63,13 +63,11 @@ def check_magnitudes(scenario: Scenario) -> None:
             (f"amounts{of} (capacities after the reserve, needs and pair loads)", amounts)
         )
     objective = scenario.objective
-    costs = np.zeros(0)
     if objective in DISTANCE_OBJECTIVES:
-        costs = cand.km[np.isfinite(cand.km)]
-        groups.append(("distances (km) of the candidate pairs", costs))
-    if isinstance(objective, ColumnObjective) and scenario.pairs is not None and len(cand):
-        costs = scenario.pairs.columns[objective.column][scenario.pair_rows(cand)]
-        groups.append((f"values of the pair-table column '{objective.column}'", costs))
+        groups.append(("distances (km) of the candidate pairs", cand.km[np.isfinite(cand.km)]))
+    if isinstance(objective, ColumnObjective):
+        column = f"values of the pair-table column '{objective.column}'"
+        groups.append((column, _own_costs(scenario, objective)))
     priced = ~np.isnan(scenario.penalties)
     if priced.any():
         # Shortfall prices share the objective with its own costs: both must be
@@ -92,7 +90,7 @@ def check_magnitudes(scenario: Scenario) -> None:
                 break
     problems = []
     scored = "shortfall" in objective_terms(objective)
-    for what, values, fix in [(w, v, _fix(w, scored)) for w, v in groups]:
+    for what, values in groups:
         positive = np.abs(np.asarray(values, dtype=float))
         if np.isinf(positive).any():  # a product past 1.8e308: no solver can hold it
             problems.append(
@@ -115,7 +113,7 @@ def check_magnitudes(scenario: Scenario) -> None:
                     "scenario",
                     f"the {what} range from {low:g} to {high:g}, a ratio of {high / low:.3g}; "
                     f"pairopt solves reliably only within a ratio of {MAX_RATIO:g}.",
-                    fix,
+                    _fix(what, scored),
                 )
             )
     if problems:

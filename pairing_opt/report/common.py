@@ -82,7 +82,7 @@ def amount(value: float | None, decimals: int = DECIMALS) -> float | None:
     are sums of the data, not differences, so round-off cannot show as a tiny number."""
     if value is None or not math.isfinite(value) or value == 0:
         return number(value, decimals)
-    return number(value, _significant(float(value), decimals))
+    return number(value, _places(float(value), decimals, decimals))
 
 
 def amount_text(value: float | None, decimals: int = 2, digits: int = 4) -> str:
@@ -91,12 +91,13 @@ def amount_text(value: float | None, decimals: int = 2, digits: int = 4) -> str:
     every cell as 0."""
     if value is None or not math.isfinite(value) or value == 0:
         return text(value, decimals)
-    places = digits - 1 - math.floor(math.log10(abs(value)))
-    return text(value, min(max(decimals, places), MAX_DECIMALS))
+    return text(value, _places(float(value), decimals, digits))
 
 
-def _significant(value: float, decimals: int) -> int:
-    return min(max(decimals, decimals - 1 - math.floor(math.log10(abs(value)))), MAX_DECIMALS)
+def _places(value: float, decimals: int, digits: int) -> int:
+    """`decimals`, or more for a small nonzero value, so that it keeps `digits`
+    significant digits (at most MAX_DECIMALS)."""
+    return min(max(decimals, digits - 1 - math.floor(math.log10(abs(value)))), MAX_DECIMALS)
 
 
 def objective_number(
@@ -115,15 +116,20 @@ def objective_number(
 def term_number(term: str, value: float | None) -> float | None:
     """One term's value (an objective's part, a front's x or y) for JSON: an amount
     where the term is one (see in_data_units)."""
-    return objective_number(term_objective(term) if is_term(term) else None, value)
+    return objective_number(_term(term), value)
 
 
 def term_text(term: str, value: float | None, decimals: int = 4) -> str:
     """One term's value for people: with `decimals` significant digits at least where
     the term is an amount in the data's units."""
-    if is_term(term) and in_data_units(term_objective(term)):
+    if in_data_units(_term(term)):
         return amount_text(value, decimals, decimals)
     return text(value, decimals)
+
+
+def _term(key: str) -> Objective | None:
+    """The one-term objective a key names (None for a key that is no term)."""
+    return term_objective(key) if is_term(key) else None
 
 
 def metrics_dict(
@@ -183,8 +189,7 @@ def share_text(value: float | None) -> str:
     decimals, a share of 1e-6 units would lose all of them and break the verdict)."""
     if value is None or not math.isfinite(value) or value == 0:
         return text(value)
-    digits = SHARE_DIGITS - 1 - math.floor(math.log10(abs(value)))
-    return text(value, min(max(DECIMALS, digits), MAX_DECIMALS))
+    return text(value, _places(value, DECIMALS, SHARE_DIGITS))
 
 
 def cell(value: str) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .common import DECIMALS, amount, amount_text, md_table, number, text, workbook
@@ -93,26 +94,23 @@ def _num(value: float | None) -> str:
     return text(value) or "n/a"
 
 
-def _signed(value: float) -> str:
-    rounded = number(value)
-    return "+" + _num(value) if rounded is not None and rounded > 0 else _num(value)
-
-
-def _numbers(names: tuple[str, str], a: float, b: float, difference: float) -> str:
-    name_a, name_b = names
-    return f"{name_a}={_num(a)}, {name_b}={_num(b)}, {name_b}-{name_a}={_signed(difference)}"
-
-
 def _amt(value: float) -> str:
+    """Shares and loads, in the data's unit: their significant digits in any unit (in
+    millionths, 'A=0.00003, B=0.00003, B-A=0' for shares that differ)."""
     return amount_text(value, DECIMALS, DECIMALS)
 
 
-def _amounts(names: tuple[str, str], a: float, b: float, difference: float) -> str:
-    """Shares and loads, in the data's unit: their significant digits in any unit (in
-    millionths, 'A=0.00003, B=0.00003, B-A=0' for shares that differ)."""
+def _numbers(
+    names: tuple[str, str],
+    a: float,
+    b: float,
+    difference: float,
+    show: Callable[[float], str] = _num,
+) -> str:
     name_a, name_b = names
-    sign = "+" if difference > 0 else ""
-    return f"{name_a}={_amt(a)}, {name_b}={_amt(b)}, {name_b}-{name_a}={sign}{_amt(difference)}"
+    change = show(difference)
+    sign = "+" if difference > 0 and change != "0" else ""
+    return f"{name_a}={show(a)}, {name_b}={show(b)}, {name_b}-{name_a}={sign}{change}"
 
 
 def _donors(names: tuple[str, ...]) -> str:
@@ -151,7 +149,7 @@ def _pair_lines(c: Comparison) -> list[str]:
         lines.append(f"Share differences ({len(c.share_differences)}):")
         lines.extend(
             f"  {s.donor} -> {s.recipient}{f' ({s.resource})' if s.resource else ''}: "
-            f"{_amounts(c.names, s.share_a, s.share_b, s.difference)}"
+            f"{_numbers(c.names, s.share_a, s.share_b, s.difference, _amt)}"
             for s in c.share_differences
         )
     return lines
@@ -180,7 +178,7 @@ def _scenario_lines(c: Comparison) -> list[str]:
     if c.load_differences:
         lines.append(f"Load differences ({len(c.load_differences)}):")
         lines.extend(
-            f"  {x.donor}: {_amounts(c.names, x.load_a, x.load_b, x.difference)}"
+            f"  {x.donor}: {_numbers(c.names, x.load_a, x.load_b, x.difference, _amt)}"
             for x in c.load_differences
         )
     return lines
