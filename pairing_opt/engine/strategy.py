@@ -397,7 +397,12 @@ def _polished_shares(
     # A primary that only counts pairs is constant here: no cap, so no slack to spend.
     milp = model.milp
     constant = not np.any(milp.c[share_cols])
-    polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap)
+    # Need uncovered at a price is part of the primary: the tie margin must not buy a
+    # shorter distance by leaving more of it uncovered than the exact shares do.
+    short = None if model.short_cols is None else model.short_cols[model.short_cols >= 0]
+    polished = _pair_set_lp(
+        name, model, chosen, secondary, None if constant else cap, short, values
+    )
     if polished is None or polished.values is None:
         return values
     inside = np.clip(polished.values, milp.lb, milp.ub)
@@ -501,13 +506,22 @@ def _other_pair_sets(model: PairingModel, values: np.ndarray, kept: np.ndarray |
 
 
 def _pair_set_lp(
-    name: str, model: PairingModel, used: np.ndarray, costs: np.ndarray, cap: float | None
+    name: str,
+    model: PairingModel,
+    used: np.ndarray,
+    costs: np.ndarray,
+    cap: float | None,
+    held: np.ndarray | None = None,
+    values: np.ndarray | None = None,
 ) -> RawResult | None:
     """The best shares for a fixed pair set: minimise `costs`, keeping the objective within
-    `cap` when given; strict tolerances. None when no split is feasible."""
+    `cap` when given, and the `held` columns at most their `values`; strict tolerances.
+    None when no split is feasible."""
     milp = model.milp
     lb, ub = milp.lb.copy(), milp.ub.copy()
     lb[model.x_col] = ub[model.x_col] = used.astype(float)
+    if held is not None and values is not None:
+        ub[held] = np.clip(values[held], lb[held], ub[held])
     fixed = replace(milp, lb=lb, ub=ub)
     if cap is not None:
         fixed = fixed.with_objective_cap(milp.c, cap, costs)
