@@ -1181,3 +1181,47 @@ def test_the_pair_table_km_column_can_be_an_objective(objective: str) -> None:
     assert sorted((a.donor, a.recipient) for a in result.pairs) == [("A", "X"), ("B", "Y")]
     scored = po.evaluate(result.scenario, result.pairs)
     assert scored.objective == pytest.approx(result.objective)
+
+
+def _vs_optimal(scenario: Path, pairing: Path, objective: str) -> dict[str, Any]:
+    """`evaluate --vs-optimal --format json`'s optimum object under `objective`."""
+    args = ["evaluate", str(scenario), str(pairing), "--vs-optimal", "--format", "json"]
+    result = CliRunner().invoke(main, [*args, "--set", f"objective={objective}"])
+    assert result.exit_code == 0, result.stderr
+    return dict(json.loads(result.stdout)["optimum"])
+
+
+def test_evaluate_ranks_an_order_at_its_first_level_that_differs(tmp_path: Path) -> None:
+    """Against the optimum of an order, evaluate compared the first level alone: a plan
+    level with it there read '0 from it' however much worse it was at the next level.
+    Each level is now compared, and the first that differs ranks the plan."""
+    example = ROOT / "scenarios" / "example" / "scenario.yaml"
+    plan = tmp_path / "least-distance.csv"
+    solved = CliRunner().invoke(
+        main, ["solve", str(example), "--set", "objective=weighted_distance", "--format", "csv"]
+    )
+    assert solved.exit_code == 0, solved.stderr
+    plan.write_text(solved.stdout, encoding="utf-8")
+    # the plan is the least weighted distance, the optimum of the order's first level
+    level = _vs_optimal(example, plan, "[weighted_distance,distance]")
+    assert [one["term"] for one in level["levels"]] == ["weighted_distance", "distance"]
+    first = level["levels"][0]
+    assert abs(first["difference"]) <= 1e-6 * first["optimum"]  # the CSV's rounded shares
+    assert level["deciding_level"] is None  # the same pairing: level at every level
+    assert "level with the optimum at every level" in level["verdict"]
+    # with room on the first level, a plan that uses none of it ranks at the second
+    loose = _vs_optimal(example, plan, "[{term: weighted_distance, tolerance: 0.5},distance]")
+    first, second = loose["levels"]
+    assert first["difference"] <= 1e-6 * first["optimum"]  # within its tolerance, or better
+    assert second["difference"] > 0
+    assert loose["deciding_level"] == {"level": 2, "term": "distance", "ranks": "below"}
+    assert "ranks below the optimum at level 2, distance" in loose["verdict"]
+    # a plan worse at the first level ranks there, whatever the next level says
+    other = tmp_path / "least-longest.csv"
+    solved = CliRunner().invoke(
+        main, ["solve", str(example), "--set", "objective=max_distance", "--format", "csv"]
+    )
+    other.write_text(solved.stdout, encoding="utf-8")
+    worse = _vs_optimal(example, other, "[weighted_distance,distance]")
+    assert worse["deciding_level"] == {"level": 1, "term": "weighted_distance", "ranks": "below"}
+    assert worse["difference"] == pytest.approx(worse["levels"][0]["difference"])

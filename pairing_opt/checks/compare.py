@@ -18,7 +18,14 @@ from dataclasses import dataclass, replace
 
 from ..io.pairings import PairingRow
 from ..scenario.scenario import Scenario
-from ..scenario.spec import in_data_units, objective_name
+from ..scenario.spec import (
+    Objective,
+    OrderedObjective,
+    in_data_units,
+    maximised,
+    objective_name,
+    term_objective,
+)
 from .metrics import METRIC_NAMES, metrics
 from .verify import REL_TOL, Assignment, Evaluation, evaluate
 
@@ -363,6 +370,16 @@ class Standing:
     relative: float | None  # difference / |reference score|, only when comparable
     uncovered: dict[str, float]  # extra need left uncovered vs the reference (full coverage)
     broken: int  # rules the plan breaks (the reference, a verified optimum, breaks none)
+    # Under an order, each level's value(plan) - value(reference), in order; empty otherwise.
+    levels: tuple[LevelDifference, ...] = ()
+    tolerant: bool = False  # some level of the order has a tolerance
+
+    @property
+    def deciding(self) -> LevelDifference | None:
+        """Under an order, the first level where the two differ beyond round-off: the one
+        that ranks them (None when they are level at every level, or for any other
+        objective)."""
+        return next((level for level in self.levels if level.differs), None)
 
     @property
     def comparable(self) -> bool:
@@ -391,7 +408,75 @@ class Standing:
                 f"whatever its objective ({diff})"
             )
         rel = f" ({self.relative:+.2%})" if self.relative is not None else ""
-        return f"{diff}{rel} from it"
+        return f"{diff}{rel} from it{self._by_level(number)}"
+
+    def _by_level(self, number: Callable[[float], str]) -> str:
+        """'; by level: shortfall 0, weighted_distance +12 (above the optimum at level 2,
+        weighted_distance)': an order ranks at its first level that differs."""
+        if not self.levels:
+            return ""
+        each = ", ".join(
+            f"{level.term} {_signed(number, level.difference)}" for level in self.levels
+        )
+        deciding = self.deciding
+        if deciding is None:
+            ranked = "level with the optimum at every level" + (
+                " (within the order's tolerances)" if self.tolerant else ""
+            )
+        else:
+            where = "below" if deciding.worse else "above"
+            ranked = f"ranks {where} the optimum at level {deciding.level}, {deciding.term}"
+        return f"; by level: {each} ({ranked})"
+
+
+@dataclass(frozen=True)
+class LevelDifference:
+    """One level of an order: the plan's value minus the reference's, in the term's own
+    unit; `differs` when that is beyond round-off, `worse` when it is in the term's bad
+    direction (up for a term minimised, down for one maximised)."""
+
+    level: int  # from 1
+    term: str
+    difference: float
+    differs: bool
+
+    @property
+    def worse(self) -> bool:
+        return self.differs and (self.difference < 0) == maximised(self.term)
+
+
+def _signed(number: Callable[[float], str], value: float) -> str:
+    """'+12', '-3' or '0'."""
+    shown = number(value)
+    return shown if value <= 0 or shown.startswith(("+", "-")) else f"+{shown}"
+
+
+def _round_off(objective: Objective, a: float, b: float) -> bool:
+    """a and b differ by round-off alone: within REL_TOL of the larger, or, for a ratio or
+    count (no unit), both within REL_TOL of each other absolutely (a fairness of 0 read back
+    as 1e-9)."""
+    gap = abs(b - a)
+    return gap <= REL_TOL * max(abs(a), abs(b)) or (not in_data_units(objective) and gap <= REL_TOL)
+
+
+def _levels(
+    scenario: Scenario, plan: Evaluation, reference: Evaluation
+) -> tuple[LevelDifference, ...]:
+    """Each level of the scenario's order compared, in order (empty for another objective),
+    each scored as solve scores a level (its term plus any shortfall price). At a level
+    with a `tolerance`, values within tolerance x |reference| of the reference's (either
+    way) are level: the solve let its optimum use that room, so the levels after rank."""
+    objective = scenario.objective
+    if not isinstance(objective, OrderedObjective):
+        return ()
+    found = []
+    for i, level in enumerate(objective.order, start=1):
+        term = term_objective(level.term)
+        a, b = reference.score(term), plan.score(term)
+        change = _change(a, b)
+        differs = not _round_off(term, a, b) and abs(change) > level.tolerance * abs(a)
+        found.append(LevelDifference(i, level.term, change, differs))
+    return tuple(found)
 
 
 def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Standing:
@@ -418,4 +503,7 @@ def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Sta
         relative=(value - best) / abs(best) if fair else None,
         uncovered=uncovered,
         broken=broken,
+        levels=_levels(scenario, plan, reference),
+        tolerant=isinstance(objective, OrderedObjective)
+        and any(level.tolerance > 0 for level in objective.order),
     )

@@ -12,7 +12,7 @@ from ..checks.verify import Assignment, Evaluation
 from ..engine.pipeline import SolveResult
 from ..engine.shares import Completion
 from ..scenario.scenario import Scenario
-from ..scenario.spec import Shortfall, objective_name
+from ..scenario.spec import Shortfall, objective_name, term_objective
 from .common import (
     amount_text,
     console,
@@ -138,11 +138,33 @@ def _optimum_dict(
             "verdict": NO_OPTIMUM,
             "solver": solver,
         }
+    by_level = {}
+    if rank.levels:  # an order ranks at its first level that differs
+        deciding = rank.deciding
+        by_level = {
+            "levels": [
+                {
+                    "level": level.level,
+                    "term": level.term,
+                    "optimum": number(optimum.evaluation.score(term_objective(level.term))),
+                    "difference": number(level.difference),
+                }
+                for level in rank.levels
+            ],
+            "deciding_level": None
+            if deciding is None
+            else {
+                "level": deciding.level,
+                "term": deciding.term,
+                "ranks": "below" if deciding.worse else "above",
+            },
+        }
     return found | {
         "comparable": rank.comparable,
         "uncovered_difference": {k or "need": number(v) for k, v in rank.uncovered.items()},
         "difference": number(rank.difference),
         "relative_difference": number(rank.relative),
+        **by_level,
         "verdict": rank.text(lambda v: text(v, 4)),
         "solver": solver,
     }
@@ -194,6 +216,11 @@ def _optimum(
         proof += f", {robust_label(optimum.robust)[1:-1]}"
     rank = _rank(scenario, evaluation, optimum, robust)
     value = text(optimum.objective_value, 4) if rank is not None else "none"
+    if rank is not None and rank.levels:  # each level as the order scores it
+        value = ", ".join(
+            f"{level.term} {text(optimum.evaluation.score(term_objective(level.term)), 4)}"
+            for level in rank.levels
+        )
     return f"{value} ({proof})", rank
 
 
