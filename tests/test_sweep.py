@@ -559,12 +559,46 @@ def test_pairs_out_never_replaces_a_file_the_sweep_reads(
     assert not (tmp_path / "runs.csv").exists()  # refused before any run
 
 
+def test_a_file_named_only_by_a_what_if_is_an_input(example: Path, tmp_path: Path) -> None:
+    """A recipients table named only in a --vary value was overwritten by --pairs-out, and
+    editing it did not stop a resume from mixing rows of the old and new data. Found by
+    the seventh QA pass."""
+    folder = example.parent
+    other = folder / "recipients2.csv"
+    shutil.copy(folder / "recipients.csv", other)
+    before = other.read_bytes()
+    out = tmp_path / "runs.csv"
+    args = ["sweep", str(example), "--vary", "recipients.file=recipients.csv,recipients2.csv"]
+    args += ["--workers", "1", "-o", str(out)]
+    clash = CliRunner().invoke(main, [*args, "--pairs-out", str(other)])
+    assert clash.exit_code == 2, clash.output
+    assert "--pairs-out" in clash.stderr and "is an input of this run" in clash.stderr
+    assert other.read_bytes() == before and not out.exists()
+    assert CliRunner().invoke(main, args).exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(lines[:2]), encoding="utf-8")  # run 2 to do again
+    other.write_bytes(before + b"\n")  # an edit to the file only the what-if names
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2, again.output
+    assert "differs in: inputs" in again.stderr
+
+
 @pytest.mark.parametrize(
     ("edit", "words"),
     [
         (lambda lines: [*lines, "2,0.4\n"], ["row 4", "has 2 fields"]),
         (lambda lines: [*lines, lines[1]], ["row 4", "run 1 is already on row 2"]),
         (lambda lines: [*lines[:2], "x" + lines[2]], ["row 3", "is not a run number"]),
+        # found by the seventh QA pass: exit 70, or rows kept that the sweep never wrote
+        (lambda lines: [*lines[:2], "9" * 24 + lines[2][1:]], ["row 3", "(1 to 2)"]),
+        (lambda lines: [*lines[:2], "7" + lines[2][1:]], ["row 3", "(1 to 2)"]),
+        (lambda lines: [*lines[:2], "0" + lines[2][1:]], ["row 3", "(1 to 2)"]),
+        (lambda lines: [*lines[:2], " " + lines[2]], ["row 3", "is not a run number"]),
+        (lambda lines: lines[1:], ["row 1", "is not the header the sweep writes"]),
+        (
+            lambda lines: [lines[0].replace("status,objective", "objective,status"), *lines[1:]],
+            ["row 1", "is not the header the sweep writes"],
+        ),
     ],
 )
 def test_resuming_from_an_edited_runs_file_is_an_input_error(
@@ -576,10 +610,12 @@ def test_resuming_from_an_edited_runs_file_is_an_input_error(
     assert CliRunner().invoke(main, [*args, "-o", str(out)]).exit_code == 0
     lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
     out.write_text("".join(edit(lines)), encoding="utf-8")
+    edited = out.read_bytes()
     again = CliRunner().invoke(main, [*args, "-o", str(out)])
     assert again.exit_code == 2, again.output
     assert all(w in again.stderr for w in [str(out), *words, "Fix:"]), again.stderr
     assert "Traceback" not in again.output
+    assert out.read_bytes() == edited  # nothing appended before the refusal
 
 
 def test_with_need_scenarios_the_base_is_scored_by_the_robust_objective(

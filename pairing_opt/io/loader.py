@@ -859,21 +859,30 @@ class ScenarioSource:
         path = self.path
         spec, lines = self.spec(overrides)
         scenario = load_tables(spec, path, lines, read=self._read)
-        tables = [t for t in (spec.donors, spec.recipients, spec.pairs) if t is not None]
-        files = (str(path), *(str(table_path(t, path.parent)) for t in tables))
         if spec.incumbent is not None:
             incumbent = table_path(TableSpec(file=spec.incumbent), path.parent)
             scenario = with_incumbent(scenario, incumbent)
-            files = (*files, str(incumbent))
         if spec.uncertainty is not None:
             needs = spec.uncertainty.needs
             keys = [f"uncertainty.needs.{i}" for i in range(len(needs))]
             pairs = list(zip(needs, keys, strict=True))
             found = _need_tables(scenario, pairs, path.parent, self._read)
             scenario = with_need_tables(scenario, found)
-            files = (*files, *(str(table_path(t, path.parent)) for t in needs))
             check_uncertainty(scenario, lines)
-        return replace(scenario, inputs=files)
+        return replace(scenario, inputs=self.inputs(spec))
+
+    def inputs(self, spec: ScenarioSpec) -> tuple[str, ...]:
+        """Every file a scenario with this spec reads: the scenario file, its tables, the
+        incumbent and the need tables (what an output must not replace, and what a resumed
+        sweep fingerprints)."""
+        path = self.path
+        tables = [t for t in (spec.donors, spec.recipients, spec.pairs) if t is not None]
+        files = (str(path), *(str(table_path(t, path.parent)) for t in tables))
+        if spec.incumbent is not None:
+            files = (*files, str(table_path(TableSpec(file=spec.incumbent), path.parent)))
+        if spec.uncertainty is not None:
+            files = (*files, *(str(table_path(t, path.parent)) for t in spec.uncertainty.needs))
+        return files
 
 
 def with_incumbent(scenario: Scenario, path: Path | str) -> Scenario:

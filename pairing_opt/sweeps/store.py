@@ -78,14 +78,15 @@ class RunStore:
         self.definition = {"format": FORMAT_VERSION, **definition, "columns": self.columns}
         self.done: set[int] = set()
 
-    def open(self) -> set[int]:
+    def open(self, total: int | None = None) -> set[int]:
         """Start or resume: the run numbers already in the file (raises InputError when
-        the file holds another sweep's runs or is not a sweep's file)."""
+        the file holds another sweep's runs or is not a sweep's file). `total`: the sweep's
+        number of runs, numbered from 1, so a row with another number was not written here."""
         meta = meta_path(self.out)
         if self.stream.exists() and self.stream.stat().st_size > 0:
             self._check_same(meta)
             self._drop_cut_line()
-            self.done = self._runs_written()
+            self.done = self._runs_written(total)
         elif self.stream != self.out and self.out.exists():
             self._check_same(meta)  # a finished Parquet sweep
             self.done = {int(r["run"]) for r in self.rows()}
@@ -124,15 +125,23 @@ class RunStore:
                 ]
             )
 
-    def _runs_written(self) -> set[int]:
+    def _runs_written(self, total: int | None) -> set[int]:
         """The run numbers of the stream's rows, each checked: a row this store did not
-        write (a short or long line, a run that is not a number, a run twice) means the
-        file was edited, and resuming from it would count runs wrongly."""
+        write (another header, a short or long line, a run that is not one of the sweep's
+        numbers as the sweep writes it, a run twice) means the file was edited, and
+        resuming from it would count runs wrongly or put rows under the wrong columns."""
         problems = Collector()
         seen: dict[int, int] = {}
         with self.stream.open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
-            next(reader, None)
+            header = next(reader, None)
+            if header != self.columns:
+                problems.add(
+                    f"{self.stream}, row 1",
+                    f"is not the header the sweep writes ({','.join(self.columns[:3])},...).",
+                    "delete the file and its .sweep.json to start the sweep again.",
+                )
+                problems.raise_if_any()
             for number, record in enumerate(reader, start=2):
                 where = f"{self.stream}, row {number}"
                 if len(record) != len(self.columns):
@@ -142,10 +151,15 @@ class RunStore:
                         EDITED_FIX,
                     )
                     continue
-                try:
-                    run = int(record[0])
-                except ValueError:
-                    problems.add(where, f"run {record[0]!r} is not a run number.", EDITED_FIX)
+                text = record[0]
+                run = int(text) if text.isascii() and text.isdigit() else 0
+                if str(run) != text or run < 1 or (total is not None and run > total):
+                    problems.add(
+                        where,
+                        f"run {text!r} is not a run number of this sweep"
+                        + (f" (1 to {total})." if total is not None else "."),
+                        EDITED_FIX,
+                    )
                     continue
                 if run in seen:
                     problems.add(where, f"run {run} is already on row {seen[run]}.", EDITED_FIX)

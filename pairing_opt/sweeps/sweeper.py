@@ -96,7 +96,7 @@ def sweep(
             ]
         )
     out = Path(out)
-    source, varies, perturbations = _checked(
+    source, varies, perturbations, varied_inputs = _checked(
         scenario, out, vary, samples, perturb, seed, overrides, workers, pairs_out
     )
     client = dask_client(dask) if dask else None  # an unreachable cluster fails first
@@ -116,6 +116,7 @@ def sweep(
             time_limit,
             pairs_out,
             progress,
+            varied_inputs,
         )
     finally:
         if client is not None:
@@ -137,9 +138,12 @@ def _sweep(
     time_limit: float | None,
     pairs_out: str | os.PathLike[str] | None,
     progress: Progress | None,
+    varied_inputs: Sequence[str] = (),
 ) -> SweepResult:
     base_scenario = source.load(list(overrides))
-    _check_outputs_spare_inputs(out, pairs_out, base_scenario.inputs, pairings or {})
+    # a file named only by a what-if (vary recipients.file=b.csv) is read too
+    inputs = list(dict.fromkeys([*base_scenario.inputs, *varied_inputs]))
+    _check_outputs_spare_inputs(out, pairs_out, inputs, pairings or {})
     check_resources(perturbations, base_scenario)
     named = _pairings(pairings or {}, base_scenario)
     base = solve(base_scenario, time_limit=time_limit)
@@ -149,7 +153,7 @@ def _sweep(
     parts = _parts(source, list(overrides), varies)
     definition = {
         "scenario": str(Path(scenario).resolve()),
-        "inputs": _fingerprints(base_scenario.inputs),
+        "inputs": _fingerprints(inputs),
         "overrides": list(overrides),
         "vary": [[v.key, list(v.values)] for v in varies],
         "samples": samples if perturbations else None,
@@ -171,7 +175,7 @@ def _sweep(
     )
     columns = _columns(varies, perturbations, parts, [name for name, _ in scored])
     store = RunStore(out, columns, definition)
-    done = store.open()
+    done = store.open(len(runs))
     pending = [run for run in runs if run.index not in done]
     count = len(runs) - len(pending)
 
@@ -242,8 +246,9 @@ def _checked(
     overrides: Sequence[str],
     workers: int | None,
     pairs_out: str | os.PathLike[str] | None,
-) -> tuple[ScenarioSource, list[Vary], list[Any]]:
-    """Every argument checked before any run, every problem reported at once."""
+) -> tuple[ScenarioSource, list[Vary], list[Any], list[str]]:
+    """Every argument checked before any run, every problem reported at once. Also gives
+    the files the what-ifs name that the scenario itself may not (vary recipients.file)."""
     problems = Collector()
     found: dict[str, Any] = {"vary": [], "perturb": []}
     for name, parse, texts in (
@@ -300,19 +305,24 @@ def _checked(
     except InputError as exc:
         problems.problems.extend(exc.problems)
         base_ok = False
+    varied_inputs: list[str] = []
     for varied in found["vary"] if base_ok else []:  # else each value would repeat them
         for value in varied.values:
             try:
-                source.spec([*overrides, f"{varied.key}={value}"])
+                spec, _ = source.spec([*overrides, f"{varied.key}={value}"])
+                varied_inputs += source.inputs(spec)
             except InputError as exc:
                 problems.problems.extend(
                     Problem(f"vary (argument) {varied.key}={value}", p.what, p.fix)
                     for p in exc.problems
                 )
+    for path, what in ((out, "out (argument)"), (pairs_out, "pairs_out (argument)")):
+        if path is not None:  # the scenario's own files are checked once it is loaded
+            problems.problems.extend(input_clashes(str(path), varied_inputs, what))
     problems.raise_if_any()
     if is_parquet(out):
         _need_pyarrow()
-    return source, found["vary"], found["perturb"]
+    return source, found["vary"], found["perturb"], list(dict.fromkeys(varied_inputs))
 
 
 def _pairings(pairings: Mapping[str, Any], scenario: Any) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -377,10 +387,12 @@ def _fingerprints(paths: Sequence[str]) -> dict[str, str]:
     """SHA-256 of each input file: a sweep resumed on changed files is another sweep."""
     found = {}
     for path in paths:
-        with open(path, "rb") as handle:
-            found[str(Path(path).resolve())] = hashlib.file_digest(handle, "sha256").hexdigest()[
-                :16
-            ]
+        key = str(Path(path).resolve())
+        try:
+            with open(path, "rb") as handle:
+                found[key] = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+        except OSError:  # named by a what-if only: its runs report the problem as errors
+            found[key] = "unreadable"
     return found
 
 
