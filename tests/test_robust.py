@@ -738,3 +738,55 @@ def test_worst_with_fairness_scores_every_need_scenario_as_its_pairing_has_it() 
         )
         assert result.status == "optimal", result.reasons
         assert all(o.evaluation.ok for o in result.need_scenarios)
+
+
+def test_a_robust_pairing_does_not_depend_on_highs_threads(tmp_path: Path) -> None:
+    """The robust model has no canonical tie-break, and with every distance equal its
+    optimum ties: HiGHS on 2 threads and on 1 picked different pairings of one score, so a
+    sweep's rows changed with --workers (and a solve with the machine's cores). Found by
+    the seventh QA pass; the robust MILP now always runs on one thread."""
+    from pairing_opt.engine.backends import threads_in_use, use_threads
+    from pairing_opt.scenario.perturb import parse_perturbations, perturbed
+
+    folder = tmp_path / "tie"
+    folder.mkdir()
+    (folder / "donors.csv").write_text("id,cap\nD1,100\nD2,80\nD3,60\n", encoding="utf-8")
+    (folder / "recips.csv").write_text(
+        "id,need,need_hi\nR1,50,90\nR2,40,20\nR3,30,60\nR4,20,45\n", encoding="utf-8"
+    )
+    (folder / "lo.csv").write_text("id,need\nR1,30\nR2,70\nR3,10\nR4,35\n", encoding="utf-8")
+    pairs = "".join(f"D{d},R{r},100\n" for d in (1, 2, 3) for r in (1, 2, 3, 4))
+    (folder / "pairs.csv").write_text("donor,recipient,km\n" + pairs, encoding="utf-8")
+    spec = {
+        "name": "tie",
+        "donors": {"file": "donors.csv", "id": "id", "capacity": "cap"},
+        "recipients": {"file": "recips.csv", "id": "id", "need": "need"},
+        "pairs": {"file": "pairs.csv"},
+        "rules": {
+            "donors_per_recipient": {"min": 1, "max": 2},
+            "recipients_per_donor": {"max": 2},
+            "min_share": 0.2,
+            "coverage": {"shortfall_penalty": 400},
+        },
+        "uncertainty": {
+            "needs": [{"file": "recips.csv", "need": "need_hi"}, "lo.csv"],
+            "robust": "mean",
+        },
+    }
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    loaded = po.load(folder / "scenario.yaml", overrides=["recipients.need_scale=1.1"])
+    changes = parse_perturbations(["recipients.need=lognormal:0.3"], "perturb")
+    found = {}
+    before = threads_in_use()
+    try:
+        for threads in (2, 1):
+            use_threads(threads)
+            found[threads] = [
+                sorted(
+                    (a.donor, a.recipient) for a in po.solve(perturbed(loaded, changes, 0, s)).pairs
+                )
+                for s in (1, 2)
+            ]
+    finally:
+        use_threads(before)
+    assert found[1] == found[2]

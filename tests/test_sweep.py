@@ -23,6 +23,8 @@ from pairing_opt.sweeps import sweeper
 from pairing_opt.sweeps.plan import parse_vary, plan_runs, split_values
 from pairing_opt.sweeps.store import RunStore
 
+from .conftest import write_scenario
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "example"
 MULTI = ROOT / "scenarios" / "multi-resource" / "scenario.yaml"
@@ -704,3 +706,44 @@ def test_pairs_out_must_be_named_csv(example: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "--pairs-out" in result.stderr and "*.csv" in result.stderr
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_an_optimum_of_zero_gives_no_relative_gap(example: Path, tmp_path: Path) -> None:
+    """fairness's optimum on the example is 0, solved as 1e-9: a pairing that misses it
+    had a gap of 1e9 (the summary read 'to 1e+11%'), and the row's objective showed the
+    solver's 1e-9 where solve says 0. Found by the seventh QA pass."""
+    out = tmp_path / "runs.csv"
+    official = example.parent / "example_pairing.csv"
+    done = sweep(
+        example,
+        out,
+        vary=["objective=fairness,weighted_distance"],
+        pairings={"ex": official},
+        workers=1,
+    )
+    first, second = rows(out)
+    assert first["objective"] == "0" and first["bound"] == "0"
+    assert first["ex_gap"] == "" and first["ex_objective"] != ""
+    assert first["base_gap"] in ("", "0")
+    assert float(second["ex_gap"]) > 0
+    text = "\n".join(done.summary.lines("optimal"))
+    assert "e+" not in text and "with an optimum of 0 it misses" in text
+
+
+@pytest.mark.parametrize("unit", [1e-6, 1.0])
+def test_parts_and_shortfall_keep_ten_digits_in_any_unit(tmp_path: Path, unit: float) -> None:
+    """The part_* and shortfall columns came from solve's JSON, rounded to 6 decimals:
+    in millionths a part read 0.10775 beside an objective of 0.1077500338. Found by the
+    seventh QA pass."""
+    path = write_scenario(
+        tmp_path / "priced",
+        donors=f"id,cap,lat,lon\nA,{100 * unit!r},30,110\nB,{50 * unit!r},40,120\n",
+        recipients=f"id,need,lat,lon\nX,{100 * unit!r},31,111\nY,{80 * unit!r},39,119\n",
+        rules={"donors_per_recipient": {"min": 1, "max": 2}, "coverage": {"shortfall_penalty": 1000}},
+    )
+    out = tmp_path / "runs.csv"
+    sweep(path, out, vary=["rules.min_share=0,0.3"], workers=1)
+    for row in rows(out):
+        parts = float(row["part_weighted_distance"]) + float(row["part_shortfall"])
+        assert parts == pytest.approx(float(row["objective"]), rel=1e-9)
+        assert float(row["shortfall"]) == pytest.approx(30 * unit, rel=1e-9)

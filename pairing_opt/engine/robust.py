@@ -36,6 +36,7 @@ from ..scenario.uncertainty import NeedCase, check_uncertainty, need_scenarios
 from .backends import (
     MIN_TIME_LIMIT,
     SOLVERS,
+    THREADS_HERE,
     RawResult,
     SolverInfo,
     Status,
@@ -115,8 +116,15 @@ def solve_robust(scenario: Scenario) -> SolveResult:
     with timed("build"):
         stack = _stack(cases, mode)
     start = time.perf_counter()
-    with timed("robust"):
-        raw = run_milp(options.name, stack.milp, options.time_limit, options.mip_gap)
+    # No canonical tie-break here: among pairings tied on the robust objective HiGHS's pick
+    # depends on its thread count, so it gets one thread on every machine, in a sweep's
+    # worker as in `solve` (2 threads and 1 gave different pairings of one score).
+    held = THREADS_HERE.set(1)
+    try:
+        with timed("robust"):
+            raw = run_milp(options.name, stack.milp, options.time_limit, options.mip_gap)
+    finally:
+        THREADS_HERE.reset(held)
     if raw.status == Status.INFEASIBLE:
         reason = (
             f"no single pairing satisfies the rules in all {len(cases)} need scenarios "

@@ -29,6 +29,12 @@ class Scored:
     def add(self, row: dict[str, str], name: str) -> None:
         gap = row.get(f"{name}_gap")
         if gap in (None, ""):
+            if row.get(f"{name}_objective") not in (None, "") and row.get("objective") not in (
+                None,
+                "",
+            ):  # scored against an optimum of 0 that it misses: no relative gap
+                self.runs += 1
+                self.broken += row.get(f"{name}_broken") not in (None, "", "0")
             return
         self.runs += 1
         self.gaps.append(float(gap))
@@ -40,14 +46,21 @@ class Scored:
     def line(self) -> str:
         """How often it is optimal or breaks a rule, and the range and median of its gap:
         the spread a conclusion about it has over the sweep."""
-        gaps = sorted(self.gaps)
-        median = statistics.median(gaps)
         share = f"{100 * self.optimal / self.runs:.0f}%"
-        return (
+        line = (
             f"optimal in {self.optimal} of {self.runs} solved runs ({share}), breaks a rule "
-            f"in {self.broken}; gap to each run's optimum {_percent(gaps[0])} to "
-            f"{_percent(gaps[-1])} (median {_percent(median)})"
+            f"in {self.broken}"
         )
+        gaps = sorted(self.gaps)
+        if gaps:
+            median = statistics.median(gaps)
+            line += (
+                f"; gap to each run's optimum {_percent(gaps[0])} to "
+                f"{_percent(gaps[-1])} (median {_percent(median)})"
+            )
+        if len(gaps) < self.runs:
+            line += f"; {self.runs - len(gaps)} run(s) with an optimum of 0 it misses (no gap)"
+        return line
 
 
 def _percent(fraction: float) -> str:

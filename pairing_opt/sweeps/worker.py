@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import Result, evaluate, solve
-from ..checks.metrics import METRIC_NAMES
+from ..checks.metrics import metrics
+from ..checks.verify import REL_TOL
 from ..engine.backends import use_threads
 from ..errors import InputError, PairoptError
 from ..io.loader import ScenarioSource
+from ..report.common import metrics_dict, number, objective_number
 from ..report.pareto import pair_set_hash
 from ..scenario.perturb import Perturbation, perturbed
 from ..scenario.scenario import Scenario
-from ..scenario.spec import maximised
+from ..scenario.spec import Objective, WeightedObjective, in_data_units, maximised, term_objective
 from .plan import Run
 
 Pair = tuple[str, str]
@@ -84,11 +86,15 @@ def run_one(job: Job, run: Run) -> dict[str, Any]:
 
 
 def result_columns(result: Result, job: Job) -> dict[str, Any]:
-    """The columns of a solved run: proof, objective parts, metrics and the comparisons."""
+    """The columns of a solved run: proof, objective parts, metrics and the comparisons.
+    Numbers are the verifier's own, unrounded (the file keeps 10 significant digits in
+    any unit); a ratio or count objective (fairness) reads as solve's JSON gives it, so the
+    solver's round-off on an optimum of 0 (1e-9) is not shown as a value."""
+    objective = result.scenario.objective
     row: dict[str, Any] = {
         "status": result.status,
-        "objective": result.objective,
-        "bound": result.bound,
+        "objective": _value(objective, result.objective),
+        "bound": _value(objective, result.bound, result.objective),
         "gap": result.gap,
         "message": "; ".join(result.reasons),
     }
@@ -96,10 +102,12 @@ def result_columns(result: Result, job: Job) -> dict[str, Any]:
         row.update(scored(result, name, pairing))
     if not result.solutions or result.objective is None:
         return row
-    data = result.to_dict(timings=False)
-    parts = data["objective"].get("parts", {})
-    row.update({f"part_{name}": parts.get(name) for name in job.parts})
-    row.update({name: data["metrics"].get(name) for name in METRIC_NAMES})
+    best = result.solutions[0]
+    parts = best.robust.parts() if best.robust is not None else best.evaluation.parts(objective)
+    row.update({f"part_{name}": _part(objective, name, parts) for name in job.parts})
+    found = metrics(best.scenario, best.pairing, best.evaluation)
+    row.update(metrics_dict(best.scenario, best.pairing, best.evaluation))
+    row["shortfall"] = found["shortfall"]  # an amount: unrounded, as the parts
     pairs = sorted({(a.donor, a.recipient) for a in result.pairs})
     row["pairing_hash"] = pair_set_hash(pairs)
     row["pairs"] = pairs
@@ -119,9 +127,7 @@ def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]
     best = result.objective if result.solutions else None
     gap = None
     if best is not None and math.isfinite(value):
-        worse = best - value if maximised(result.scenario.objective) else value - best
-        gap = worse / max(abs(best), 1e-12)
-        gap = 0.0 if abs(gap) < 1e-9 else gap  # solver noise, not a difference
+        gap = _gap(result.scenario.objective, value, best)
     short = {c.recipient for c in evaluation.recipients if c.shortfall > 1e-6 * max(c.need, 1e-300)}
     return {
         f"{name}_objective": value,
@@ -129,6 +135,41 @@ def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]
         f"{name}_broken": len(evaluation.violations),
         f"{name}_short": len(short),
     }
+
+
+def _value(objective: Objective, value: float | None, reference: float | None = None) -> Any:
+    """An objective's value or bound for the file: unrounded where it is an amount, as
+    solve's JSON gives it where it is a ratio or count (see objective_number)."""
+    if in_data_units(objective) or value is None:
+        return value
+    return objective_number(objective, value, reference)
+
+
+def _part(objective: Objective, term: str, parts: dict[str, float]) -> Any:
+    """One objective part: unrounded where it is an amount in the data's units, as solve's
+    JSON gives it otherwise (a weighted sum's parts are normalised, a ratio has no unit)."""
+    value = parts.get(term)
+    if value is None and ":" in term:  # a column objective's part is keyed by its column
+        value = parts.get(term.partition(":")[2].strip())
+    if value is None:
+        return None
+    if isinstance(objective, WeightedObjective) or not in_data_units(term_objective(term)):
+        return number(value)
+    return value
+
+
+def _gap(objective: Objective, value: float, best: float) -> float | None:
+    """How much worse `value` is than the run's optimum `best`, relative to it (>= 0 is
+    worse): 0 where they differ by round-off alone, None where the optimum is 0 up to
+    round-off and the value is not (no relative difference from 0; an optimum of fairness
+    solved as 1e-9 gave gaps of 1e9)."""
+    worse = best - value if maximised(objective) else value - best
+    unitless = not in_data_units(objective)
+    if abs(worse) <= REL_TOL * max(abs(value), abs(best)) or (unitless and abs(worse) <= REL_TOL):
+        return 0.0
+    if abs(best) <= REL_TOL * abs(value) or (unitless and abs(best) <= REL_TOL):
+        return None
+    return worse / abs(best)
 
 
 def evaluated_columns(names: Sequence[str]) -> list[str]:
