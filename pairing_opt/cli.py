@@ -264,9 +264,10 @@ def _output(
     included), found before any work is done."""
     from .io.atomic import choose_format, input_clashes, output_problems
 
-    source = click.get_current_context().get_parameter_source("fmt")
+    context = click.get_current_context()
+    source = context.get_parameter_source("fmt")
     given = None if source is ParameterSource.DEFAULT else fmt
-    problems = output_problems(output) + input_clashes(output, [p for p in inputs if p])
+    problems = output_problems(output) + input_clashes(output, _read_files(inputs))
     try:
         fmt = choose_format(output, given, FORMATS[report])
     except InputError as exc:
@@ -283,25 +284,44 @@ def _output(
     return fmt, problems
 
 
+def _read_files(inputs: Sequence[str | None]) -> list[str]:
+    """The files this command reads: `inputs`, and the --incumbent and --need-scenario
+    files when the command takes them (-o naming one would destroy it)."""
+    params = click.get_current_context().params
+    extra = [params.get("incumbent"), *(params.get("need_scenarios") or ())]
+    return [p for p in [*inputs, *extra] if p]
+
+
 def _load(
     path: str,
     overrides: tuple[str, ...] = (),
     problems: list[Problem] | None = None,
     output: str | None = None,
     robust: str | None = None,
+    objective: str | None = None,
 ) -> Any:
     """The scenario; the problems found before (with -o, --format) are reported with the
     scenario's own, all at once, and -o may not name one of the scenario's tables.
-    `robust` (--robust) is the last override, so the file and --set are checked with it."""
+    `objective` (--objective) and `robust` (--robust) are the last overrides, so the file
+    and --set are checked with them (the file's own objective is not checked when
+    --objective replaces it: it may need distances the scenario does not have)."""
     from .api import load
     from .io.atomic import input_clashes
+    from .scenario.validation import parse_objective
 
     earlier = list(problems or [])
-    last = (f"uncertainty.robust={robust}",) if robust is not None else ()
+    last: tuple[str, ...] = ()
+    if objective is not None:  # the flag's own forms are checked as the flag's
+        try:
+            parse_objective(objective)
+            last += (f"objective={objective}",)
+        except InputError as exc:
+            earlier += exc.problems
+    last += (f"uncertainty.robust={robust}",) if robust is not None else ()
     try:
         data = load(path, (*overrides, *last))
     except InputError as exc:
-        found = [_robust_flag(p) for p in exc.problems] if last else exc.problems
+        found = [_flag_of(p) for p in exc.problems] if last else exc.problems
         raise InputError([*earlier, *found]) from exc
     earlier += [p for p in input_clashes(output, data.inputs) if p not in earlier]
     if earlier:
@@ -309,10 +329,11 @@ def _load(
     return data
 
 
-def _robust_flag(problem: Problem) -> Problem:
-    """A problem located at the uncertainty.robust override --robust added, located at
-    --robust (it sets that key last, over any --set)."""
+def _flag_of(problem: Problem) -> Problem:
+    """A problem located at the override --robust or --objective added, located at the
+    flag (each sets its key last, over any --set)."""
     where = re.sub(r"^override uncertainty\.robust\b", "--robust", problem.where)
+    where = re.sub(r"^override objective\b", "--objective", where)
     return Problem(where, problem.what, problem.fix)
 
 
@@ -475,7 +496,8 @@ def solve(
     """
 
     fmt, problems = _output(SolveReport, fmt, output, [scenario])
-    data = _load(scenario, overrides, problems, output, options.get("robust"))
+    objective = options.pop("objective", None)
+    data = _load(scenario, overrides, problems, output, options.get("robust"), objective)
     result = _solve(data, quiet, alternatives=alternatives or 1, **options)
     numbered, timings = alternatives is not None, not no_timings
     _emit(SolveReport(list(result.solutions), numbered, labels), fmt, output, timings=timings)
@@ -1121,7 +1143,7 @@ def report(
     from .report.common import STATUS_TEXT
     from .report.html import html_problems
 
-    inputs = [scenario, *([pairing] if pairing else [])]
+    inputs = _read_files([scenario, pairing])
     early = output_problems(output) + input_clashes(output, inputs) + html_problems(output)
     data = configure(_load(scenario, overrides, early, output), **options)
     made = report_html(data, pairing, names=names, draw_map=not no_map)

@@ -242,3 +242,30 @@ def test_every_command_has_help_with_examples() -> None:
     for command in ("solve", "check", "solvers"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_objective_flag_replaces_an_objective_the_scenario_could_not_score(
+    tmp_path: Path,
+) -> None:
+    """Without coordinates the file's weighted_distance cannot be scored; --objective
+    fairness (which needs no distance) was still refused for it, while --set objective=
+    worked. Found by the seventh QA pass."""
+    path = write_scenario(
+        tmp_path / "nocoord",
+        donors="id,cap,lat,lon\nNorth,300,,\nSouth,250,,\n",
+        recipients="id,need,lat,lon\nCity A,10,,\nCity B,20,,\n",
+        rules={"donors_per_recipient": {"min": 1, "max": 2}},
+        objective="weighted_distance",
+    )
+    refused = run("solve", path, "-q")
+    assert refused.exit_code == 2 and "objective" in refused.stderr
+    flagged = run("solve", path, "--objective", "fairness", "--format", "csv", "-q")
+    assert flagged.exit_code == 0, flagged.stderr
+    assert (
+        flagged.stdout
+        == run("solve", path, "--set", "objective=fairness", "--format", "csv", "-q").stdout
+    )
+    wrong = run("solve", path, "--objective", "nonsense", "--set", "rules.reserve=2")
+    assert wrong.exit_code == 2
+    assert "--objective: unknown objective 'nonsense'" in wrong.stderr
+    assert "--set rules.reserve" in wrong.stderr  # every problem at once

@@ -506,12 +506,39 @@ def test_output_never_replaces_an_input_of_the_run(tmp_path: Path) -> None:
     folder = tmp_path / "s"
     shutil.copytree(EXAMPLE.parent, folder)
     scenario = folder / "scenario.yaml"
+    incumbent = folder / "in-place.csv"
+    shutil.copy(folder / "example_pairing.csv", incumbent)
     for argv, target in (
         (["solve", str(scenario), "-o"], folder / "recipients.csv"),
         (["solve", str(scenario), "--format", "csv", "-o"], scenario),
         (
             ["evaluate", str(scenario), str(folder / "example_pairing.csv"), "-o"],
             folder / "example_pairing.csv",
+        ),
+        # the --incumbent file was replaced (seventh QA pass), in every command taking it
+        (["solve", str(scenario), "--incumbent", str(incumbent), "-o"], incumbent),
+        (
+            [
+                "pareto",
+                str(scenario),
+                "--x",
+                "changes",
+                "--y",
+                "distance",
+                "--incumbent",
+                str(incumbent),
+                "-o",
+            ],
+            incumbent,
+        ),
+        (
+            ["evaluate", str(scenario), str(incumbent), "--incumbent", str(incumbent), "-o"],
+            incumbent,
+        ),
+        (["report", str(scenario), "--incumbent", str(incumbent), "-o"], incumbent),
+        (
+            ["solve", str(scenario), "--need-scenario", str(folder / "recipients.csv"), "-o"],
+            folder / "recipients.csv",
         ),
     ):
         before = target.read_bytes()

@@ -739,7 +739,10 @@ def test_parts_and_shortfall_keep_ten_digits_in_any_unit(tmp_path: Path, unit: f
         tmp_path / "priced",
         donors=f"id,cap,lat,lon\nA,{100 * unit!r},30,110\nB,{50 * unit!r},40,120\n",
         recipients=f"id,need,lat,lon\nX,{100 * unit!r},31,111\nY,{80 * unit!r},39,119\n",
-        rules={"donors_per_recipient": {"min": 1, "max": 2}, "coverage": {"shortfall_penalty": 1000}},
+        rules={
+            "donors_per_recipient": {"min": 1, "max": 2},
+            "coverage": {"shortfall_penalty": 1000},
+        },
     )
     out = tmp_path / "runs.csv"
     sweep(path, out, vary=["rules.min_share=0,0.3"], workers=1)
