@@ -181,3 +181,22 @@ def test_xlsx_table(scenario_dir: Make) -> None:
     scenario = load(path)
     assert scenario.donors == ("A", "B")
     np.testing.assert_allclose(scenario.capacity, [10, 8])
+
+
+def test_numbers_yaml_would_not_read_as_they_look_are_refused_in_overrides() -> None:
+    """`--set rules.max_distance_km=017` ran with 15 km, `25:00` with 1500 (YAML 1.1's
+    octal and base 60). Found by the seventh QA pass; the file's own values are case 278
+    of the bad-input corpus. Plain numbers, floats with a leading zero and quoted ids
+    still read."""
+    from pairing_opt.io.loader import apply_overrides
+
+    with pytest.raises(InputError) as caught:
+        apply_overrides({}, ["rules.max_distance_km=017", "rules.reserve=0:15", "name=0x1F"])
+    assert [p.where for p in caught.value.problems] == [
+        "override rules.max_distance_km=017",
+        "override rules.reserve=0:15",
+        "override name=0x1F",
+    ]
+    assert "(e.g. 17)" in caught.value.problems[0].fix
+    done = apply_overrides({}, ["rules.max_distance_km=0.5", "name='007'", "rules.reserve=0"])
+    assert done == {"rules": {"max_distance_km": 0.5, "reserve": 0}, "name": "007"}

@@ -159,6 +159,7 @@ class _LimitedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.depth = 0
+        self.unclear: list[tuple[yaml.Mark, str, str]] = []  # see _unclear_number
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.depth >= MAX_YAML_DEPTH:
@@ -172,6 +173,51 @@ class _LimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+# YAML 1.1 (PyYAML) reads 0700 as octal 448, 25:00 as 1500 (base 60) and 0x5DC as 1500:
+# a number with a leading zero, a colon or a base prefix is refused, never guessed.
+_UNCLEAR_NUMBER = re.compile(
+    r"^[-+]?(?:0[0-9_]+|0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$"
+)
+_UNCLEAR_TAG = "tag:pairopt,2026:unclear-number"
+
+
+def _unclear_number(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """Record the number for its problem (every one in the file is reported)."""
+    text = str(node.value)
+    unclear: list[tuple[yaml.Mark, str, str]] = loader.unclear  # type: ignore[attr-defined]
+    unclear.append(
+        (
+            node.start_mark,
+            f"{text} is not read as the number it looks like: YAML reads a leading zero as "
+            "octal (0700 is 448), a colon as base 60 (25:00 is 1500) and 0x as hexadecimal.",
+            _plain_fix(text),
+        )
+    )
+    return text
+
+
+def _plain_fix(text: str) -> str:
+    plain = text.lstrip("+-0")
+    example = f" (e.g. {plain})" if plain.isdigit() else ""
+    return (
+        f"write the number in plain decimal digits{example}, or quote it ('{text}') if it is "
+        "a name or an id."
+    )
+
+
+def _unclear_first(loader: type[yaml.SafeLoader]) -> None:
+    """Resolve unclear numbers to their own tag ahead of YAML 1.1's int and float."""
+    loader.add_implicit_resolver(_UNCLEAR_TAG, _UNCLEAR_NUMBER, list("-+0123456789"))
+    for first, resolvers in loader.yaml_implicit_resolvers.items():
+        mine = [r for r in resolvers if r[0] == _UNCLEAR_TAG]
+        rest = [r for r in resolvers if r[0] != _UNCLEAR_TAG]
+        loader.yaml_implicit_resolvers[first] = mine + rest
+    loader.add_constructor(_UNCLEAR_TAG, _unclear_number)
+
+
+_unclear_first(_LimitedLoader)
 
 
 def _check_nodes(root: yaml.Node) -> None:
@@ -216,22 +262,23 @@ def _check_nodes(root: yaml.Node) -> None:
     size(root)
 
 
-def _compose(text: str) -> tuple[yaml.Node | None, Any]:
-    """The document's node tree and its data, within the limits above."""
+def _compose(text: str) -> tuple[yaml.Node | None, Any, list[tuple[yaml.Mark, str, str]]]:
+    """The document's node tree and its data, within the limits above, and the numbers
+    it writes that YAML would not read as they look (see _unclear_number)."""
     loader = _LimitedLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
-            return None, None
+            return None, None, []
         _check_nodes(root)
-        return root, loader.construct_document(root)
+        return root, loader.construct_document(root), loader.unclear
     finally:
         loader.dispose()
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
     try:
-        root, data = _compose(text)
+        root, data, unclear = _compose(text)
     except _YamlLimit as exc:
         at = exc.mark
         _fail(f"{name}, line {at.line + 1}, column {at.column + 1}", exc.what, exc.fix)
@@ -290,6 +337,8 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, _LineMap]:
             "this key appears twice.",
             "keep one of them.",
         )
+    for mark, what, fix in unclear:
+        problems.add(f"{name}, line {mark.line + 1}, column {mark.column + 1}", what, fix)
     problems.raise_if_any()
     return data, lines
 
@@ -766,6 +815,17 @@ def _xlsx_table(rows: list[list[Any]], name: str) -> Table:
     return Table.from_rows(header, body)
 
 
+def _override_value(raw: str) -> tuple[Any, list[tuple[yaml.Mark, str, str]]]:
+    """An override's VALUE read as YAML, as the scenario file's values are."""
+    if not raw.strip():
+        return None, []
+    loader = _LimitedLoader(raw)
+    try:
+        return loader.get_single_data(), loader.unclear
+    finally:
+        loader.dispose()
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply `KEY=VALUE` what-if overrides to the parsed scenario (VALUE is read as YAML:
     1000, distance, [Guangdong], {min: 1, max: 2}). Unknown keys list the valid ones."""
@@ -787,7 +847,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             )
             continue
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
+            value, unclear = _override_value(raw)
+        except _YamlLimit as exc:
+            problems.add(where, exc.what, exc.fix)
+            continue
         except yaml.YAMLError as exc:
             reason = getattr(exc, "problem", None) or type(exc).__name__
             problems.add(
@@ -796,6 +859,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                 "check brackets and quotes, e.g. "
                 "override 'rules.fixed=[{donor: A, recipient: B}]'.",
             )
+            continue
+        if unclear:
+            problems.problems.extend(Problem(where, what, fix) for _, what, fix in unclear)
             continue
         node = data
         for part in path[:-1]:
