@@ -6,7 +6,7 @@ columns hold numbers is checked later against the tables (`scenario.build`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -684,6 +684,42 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _objective_forms(schema: dict[str, Any]) -> None:
+    """Every form the loader reads an objective in (column_objective_text): a term's name,
+    'minimize:COLUMN', the text forms 'a=1,b=50' and 'a,b~0.05,c', a mapping {term: weight},
+    a list of terms, and the models' own {terms: ...} / {order: ...} with bare weights and
+    bare level names. The models alone describe only their strict shapes, so the schema
+    refused the README's own example."""
+    names = "|".join(NAMED_OBJECTIVES)
+    term = rf"(?:{names}|(?:minimize|maximize):[^,=>~/]*[^,=>~/\s][^,=>~/]*)"
+    number = r"[0-9.eE+-]+"
+    weighted = rf"\s*{term}\s*=\s*{number}(?:\s*/\s*{number})?\s*"
+    level = rf"\s*{term}\s*(?:~\s*{number}\s*)?"
+    text = (
+        rf"^(?:\s*{term}\s*|{weighted}(?:,{weighted})*|{level}~\s*{number}\s*"
+        rf"|{level}(?:[,>]{level})+)$"
+    )
+    defs = schema["$defs"]
+    weight = {"anyOf": [{"type": "number", "minimum": 0}, {"$ref": "#/$defs/TermWeight"}]}
+    one_term = {"type": "string", "pattern": rf"^\s*{term}\s*$"}
+    level_item = {"anyOf": [one_term, {"$ref": "#/$defs/Level"}]}
+    defs["WeightedObjective"]["properties"]["terms"]["additionalProperties"] = weight
+    defs["OrderedObjective"]["properties"]["order"]["items"] = level_item
+    defs["ColumnObjective"].update(minProperties=1, maxProperties=1)  # exactly one sense
+    entry = schema["properties"]["objective"]
+    entry["anyOf"] = [
+        *entry["anyOf"],
+        {"type": "string", "pattern": text},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": rf"^{term}$"},
+            "additionalProperties": weight,
+            "minProperties": 1,
+        },
+        {"type": "array", "items": level_item, "minItems": 1},
+    ]
+
+
 def json_schema() -> dict[str, object]:
     """The JSON Schema of a scenario file, from the same models the loader validates with,
     for editors (e.g. the YAML language server) to complete and check scenario files."""
@@ -699,6 +735,7 @@ def json_schema() -> dict[str, object]:
     for option in resources.get("anyOf", []):
         if option.get("type") == "array":
             option["items"] = {"anyOf": [{"type": "string"}, option["items"]]}
+    _objective_forms(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "pairopt scenario",
