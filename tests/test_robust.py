@@ -790,3 +790,19 @@ def test_a_robust_pairing_does_not_depend_on_highs_threads(tmp_path: Path) -> No
     finally:
         use_threads(before)
     assert found[1] == found[2]
+
+
+def test_need_scenarios_too_many_for_memory_are_refused_before_any_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """2,000 samples of Hubei built a robust model of 19 GB and ran far past its time
+    limit. Found by the seventh QA pass; need scenarios x candidate pairs is now capped
+    (PAIROPT_MAX_ROBUST_PAIRS), checked when the scenario is loaded."""
+    monkeypatch.setenv("PAIROPT_MAX_ROBUST_PAIRS", "100")
+    uncertainty = "uncertainty={samples: 20, perturb: [recipients.need=lognormal:0.1]}"
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--set", uncertainty])
+    assert result.exit_code == 2, result.output
+    assert "--set uncertainty.samples: 21 need scenarios x" in result.stderr
+    assert "PAIROPT_MAX_ROBUST_PAIRS (now 100)" in result.stderr
+    monkeypatch.setenv("PAIROPT_MAX_ROBUST_PAIRS", "100000")
+    assert CliRunner().invoke(main, ["check", str(EXAMPLE), "--set", uncertainty]).exit_code == 0

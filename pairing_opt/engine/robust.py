@@ -113,16 +113,19 @@ def solve_robust(scenario: Scenario) -> SolveResult:
             "(see `pairopt solvers`)."
         )
     mode = scenario.uncertainty.robust
+    start = time.perf_counter()  # time_limit is for the whole solve, building included
     with timed("build"):
         stack = _stack(cases, mode)
-    start = time.perf_counter()
+    limit = options.time_limit
+    if limit is not None:
+        limit = max(limit - (time.perf_counter() - start), MIN_TIME_LIMIT)
     # No canonical tie-break here: among pairings tied on the robust objective HiGHS's pick
     # depends on its thread count, so it gets one thread on every machine, in a sweep's
     # worker as in `solve` (2 threads and 1 gave different pairings of one score).
     held = THREADS_HERE.set(1)
     try:
         with timed("robust"):
-            raw = run_milp(options.name, stack.milp, options.time_limit, options.mip_gap)
+            raw = run_milp(options.name, stack.milp, limit, options.mip_gap)
     finally:
         THREADS_HERE.reset(held)
     if raw.status == Status.INFEASIBLE:

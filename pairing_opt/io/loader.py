@@ -30,6 +30,9 @@ MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few hundred bytes; 1 MiB is
 MAX_TABLE_BYTES = 64 << 20  # a CSV table on disk (PAIROPT_MAX_TABLE_MB); reading costs ~10x
 # Candidate pairs a scenario may have (PAIROPT_MAX_PAIRS): about 170 bytes each in memory.
 MAX_PAIRS = 5_000_000
+# Need scenarios x candidate pairs of a robust model (PAIROPT_MAX_ROBUST_PAIRS): each copy
+# of a pair costs about 15 kB in the solver (2,000 samples of Hubei's 304 pairs took 19 GB).
+MAX_ROBUST_PAIRS = 200_000
 MAX_XLSX_BYTES = 64 << 20  # an .xlsx workbook on disk, compressed (PAIROPT_MAX_XLSX_MB)
 MAX_XLSX_UNPACKED_BYTES = 128 << 20  # its parts unpacked (PAIROPT_MAX_XLSX_UNPACKED_MB)
 MAX_XLSX_ROWS = 100_000  # rows of the sheet read (PAIROPT_MAX_XLSX_ROWS)
@@ -707,6 +710,27 @@ def _check_pair_count(
     )
 
 
+def _check_robust_size(scenario: Scenario, lines: _LineMap) -> None:
+    """Refuse, before any model is built, need scenarios whose robust model would not fit
+    in memory: it holds one copy of every candidate pair per need scenario."""
+    uncertainty = scenario.uncertainty
+    assert uncertainty is not None
+    count = int(uncertainty.nominal) + len(scenario.need_tables) + uncertainty.samples
+    pairs = len(scenario.candidates)
+    limit = limit_from_env(
+        MAX_ROBUST_PAIRS, "PAIROPT_MAX_ROBUST_PAIRS", unit=1, what="a number of pairs"
+    )
+    if count * pairs <= limit:
+        return
+    _fail(
+        lines(("uncertainty", "samples") if uncertainty.samples else ("uncertainty",)),
+        f"{count:,} need scenarios x {pairs:,} candidate pairs = {count * pairs:,} pairs in "
+        f"the robust model; pairopt takes at most {limit:,} (about 15 kB of memory each).",
+        f"use at most {max(1, limit // max(pairs, 1)):,} need scenarios (fewer samples), or "
+        f"raise PAIROPT_MAX_ROBUST_PAIRS (now {limit}) on a machine with the memory.",
+    )
+
+
 def _unreadable_xlsx(name: str, exc: Exception) -> InputError:
     """A workbook that zipfile or openpyxl cannot read (junk, damage, another format)."""
     return InputError(
@@ -935,6 +959,7 @@ class ScenarioSource:
             found = _need_tables(scenario, pairs, path.parent, self._read)
             scenario = with_need_tables(scenario, found)
             check_uncertainty(scenario, lines)
+            _check_robust_size(scenario, lines)
         return replace(scenario, inputs=self.inputs(spec))
 
     def inputs(self, spec: ScenarioSpec) -> tuple[str, ...]:
