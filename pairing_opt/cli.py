@@ -454,7 +454,9 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 )
 @output_option
 @solver_option
-@time_limit_option("Seconds for each solve (overrides solver.time_limit).")
+@time_limit_option(
+    "Seconds for the whole solve; with --alternatives, for each one (overrides solver.time_limit)."
+)
 @mip_gap_option
 @click.option("--objective", help=f"Override the objective: {OBJECTIVE_HELP}")
 @incumbent_option
@@ -822,7 +824,7 @@ def _plotted_pairing(data: Any, pairing: str | None) -> tuple[list[Any], str, st
 @incumbent_option
 @set_option
 @solver_option
-@time_limit_option("Seconds for each solve (overrides solver.time_limit).")
+@time_limit_option("Seconds for each point's solve (overrides solver.time_limit).")
 @mip_gap_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def pareto(
@@ -1024,7 +1026,7 @@ _SWEEP_EXITS = (
     "the extra pairopt[dask].",
 )
 @set_option
-@time_limit_option("Seconds for each solve (overrides solver.time_limit).")
+@time_limit_option("Seconds for each run's solve (overrides solver.time_limit).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")
 def sweep(
     scenario: str,

@@ -200,3 +200,51 @@ def test_numbers_yaml_would_not_read_as_they_look_are_refused_in_overrides() -> 
     assert "(e.g. 17)" in caught.value.problems[0].fix
     done = apply_overrides({}, ["rules.max_distance_km=0.5", "name='007'", "rules.reserve=0"])
     assert done == {"rules": {"max_distance_km": 0.5, "reserve": 0}, "name": "007"}
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ("rules..max_distance_km=1", "has an empty part between its dots"),
+        (".rules.reserve=0.1", "has an empty part between its dots"),
+        ("rules.max_distance_km.=1", "has an empty part between its dots"),
+        ("rüles.x=1", "valid keys at 'top level': name,"),
+        ("rules.fixed.0.donor=South", "'rules.fixed' is a list: it is set whole"),
+        ("rules.max_distance_km.x=1", "'rules.max_distance_km' holds a value, not keys"),
+        ("rules.foo=1", "valid keys at 'rules': donors_per_recipient,"),
+    ],
+)
+def test_a_malformed_or_unknown_override_key_is_named_with_its_fix(
+    override: str, words: str
+) -> None:
+    """'rules..max_distance_km=1' was applied as rules.max_distance_km, and 'rüles.x=1'
+    was told the valid keys at 'rüles' were none. Found by the seventh QA pass."""
+    from pairing_opt.io.loader import apply_overrides
+
+    with pytest.raises(InputError) as caught:
+        apply_overrides({}, [override])
+    problem = caught.value.problems[0]
+    assert problem.where == f"override {override}"
+    assert words in f"{problem.what} Fix: {problem.fix}"
+
+
+def test_a_key_twice_inside_an_override_value_is_refused() -> None:
+    """'rules={max_distance_km: 1500, max_distance_km: 100}' ran with 100, where the file
+    refuses a key given twice. Found by the seventh QA pass."""
+    from pairing_opt.io.loader import apply_overrides
+
+    with pytest.raises(InputError, match="the key max_distance_km appears twice in the value"):
+        apply_overrides({}, ["rules={max_distance_km: 1500, max_distance_km: 100}"])
+
+
+def test_a_term_twice_in_a_weighted_sum_text_is_refused() -> None:
+    """'distance=1,balance=5,distance=0' ran as distance=0,balance=5."""
+    from pairing_opt.scenario.validation import parse_objective
+
+    with pytest.raises(InputError, match="names distance twice"):
+        parse_objective("distance=1,balance=5,distance=0")
+    with pytest.raises(InputError, match="names distance twice"):
+        load(
+            Path(__file__).parent.parent / "scenarios" / "example" / "scenario.yaml",
+            ["objective=distance=1,balance=5,distance=0"],
+        )

@@ -839,13 +839,48 @@ def _xlsx_table(rows: list[list[Any]], name: str) -> Table:
     return Table.from_rows(header, body)
 
 
+def _unknown_key(path: list[str]) -> tuple[str, str] | None:
+    """(what, fix) for the first part of an override's key the scenario format does not
+    have, naming the valid keys where it is; None when every part is a key."""
+    for i, part in enumerate(path):
+        parent = tuple(path[:i])
+        valid = model_fields(parent)
+        if part in valid:
+            continue
+        where = ".".join(parent) or "top level"
+        if part.isdigit() and parent:  # an item of a list (rules.fixed.0)
+            return f"'{where}' is a list: it is set whole, not item by item.", (
+                f"give the whole list, e.g. '{where}=[...]' with every item."
+            )
+        if valid:
+            return f"unknown key '{'.'.join(path[: i + 1])}'.", (
+                f"valid keys at '{where}': {', '.join(valid)}."
+            )
+        return f"'{where}' holds a value, not keys.", (
+            f"set '{where}' itself, e.g. {where}=[...] for a list or {where}=VALUE."
+        )
+    return None
+
+
 def _override_value(raw: str) -> tuple[Any, list[tuple[yaml.Mark, str, str]]]:
     """An override's VALUE read as YAML, as the scenario file's values are."""
     if not raw.strip():
         return None, []
     loader = _LimitedLoader(raw)
     try:
-        return loader.get_single_data(), loader.unclear
+        root = loader.get_single_node()
+        if root is None:
+            return None, []
+        twice = _LineMap("", root).duplicates  # YAML keeps the last; the file refuses them
+        unclear = [
+            (
+                root.start_mark,
+                f"the key {'.'.join(map(str, path))} appears twice in the value.",
+                "keep one of them.",
+            )
+            for path, _ in twice
+        ]
+        return loader.construct_document(root), [*unclear, *loader.unclear]
     finally:
         loader.dispose()
 
@@ -857,18 +892,20 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     for text in overrides:
         where = f"override {text}"
         key, sep, raw = text.partition("=")
-        path = [p for p in key.strip().split(".") if p]
-        if not sep or not path:
+        path = key.strip().split(".")
+        if not sep or not key.strip():
             problems.add(where, "expected KEY=VALUE.", "e.g. override rules.max_distance_km=1000")
             continue
-        valid = model_fields(tuple(path[:-1]))
-        if path[-1] not in valid:
-            known = ", ".join(valid) if valid else "none (this key holds a value, not keys)"
+        if "" in path:  # rules..reserve, .rules.reserve: a typo, not a key
             problems.add(
                 where,
-                f"unknown key '{'.'.join(path)}'.",
-                f"valid keys at '{'.'.join(path[:-1]) or 'top level'}': {known}.",
+                f"the key '{key.strip()}' has an empty part between its dots.",
+                "write the key as dotted names, e.g. rules.max_distance_km.",
             )
+            continue
+        unknown = _unknown_key(path)
+        if unknown is not None:
+            problems.add(where, *unknown)
             continue
         try:
             value, unclear = _override_value(raw)
@@ -951,7 +988,23 @@ class ScenarioSource:
         scenario = load_tables(spec, path, lines, read=self._read)
         if spec.incumbent is not None:
             incumbent = table_path(TableSpec(file=spec.incumbent), path.parent)
-            scenario = with_incumbent(scenario, incumbent)
+            try:
+                scenario = with_incumbent(scenario, incumbent)
+            except InputError as exc:  # the file's key, relative to the scenario file
+                where = lines(("incumbent",))
+                raise InputError(
+                    [
+                        Problem(
+                            f"{where}: {p.where}",
+                            p.what,
+                            p.fix.replace(
+                                "it is relative to the current folder",
+                                f"it is relative to the scenario file's folder, {path.parent}",
+                            ),
+                        )
+                        for p in exc.problems
+                    ]
+                ) from exc
         if spec.uncertainty is not None:
             needs = spec.uncertainty.needs
             keys = [f"uncertainty.needs.{i}" for i in range(len(needs))]

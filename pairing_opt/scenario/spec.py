@@ -583,6 +583,8 @@ def column_objective_text(value: object) -> object:
             for item in text.split(","):
                 key, _, weight = item.partition("=")
                 amount, slash, unit = weight.partition("/")  # 'b=50/10': weight 50, scale 10
+                if key.strip() in terms:  # a dict would keep the last without a word
+                    raise ValueError(f"the weighted sum names {key.strip()} twice")
                 terms[key.strip()] = (
                     {"weight": amount.strip(), "scale": unit.strip()} if slash else amount.strip()
                 )

@@ -242,7 +242,11 @@ def parse_objective(text: object, where: str = "objective (argument)") -> Object
         return text
     if isinstance(text, str) and text in NAMED_OBJECTIVES:
         return cast(Objective, text)
-    form = column_objective_text(text)
+    try:
+        form = column_objective_text(text)
+    except ValueError as exc:  # a term named twice in 'a=1,b=2,a=3'
+        fix = "name each term once."
+        raise InputError([Problem(where, f"not a valid objective '{text}': {exc}.", fix)]) from exc
     if isinstance(form, dict):
         kind: type[ColumnObjective | WeightedObjective | OrderedObjective] = (
             WeightedObjective
