@@ -544,3 +544,16 @@ def test_the_tie_margin_does_not_leave_more_need_uncovered() -> None:
         shortfalls.append(result.evaluation.total_shortfall)
     assert shortfalls[0] > 1.0  # need is left uncovered: the price is cheaper than distance
     assert shortfalls[0] == pytest.approx(shortfalls[1], rel=1e-9)
+
+
+def test_amounts_past_the_largest_float_are_bad_input_not_infeasible() -> None:
+    """need_scale 1e307 on needs of 20-120 made them infinite: solve said infeasible
+    (exit 1) with numpy's overflow warning on stderr, a sweep called it a solver failure
+    (exit 3) and check said 'too large' (exit 2). Found by the seventh QA pass: all three
+    now say the needs are too large to compute with (exit 2), without a warning."""
+    result = CliRunner().invoke(
+        main, ["solve", str(EXAMPLE), "--set", "recipients.need_scale=1e307"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "the needs include values too large to compute with" in result.stderr
+    assert "Warning" not in result.stderr

@@ -750,3 +750,37 @@ def test_parts_and_shortfall_keep_ten_digits_in_any_unit(tmp_path: Path, unit: f
         parts = float(row["part_weighted_distance"]) + float(row["part_shortfall"])
         assert parts == pytest.approx(float(row["objective"]), rel=1e-9)
         assert float(row["shortfall"]) == pytest.approx(30 * unit, rel=1e-9)
+
+
+def test_two_varied_keys_one_inside_the_other_are_refused(example: Path, tmp_path: Path) -> None:
+    """rules.donors_per_recipient=1,2 with rules.donors_per_recipient.max=2 ran the run
+    labelled donors_per_recipient=2 as {max: 2}. Found by the seventh QA pass."""
+    with pytest.raises(InputError, match="set the same value, one inside the other"):
+        sweep(
+            example,
+            tmp_path / "runs.csv",
+            vary=["rules.donors_per_recipient=1,2", "rules.donors_per_recipient.max=2"],
+        )
+    assert not (tmp_path / "runs.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        ({"workers": "2"}, "workers (argument): '2' is not a whole number"),
+        ({"samples": 2.5, "perturb": ["recipients.need=lognormal:0.2"]}, "samples (argument)"),
+        ({"pairings": ["a.csv"]}, "pairings (argument): is a list"),
+        ({"vary": "rules.min_share=0.2,0.3"}, "vary (argument): is a str"),
+        ({"overrides": "rules.min_share=0.2"}, "overrides (argument): is a str"),
+    ],
+)
+def test_api_arguments_of_the_wrong_type_are_input_errors(
+    example: Path, tmp_path: Path, arguments: dict[str, Any], words: str
+) -> None:
+    """A str for a list was split into letters (one error per letter), and '2' or 2.5 for
+    a count, or a list for the pairings, raised TypeError or AttributeError."""
+    given = {"vary": ["rules.min_share=0.2,0.3"], **arguments}
+    with pytest.raises(InputError) as caught:
+        sweep(example, tmp_path / "runs.csv", **given)
+    assert words in str(caught.value)
+    assert len(caught.value.problems) == 1

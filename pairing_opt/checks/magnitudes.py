@@ -41,6 +41,28 @@ def _own_costs(scenario: Scenario, objective: Objective) -> np.ndarray:
     return np.ones(1)
 
 
+def check_finite(scenario: Scenario) -> None:
+    """Refuse needs and capacities past the largest float (need_scale 1e307 on a need of
+    100, or a sample drawn that large): read as infinite they made a need no donor could
+    cover, reported as infeasible, or a solver error. Before any diagnosis."""
+    problems = []
+    for what, values in (
+        ("needs", scenario.need_matrix),
+        ("capacities", scenario.available_matrix),
+    ):
+        if not np.isfinite(values).all():
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"the {what} include values too large to compute with (beyond "
+                    f"{np.finfo(float).max:.3g}, after need_scale and any perturbation).",
+                    "write the amounts in a larger unit, or lower need_scale or the perturbation.",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
 def check_magnitudes(scenario: Scenario) -> None:
     """Refuse numbers that no solver can compare reliably: positive amounts (or, for the
     objective, distances or the column's nonzero values) further apart than MAX_RATIO. Only ratios

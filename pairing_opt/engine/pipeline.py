@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..checks.diagnose import conflicts
-from ..checks.magnitudes import check_magnitudes
+from ..checks.magnitudes import check_finite, check_magnitudes
 from ..checks.robust import Robust
 from ..checks.verify import REL_TOL, Assignment, Evaluation, evaluate
 from ..errors import InfeasibleError, InputError, Problem, SolverError
@@ -253,6 +253,7 @@ def diagnose(scenario: Scenario) -> None:
     """Before any solve: InfeasibleError naming the rules that cannot hold together, and
     InputError for what the objective needs and the scenario lacks (an incumbent)."""
     with timed("diagnose"):
+        check_finite(scenario)
         reasons = conflicts(scenario)
         if not reasons:
             check_magnitudes(scenario)

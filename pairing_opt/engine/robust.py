@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..checks.diagnose import conflicts
-from ..checks.magnitudes import check_magnitudes
+from ..checks.magnitudes import check_finite, check_magnitudes
 from ..checks.robust import NeedOutcome, Robust, outcome
 from ..checks.verify import REL_TOL
 from ..errors import InfeasibleError, SolverError
@@ -159,6 +159,7 @@ def _diagnose(cases: list[NeedCase]) -> None:
     there are several), and numbers too far apart for the solvers."""
     reasons: list[str] = []
     for case in cases:
+        check_finite(case.scenario)
         found = conflicts(case.scenario)
         prefix = f"need scenario '{case.name}': " if len(cases) > 1 else ""
         reasons += [prefix + r for r in found]

@@ -37,7 +37,8 @@ class Perturbation:
 
     def factors(self, rng: np.random.Generator, rows: int) -> np.ndarray:
         if self.kind == "lognormal":
-            return np.exp(self.params[0] * rng.standard_normal(rows))
+            with np.errstate(over="ignore"):
+                return np.exp(self.params[0] * rng.standard_normal(rows))
         low, high = self.params
         return rng.uniform(low, high, rows)
 
@@ -121,7 +122,8 @@ def perturbed(
         amounts = needs if p.target == "recipients.need" else capacities
         columns = [names.index(p.resource)] if p.resource else range(len(names))
         for k in columns:
-            amounts[:, k] *= p.factors(rng, amounts.shape[0])
+            with np.errstate(over="ignore"):  # past the largest float: refused before solving
+                amounts[:, k] *= p.factors(rng, amounts.shape[0])
     multi = scenario.multi_resource
     return replace(
         scenario,

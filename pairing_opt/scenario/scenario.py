@@ -1228,7 +1228,8 @@ def build(
     )
     multi = spec.resources is not None
     if spec.recipients.need_scale != 1.0:
-        r_side = replace(r_side, amounts=r_side.amounts * spec.recipients.need_scale)
+        with np.errstate(over="ignore"):  # past the largest float: refused before solving
+            r_side = replace(r_side, amounts=r_side.amounts * spec.recipients.need_scale)
     limits = _limits(dt, rt, spec.donors, spec.recipients, resources)
     _check_limits(limits, dt, rt, spec)
     _check_rule_ids(spec.rules, d_side, r_side, locate, problems)

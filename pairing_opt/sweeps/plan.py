@@ -95,12 +95,26 @@ def parse_vary(texts: Sequence[str], where: str = "vary") -> list[Vary]:
                 f"'{key}' is varied twice.",
                 "give all its values in one KEY=V1,V2,...",
             )
+        elif overlap := next((v.key for v in found if _nested(v.key, key)), None):
+            # the later override replaces or edits the earlier one's value: a run labelled
+            # donors_per_recipient=2 ran with {max: 2}
+            problems.add(
+                f"{where} {text}",
+                f"'{key}' and '{overlap}' set the same value, one inside the other.",
+                "vary one of them only.",
+            )
         elif len(set(values)) != len(values):
             problems.add(f"{where} {text}", "a value is repeated.", "give each value once.")
         else:
             found.append(Vary(key, tuple(values)))
     problems.raise_if_any()
     return found
+
+
+def _nested(a: str, b: str) -> bool:
+    """One key is the other or inside it (rules.donors_per_recipient and
+    rules.donors_per_recipient.max)."""
+    return a.startswith(b + ".") or b.startswith(a + ".")
 
 
 def plan_runs(varies: Sequence[Vary], samples: int | None) -> list[Run]:

@@ -24,7 +24,7 @@ from ..io.atomic import input_clashes, output_problems, write_text
 from ..io.loader import ScenarioSource
 from ..scenario.perturb import check_resources, parse_perturbations
 from ..scenario.spec import objective_terms
-from .plan import Run, Vary, parse_vary, plan_runs, vary_column
+from .plan import VARY_EXAMPLE, Run, Vary, parse_vary, plan_runs, vary_column
 from .runner import dask_client, run_dask, run_here, run_local
 from .store import RunStore, is_parquet
 from .summary import Summary, stability_csv, summarise
@@ -92,6 +92,16 @@ def sweep(
                     f"is a {type(scenario).__name__}; a sweep reads the scenario file itself, "
                     "to apply each what-if to it.",
                     "pass the file's path, e.g. sweep('scenario.yaml', 'runs.csv', ...).",
+                )
+            ]
+        )
+    if pairings is not None and not isinstance(pairings, Mapping):
+        raise InputError(
+            [
+                Problem(
+                    "pairings (argument)",
+                    f"is a {type(pairings).__name__}; give a mapping of name to pairing.",
+                    "e.g. pairings={'official': 'pairing_2020.csv'}.",
                 )
             ]
         )
@@ -250,6 +260,28 @@ def _checked(
     """Every argument checked before any run, every problem reported at once. Also gives
     the files the what-ifs name that the scenario itself may not (vary recipients.file)."""
     problems = Collector()
+    examples = {
+        "vary": VARY_EXAMPLE,
+        "perturb": "recipients.need=lognormal:0.2",
+        "overrides": "rules.min_share=0.2",
+    }
+    lists = {"vary": vary, "perturb": perturb, "overrides": overrides}
+    for name, given in lists.items():
+        if isinstance(given, str) or not isinstance(given, Sequence | type(None)):
+            problems.add(  # a str is a sequence too: its letters would be read one by one
+                f"{name} (argument)",
+                f"is a {type(given).__name__}; give a list of texts.",
+                f"e.g. {name}=['{examples[name]}'].",
+            )
+        elif given is not None and not all(isinstance(t, str) for t in given):
+            problems.add(
+                f"{name} (argument)", "holds an item that is not text.", "give a list of texts."
+            )
+    for name, number in (("samples", samples), ("workers", workers)):
+        if number is not None and not isinstance(number, int):  # 2.5, '2'
+            problems.add(f"{name} (argument)", f"{number!r} is not a whole number >= 1.")
+    problems.raise_if_any()
+    vary, perturb, overrides = vary or (), perturb or (), overrides or ()
     found: dict[str, Any] = {"vary": [], "perturb": []}
     for name, parse, texts in (
         ("vary", parse_vary, vary),
