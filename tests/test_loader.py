@@ -248,3 +248,13 @@ def test_a_term_twice_in_a_weighted_sum_text_is_refused() -> None:
             Path(__file__).parent.parent / "scenarios" / "example" / "scenario.yaml",
             ["objective=distance=1,balance=5,distance=0"],
         )
+
+
+def test_an_unknown_override_key_is_reported_with_the_other_values_problems() -> None:
+    """--set rules.foo=1 --set rules.min_share=abc reported the unknown key alone; the
+    bad value surfaced only on the next run. Found by the seventh QA pass."""
+    example = Path(__file__).parent.parent / "scenarios" / "example" / "scenario.yaml"
+    with pytest.raises(InputError) as caught:
+        load(example, ["rules.foo=1", "rules.min_share=abc"])
+    where = [p.where for p in caught.value.problems]
+    assert where == ["override rules.foo=1", "override rules.min_share"]

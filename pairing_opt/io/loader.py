@@ -888,6 +888,28 @@ def _override_value(raw: str) -> tuple[Any, list[tuple[yaml.Mark, str, str]]]:
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply `KEY=VALUE` what-if overrides to the parsed scenario (VALUE is read as YAML:
     1000, distance, [Guangdong], {min: 1, max: 2}). Unknown keys list the valid ones."""
+    data, problems = _applied(data, overrides)
+    if problems:
+        raise InputError(problems)
+    return data
+
+
+def _validated(data: dict[str, Any], overrides: list[str], lines: _LineMap) -> ScenarioSpec:
+    """The spec with the overrides applied: those that cannot apply (an unknown key, a
+    value that is not YAML) are reported with every problem of the rest, all at once."""
+    data, problems = _applied(data, overrides)
+    lines.overridden = {tuple(o.partition("=")[0].strip().split(".")) for o in overrides}
+    try:
+        spec = validate_spec(data, lines)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from exc
+    if problems:
+        raise InputError(problems)
+    return spec
+
+
+def _applied(data: dict[str, Any], overrides: list[str]) -> tuple[dict[str, Any], list[Problem]]:
+    """The overrides that apply, applied; a problem for each of the others."""
     problems = Collector()
     for text in overrides:
         where = f"override {text}"
@@ -932,8 +954,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                 node[part] = child
             node = child
         node[path[-1]] = value
-    problems.raise_if_any()
-    return data
+    return data, problems.problems
 
 
 def load_spec(
@@ -943,10 +964,7 @@ def load_spec(
     path = Path(path)
     text = _read_scenario_text(path)
     data, lines = _parse_yaml(text, str(path))
-    if overrides:
-        data = apply_overrides(data, overrides)
-        lines.overridden = {tuple(o.partition("=")[0].strip().split(".")) for o in overrides}
-    return validate_spec(data, lines), lines
+    return _validated(data, overrides or [], lines), lines
 
 
 def load(path: Path | str, overrides: list[str] | None = None) -> Scenario:
@@ -976,10 +994,7 @@ class ScenarioSource:
     def spec(self, overrides: list[str]) -> tuple[ScenarioSpec, _LineMap]:
         """The scenario file's spec with these overrides, validated (no tables read)."""
         data, lines = _parse_yaml(self.text, str(self.path))
-        if overrides:
-            data = apply_overrides(data, overrides)
-            lines.overridden = {tuple(o.partition("=")[0].strip().split(".")) for o in overrides}
-        return validate_spec(data, lines), lines
+        return _validated(data, overrides, lines), lines
 
     def load(self, overrides: list[str]) -> Scenario:
         """The scenario with these overrides, as `load` would build it from the files."""

@@ -75,6 +75,9 @@ class PairData:
     columns: dict[str, FloatArray]  # numeric columns, NaN where empty or not a number
     file_rows: np.ndarray  # row number in the file (header is row 1)
     name: str = "pairs"  # the file, for messages
+    # A column with a cell that is not a number is not numeric: its first such cell (file
+    # row, text), to name when an objective reads the column.
+    text_cells: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def lookup(self) -> dict[tuple[int, int], int]:
         return {
@@ -1343,6 +1346,13 @@ def _check_objective_column(
                 f"objective column '{column}' needs a pair table, and the scenario has none.",
                 "add a 'pairs:' table with that column, or use a named objective.",
             )
+        elif column in pair_data.text_cells:
+            row, text = pair_data.text_cells[column]
+            problems.add(
+                f"{pair_data.name}, row {row}, column '{column}'",
+                f"'{text}' is not a number, and the objective reads this column.",
+                "enter a number (plain digits, '.' for decimals).",
+            )
         elif column not in pair_data.columns:
             problems.add(
                 locate(("objective",)),
@@ -1459,12 +1469,14 @@ def _build_pairs(
             f"rename the column to one of {', '.join(load_columns)}.",
         )
     d_idx, r_idx = _pair_ids(reader, donors, recipients)
+    text_cells: dict[str, tuple[int, str]] = {}
     return PairData(
         donor=d_idx,
         recipient=r_idx,
-        columns=_pair_columns(reader, load_columns),
+        columns=_pair_columns(reader, load_columns, text_cells),
         file_rows=np.arange(len(frame)) + 2,
         name=name,
+        text_cells=text_cells,
     )
 
 
@@ -1522,10 +1534,13 @@ def _pair_ids(
 
 
 def _pair_columns(
-    reader: _TableReader, load_columns: tuple[str, ...] = ("load",)
+    reader: _TableReader,
+    load_columns: tuple[str, ...] = ("load",),
+    text_cells: dict[str, tuple[int, str]] | None = None,
 ) -> dict[str, FloatArray]:
     """The pair table's numeric columns: km and load must be numbers; any other column is
-    data only if every cell parses, so that text columns (notes) are simply ignored."""
+    data only if every cell parses, so that text columns (notes) are simply ignored (the
+    first cell that is not a number goes to `text_cells`)."""
     frame = reader.frame
     columns: dict[str, FloatArray] = {}
     for column in frame.columns:
@@ -1538,7 +1553,10 @@ def _pair_columns(
             continue
         raw = [v.strip() for v in frame[column]]
         parsed = parse_numbers(without_thousands(v) for v in raw)
-        if not np.any(np.isnan(parsed) & np.array([v != "" for v in raw], dtype=bool)):
+        text = np.flatnonzero(np.isnan(parsed) & np.array([v != "" for v in raw], dtype=bool))
+        if not len(text):
             reader.finite(parsed, column, "a finite number")
             columns[column] = parsed
+        elif text_cells is not None:
+            text_cells[column] = (int(text[0]) + 2, raw[int(text[0])])
     return columns
