@@ -555,5 +555,21 @@ def test_amounts_past_the_largest_float_are_bad_input_not_infeasible() -> None:
         main, ["solve", str(EXAMPLE), "--set", "recipients.need_scale=1e307"]
     )
     assert result.exit_code == 2, result.output
-    assert "the needs include values too large to compute with" in result.stderr
+    assert "the needs (or their total) include values too large to compute with" in result.stderr
     assert "Warning" not in result.stderr
+
+
+def test_an_objective_cost_past_the_largest_float_is_bad_input(tmp_path: Path) -> None:
+    """Needs of 1e307 are finite, but km x need is not: HiGHS stopped with status
+    'Unknown' and pairopt blamed the solver (exit 3), with numpy's overflow warning.
+    Found by the seventh QA pass."""
+    path = write_scenario(
+        tmp_path / "huge",
+        donors="id,cap,lat,lon\nA,5e307,30,110\nB,5e307,40,120\n",
+        recipients="id,need,lat,lon\nX,1e307,31,111\nY,1e307,39,119\n",
+        rules={"donors_per_recipient": {"min": 1, "max": 2}},
+    )
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "objective costs of weighted_distance (km x need)" in result.stderr
+    assert "too large to compute with" in result.stderr

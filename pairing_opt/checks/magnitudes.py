@@ -50,12 +50,15 @@ def check_finite(scenario: Scenario) -> None:
         ("needs", scenario.need_matrix),
         ("capacities", scenario.available_matrix),
     ):
-        if not np.isfinite(values).all():
+        with np.errstate(over="ignore"):  # their totals too: every check adds them up
+            total = values.sum(axis=0)
+        if not (np.isfinite(values).all() and np.isfinite(total).all()):
             problems.append(
                 Problem(
                     "scenario",
-                    f"the {what} include values too large to compute with (beyond "
-                    f"{np.finfo(float).max:.3g}, after need_scale and any perturbation).",
+                    f"the {what} (or their total) include values too large to compute with "
+                    f"(beyond {np.finfo(float).max:.3g}, after need_scale and any "
+                    "perturbation).",
                     "write the amounts in a larger unit, or lower need_scale or the perturbation.",
                 )
             )
@@ -110,6 +113,11 @@ def check_magnitudes(scenario: Scenario) -> None:
             )
             if term == "shortfall":  # the levels after it hold it: the price is moot there
                 break
+    else:  # no price to compare with: only a cost past the largest float is refused
+        for key in objective_terms(objective):
+            costs = _own_costs(scenario, term_objective(key))
+            if np.isinf(costs).any():
+                groups.append((f"objective costs of {key} (km x need)", costs))
     problems = []
     scored = "shortfall" in objective_terms(objective)
     for what, values in groups:
