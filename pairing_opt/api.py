@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .checks.compare import Comparison as Differences
 from .checks.compare import compare as differences
 from .checks.diagnose import conflicts, summary
-from .checks.magnitudes import check_magnitudes
+from .checks.magnitudes import check_finite, check_magnitudes
 from .checks.robust import NeedOutcome, Robust, outcome
 from .checks.verify import Assignment, Coverage, DonorLoad, Violation
 from .checks.verify import Evaluation as RuleCheck
@@ -818,6 +818,7 @@ def check(scenario: Scenario) -> dict[str, object]:
     Numbers that `solve` would refuse as too far apart raise InputError here too, and so
     does an objective or rule that counts changes with no incumbent to count them against."""
     _a_scenario(scenario)
+    check_finite(scenario)
     check_magnitudes(scenario)
     check_incumbent(scenario, _dotted)
     info = summary(scenario)

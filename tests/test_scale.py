@@ -297,7 +297,11 @@ def test_check_json_parses_on_huge_values(tmp_path: Path) -> None:
         recipients="id,need,lat,lon\nX,1e308,30.5,112\nY,1e308,32,116\n",
     )
     result = _run("check", path, "--format", "json")
-    json.loads(result.stdout)  # valid JSON whatever the totals overflow to
+    # totals past the largest float are refused as solve refuses them (they once gave
+    # JSON with Infinity); stdout then carries nothing, and no traceback
+    assert result.exit_code == 2, result.output
+    assert "(or their total) include values too large to compute with" in result.stderr
+    assert result.stdout == ""
 
 
 def test_example_with_a_mip_gap_verifies() -> None:
