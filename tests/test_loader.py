@@ -258,3 +258,17 @@ def test_an_unknown_override_key_is_reported_with_the_other_values_problems() ->
         load(example, ["rules.foo=1", "rules.min_share=abc"])
     where = [p.where for p in caught.value.problems]
     assert where == ["override rules.foo=1", "override rules.min_share"]
+
+
+def test_a_pairing_file_row_is_its_line_when_blank_lines_come_before(tmp_path: Path) -> None:
+    """Blank lines were skipped uncounted: a pair given twice on lines 3 and 5 was said to
+    be on rows 2 and 3. Found by the seventh QA pass (case 281 for a scenario table)."""
+    from pairing_opt.io.pairings import read_pairing
+
+    example = load(Path(__file__).parent.parent / "scenarios" / "example" / "scenario.yaml")
+    path = tmp_path / "p.csv"
+    path.write_text("donor,recipient,share\n\nDonor A,City 1,30\n\nDonor A,City 1,20\n")
+    with pytest.raises(InputError) as caught:
+        read_pairing(path, example)
+    assert caught.value.problems[0].where == f"{path}, row 5"
+    assert "(also row 3)" in caught.value.problems[0].what

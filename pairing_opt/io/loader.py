@@ -558,9 +558,16 @@ def _parse_csv(text: str, name: str, sep: str) -> Table:
     with more cannot be read without guessing which cell is extra, so it is an error.
     The rows are read in one pass of the C reader and checked afterwards."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
+    starts: list[int] = []  # each kept row's first line: a blank line is a row in a sheet
     with no_cycle_collection():
         try:
-            rows = [row for row in reader if row]
+            rows = []
+            before = 0
+            for row in reader:
+                if row:
+                    rows.append(row)
+                    starts.append(before + 1)
+                before = reader.line_num
         except csv.Error as exc:  # e.g. a lone carriage return inside an unquoted cell
             if "field larger than field limit" in str(exc):
                 _fail(
@@ -582,7 +589,8 @@ def _parse_csv(text: str, name: str, sep: str) -> Table:
             _fail_long_row(text, name, sep, width)
         for i in [i for i, row in enumerate(body) if len(row) < width]:
             body[i] = body[i] + [""] * (width - len(body[i]))
-        return Table.from_rows(header, body)
+        shifted = starts[1:] != list(range(2, len(rows) + 1))
+        return Table.from_rows(header, body, starts[1:] if shifted else None)
 
 
 def _check_unclosed_quote(text: str, name: str, sep: str) -> None:

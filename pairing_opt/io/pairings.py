@@ -10,7 +10,7 @@ an id, each label one id's) is read by label, and a note says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,11 +67,11 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> Pairing
     known = _Known(scenario) if scenario is not None else None
     notes: list[str] = []
     if known is not None:
-        donors = known.resolve("donor", donors, name, notes, problems)
-        recipients = known.resolve("recipient", recipients, name, notes, problems)
+        donors = known.resolve("donor", donors, name, notes, problems, frame.line)
+        recipients = known.resolve("recipient", recipients, name, notes, problems, frame.line)
     multi = len(columns) > 1 or columns != ["share"]
     for i, (donor, recipient, texts) in enumerate(zip(donors, recipients, shares, strict=True)):
-        line = i + 2
+        line = frame.line(i)
         row = f"{name}, row {line}"
         if not _new_pair(donor, recipient, row, line, seen, problems):
             continue
@@ -189,7 +189,13 @@ class _Known:
         self.by_label: set[str] = set()  # columns read by label: every value is known
 
     def resolve(
-        self, column: str, values: list[str], name: str, notes: list[str], problems: Collector
+        self,
+        column: str,
+        values: list[str],
+        name: str,
+        notes: list[str],
+        problems: Collector,
+        line: Callable[[int], int] = lambda i: i + 2,
     ) -> list[str]:
         """The column's ids. A column none of whose values is an id, but every non-empty
         value a label (compared exactly, in NFC, stripped) is read by label: each value
@@ -209,7 +215,7 @@ class _Known:
         self.by_label.add(column)
         ambiguous = {v: owners[v] for v in dict.fromkeys(given) if len(owners[v]) > 1}
         for label, their_ids in ambiguous.items():
-            rows = [i + 2 for i, v in enumerate(values) if v == label]
+            rows = [line(i) for i, v in enumerate(values) if v == label]
             problems.add(
                 f"{name}, column '{column}'",
                 f"the column holds the {column}s' labels, but the label {shown(label)} "

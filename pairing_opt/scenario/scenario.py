@@ -839,7 +839,7 @@ class _TableReader:
         return False
 
     def where(self, row: int, column: str) -> str:
-        return f"{self.name}, row {row + 2}, column '{column}'"
+        return f"{self.name}, row {self.frame.line(row)}, column '{column}'"
 
     def cell(self, row: int, column: str, what: str, fix: str) -> None:
         """A problem in one cell, naming the row's id when it is known and valid."""
@@ -875,14 +875,15 @@ class _TableReader:
                 j = first[value]
                 valid[i] = valid[j] = False
                 forms = (
-                    f" (rows {j + 2} and {i + 2} write it in different Unicode forms, "
+                    f" (rows {self.frame.line(j)} and {self.frame.line(i)} write it in "
+                    "different Unicode forms, "
                     f"{_form(raw[j])} and {_form(raw[i])}: the same text to a reader)"
                     if raw[i] != raw[j]
                     else ""
                 )
                 self.problems.add(
                     self.where(i, column),
-                    f"duplicate id '{value}' (also in row {j + 2}){forms}.",
+                    f"duplicate id '{value}' (also in row {self.frame.line(j)}){forms}.",
                     "make ids unique or remove the repeated row.",
                 )
             else:
@@ -1474,7 +1475,7 @@ def _build_pairs(
         donor=d_idx,
         recipient=r_idx,
         columns=_pair_columns(reader, load_columns, text_cells),
-        file_rows=np.arange(len(frame)) + 2,
+        file_rows=np.array([frame.line(i) for i in range(len(frame))], dtype=np.int64),
         name=name,
         text_cells=text_cells,
     )
@@ -1520,7 +1521,8 @@ def _pair_ids(
             repeated.update((i, seen[(d, r)]))
             problems.add(
                 reader.where(i, "donor"),
-                f"the pair {d} -> {r} is listed twice (also row {seen[(d, r)] + 2}).",
+                f"the pair {d} -> {r} is listed twice "
+                f"(also row {reader.frame.line(seen[(d, r)])}).",
                 "keep one row per pair.",
             )
         else:
@@ -1558,5 +1560,5 @@ def _pair_columns(
             reader.finite(parsed, column, "a finite number")
             columns[column] = parsed
         elif text_cells is not None:
-            text_cells[column] = (int(text[0]) + 2, raw[int(text[0])])
+            text_cells[column] = (frame.line(int(text[0])), raw[int(text[0])])
     return columns

@@ -23,7 +23,10 @@ class Table:
     """Named columns of string cells, all of one length, in the file's column order."""
 
     def __init__(
-        self, columns: Mapping[str, Sequence[str]], guessed_encoding: str | None = None
+        self,
+        columns: Mapping[str, Sequence[str]],
+        guessed_encoding: str | None = None,
+        lines: Sequence[int] | None = None,
     ) -> None:
         # Lists are kept as given, not copied: from_rows makes fresh ones, renamed shares
         # its own (the old table is dropped), and a pair table's columns can be long.
@@ -37,11 +40,24 @@ class Table:
         self._rows = lengths.pop() if lengths else 0
         # The encoding the loader fell back to when none was given and UTF-8 failed.
         self.guessed_encoding = guessed_encoding
+        # The file row of each row (the header is row 1) where blank lines were skipped.
+        self._lines = None if lines is None else list(lines)
+
+    def line(self, row: int) -> int:
+        """The row's number in the file, as a spreadsheet shows it (the header is 1)."""
+        return row + 2 if self._lines is None else self._lines[row]
 
     @classmethod
-    def from_rows(cls, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-        """Rows of cells under `header` (every row as long as the header)."""
-        return cls({name: [row[i] for row in rows] for i, name in enumerate(header)})
+    def from_rows(
+        cls,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        lines: Sequence[int] | None = None,
+    ) -> Table:
+        """Rows of cells under `header` (every row as long as the header); `lines`: each
+        row's number in the file, when that is not its place + 2."""
+        columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
+        return cls(columns, lines=lines)
 
     @property
     def columns(self) -> list[str]:
@@ -61,7 +77,7 @@ class Table:
         if len(names) != len(self._columns):
             raise ValueError("one name per column")
         cells = self._columns.values()
-        return Table(dict(zip(names, cells, strict=True)), self.guessed_encoding)
+        return Table(dict(zip(names, cells, strict=True)), self.guessed_encoding, self._lines)
 
 
 def as_table(frame: Any) -> Table:
