@@ -806,3 +806,22 @@ def test_need_scenarios_too_many_for_memory_are_refused_before_any_model(
     assert "PAIROPT_MAX_ROBUST_PAIRS (now 100)" in result.stderr
     monkeypatch.setenv("PAIROPT_MAX_ROBUST_PAIRS", "100000")
     assert CliRunner().invoke(main, ["check", str(EXAMPLE), "--set", uncertainty]).exit_code == 0
+
+
+def test_a_clash_made_by_setting_robust_full_is_located_at_that_setting(tmp_path: Path) -> None:
+    """With a shortfall price in the file, --set uncertainty.robust=full (or a sweep's
+    --vary of it) was blamed on the file's rules.coverage line. Found by the seventh QA
+    pass."""
+    folder = tmp_path / "priced"
+    folder.mkdir()
+    for name in ("donors.csv", "recipients.csv", "pairs.csv"):
+        (folder / name).write_bytes((EXAMPLE.parent / name).read_bytes())
+    spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    spec["rules"]["coverage"] = {"shortfall_penalty": 100}
+    spec["uncertainty"] = {"needs": [{"file": "recipients.csv"}], "robust": "mean"}
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["solve", str(folder / "scenario.yaml"), "--set", "uncertainty.robust=full"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--set uncertainty.robust: uncertainty.robust is full" in result.stderr

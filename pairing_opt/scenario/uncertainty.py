@@ -223,8 +223,11 @@ def check_uncertainty(scenario: Scenario, locate: Locate = _yaml_where) -> None:
     priced = isinstance(scenario.rules.coverage, Shortfall)
     short_terms = [t for t in objective_terms(objective) if t in SHORTFALL_TERMS]
     if mode == "full" and priced:
+        where = locate(("uncertainty", "robust"))  # the override that made them clash
+        if not where.startswith("override"):
+            where = locate(("rules", "coverage"))
         problems.add(
-            locate(("rules", "coverage")),
+            where,
             "uncertainty.robust is full: every need scenario is covered in full, so the "
             "shortfall price of rules.coverage would never apply.",
             "remove rules.coverage, or set uncertainty.robust to worst or mean (need may "
