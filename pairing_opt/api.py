@@ -29,8 +29,8 @@ from .engine.pipeline import SolveResult, solve_alternatives
 from .engine.pipeline import with_options as _with_options
 from .engine.shares import Completion, complete_pairing
 from .errors import InfeasibleError, InputError, Problem
+from .io.loader import check_robust_size, read_need_tables
 from .io.loader import load as _load
-from .io.loader import read_need_tables
 from .io.pairings import PairingRow, PairingRows, parse_pairing, read_pairing
 from .report.common import STATUS_TEXT, pair_keys, pairs_dict
 from .report.comparison import comparison_to_dict, comparison_to_text
@@ -308,6 +308,7 @@ def solve(
         need_scenarios=need_scenarios,
         robust=robust,
     )
+    check_robust_size(configured, _dotted)
     with recording_stages() as stages:
         try:
             with reporting(progress):

@@ -314,7 +314,9 @@ def _load(
     if objective is not None:  # the flag's own forms are checked as the flag's
         try:
             parse_objective(objective)
-            last += (f"objective={objective}",)
+            # quoted: the flag's text is the objective's text form, never YAML ('minimize:
+            # cost,weighted_distance' is not a mapping, and a '#' is no comment)
+            last += (f"objective={json.dumps(objective)}",)
         except InputError as exc:
             earlier += exc.problems
     last += (f"uncertainty.robust={robust}",) if robust is not None else ()

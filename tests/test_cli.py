@@ -265,6 +265,11 @@ def test_objective_flag_replaces_an_objective_the_scenario_could_not_score(
         flagged.stdout
         == run("solve", path, "--set", "objective=fairness", "--format", "csv", "-q").stdout
     )
+    # the flag's text stays text: not read as YAML (a mapping, or a '#' comment)
+    example = run("solve", EXAMPLE, "--objective", "minimize: cost,weighted_distance", "-q")
+    assert example.exit_code == 0, example.stderr
+    commented = run("solve", EXAMPLE, "--objective", "minimize: cost # total", "-q")
+    assert commented.exit_code == 2 and "'cost # total'" in commented.stderr
     wrong = run("solve", path, "--objective", "nonsense", "--set", "rules.reserve=2")
     assert wrong.exit_code == 2
     assert "--objective: unknown objective 'nonsense'" in wrong.stderr

@@ -297,7 +297,7 @@ def test_robust_applies_before_the_set_values_are_checked(tmp_path: Path) -> Non
     # --robust wins over the uncertainty.robust a --set gives
     full = run("solve", path, "--robust", "full", "--set", flags[3], "--set", flags[5])
     assert full.exit_code == 2
-    assert "--set rules.coverage: uncertainty.robust is full" in full.stderr
+    assert "--robust: uncertainty.robust is full" in full.stderr  # the setting that clashes
 
 
 def test_a_robust_mode_problem_is_located_at_the_flag(tmp_path: Path) -> None:

@@ -191,15 +191,24 @@ def test_numbers_yaml_would_not_read_as_they_look_are_refused_in_overrides() -> 
     from pairing_opt.io.loader import apply_overrides
 
     with pytest.raises(InputError) as caught:
-        apply_overrides({}, ["rules.max_distance_km=017", "rules.reserve=0:15", "name=0x1F"])
+        apply_overrides({}, ["rules.max_distance_km=017", "rules.reserve=1:15", "name=0x1F"])
     assert [p.where for p in caught.value.problems] == [
         "override rules.max_distance_km=017",
-        "override rules.reserve=0:15",
+        "override rules.reserve=1:15",
         "override name=0x1F",
     ]
     assert "(e.g. 17)" in caught.value.problems[0].fix
     done = apply_overrides({}, ["rules.max_distance_km=0.5", "name='007'", "rules.reserve=0"])
     assert done == {"rules": {"max_distance_km": 0.5, "reserve": 0}, "name": "007"}
+    # what YAML 1.1 reads as text stays text (ids 08, 09, 0:30, 0bad; a time 09:30), and a
+    # leading zero that changes nothing (00, 07) is the number (found by the QA pass after)
+    kept = apply_overrides(
+        {}, ["name=09:30", "rules.exclude_donors=[08, 09, 0:30, 0bad]", "rules.reserve=00"]
+    )
+    assert kept == {
+        "name": "09:30",
+        "rules": {"exclude_donors": ["08", "09", "0:30", "0bad"], "reserve": 0},
+    }
 
 
 @pytest.mark.parametrize(

@@ -800,12 +800,18 @@ def test_need_scenarios_too_many_for_memory_are_refused_before_any_model(
     (PAIROPT_MAX_ROBUST_PAIRS), checked when the scenario is loaded."""
     monkeypatch.setenv("PAIROPT_MAX_ROBUST_PAIRS", "100")
     uncertainty = "uncertainty={samples: 20, perturb: [recipients.need=lognormal:0.1]}"
-    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--set", uncertainty])
+    result = CliRunner().invoke(main, ["solve", str(EXAMPLE), "--set", uncertainty])
     assert result.exit_code == 2, result.output
-    assert "--set uncertainty.samples: 21 need scenarios x" in result.stderr
+    assert "uncertainty.samples: 21 need scenarios x" in result.stderr
     assert "PAIROPT_MAX_ROBUST_PAIRS (now 100)" in result.stderr
+    # scoring a pairing across them builds no robust model: not capped (the QA pass after)
+    pairing = EXAMPLE.parent / "example_pairing.csv"
+    scored = CliRunner().invoke(
+        main, ["evaluate", str(EXAMPLE), str(pairing), "--set", uncertainty]
+    )
+    assert "PAIROPT_MAX_ROBUST_PAIRS" not in scored.stderr and scored.exit_code in (0, 1)
     monkeypatch.setenv("PAIROPT_MAX_ROBUST_PAIRS", "100000")
-    assert CliRunner().invoke(main, ["check", str(EXAMPLE), "--set", uncertainty]).exit_code == 0
+    assert CliRunner().invoke(main, ["solve", str(EXAMPLE), "--set", uncertainty]).exit_code == 0
 
 
 def test_a_clash_made_by_setting_robust_full_is_located_at_that_setting(tmp_path: Path) -> None:

@@ -764,6 +764,13 @@ def test_two_varied_keys_one_inside_the_other_are_refused(example: Path, tmp_pat
     assert not (tmp_path / "runs.csv").exists()
 
 
+def test_numpy_integers_are_whole_numbers(example: Path, tmp_path: Path) -> None:
+    """np.int64(1) from a notebook was refused as 'not a whole number' (the QA pass
+    after the type checks)."""
+    done = sweep(example, tmp_path / "runs.csv", vary=["rules.reserve=0,0.2"], workers=np.int64(1))
+    assert done.runs == 2
+
+
 @pytest.mark.parametrize(
     ("arguments", "words"),
     [
@@ -784,3 +791,23 @@ def test_api_arguments_of_the_wrong_type_are_input_errors(
         sweep(example, tmp_path / "runs.csv", **given)
     assert words in str(caught.value)
     assert len(caught.value.problems) == 1
+
+
+def test_under_an_order_the_gap_is_taken_at_the_first_level_that_differs(
+    example: Path, tmp_path: Path
+) -> None:
+    """With objective shortfall,weighted_distance every pairing covering all need had a
+    gap of 0 (the first level's), so the base optimum read 'optimal in 2 of 2' though the
+    run with no reserve has a shorter optimum. Found by the QA pass after the
+    level-by-level ranking of evaluate."""
+    out = tmp_path / "runs.csv"
+    done = sweep(
+        example,
+        out,
+        vary=["rules.reserve=0,0.2"],
+        overrides=["objective=shortfall,weighted_distance"],
+        workers=1,
+    )
+    free, given = rows(out)
+    assert float(free["base_gap"]) > 0.01 and float(given["base_gap"]) == 0
+    assert "optimal in 1 of 2 solved runs" in "\n".join(done.summary.lines("optimal"))

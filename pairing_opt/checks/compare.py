@@ -379,7 +379,17 @@ class Standing:
         """Under an order, the first level where the two differ beyond round-off: the one
         that ranks them (None when they are level at every level, or for any other
         objective)."""
-        return next((level for level in self.levels if level.differs), None)
+        room = None  # the first level with a tolerance where the plan is worse, within it
+        for level in self.levels:
+            if level.differs:
+                if not level.worse and room is not None:
+                    # The optimum is proven best among the pairings within each level's room;
+                    # a plan better at a later level is outside the room it uses more of.
+                    return replace(room, differs=True)
+                return level
+            if room is None and level.uses_more:
+                room = level
+        return None
 
     @property
     def comparable(self) -> bool:
@@ -439,6 +449,7 @@ class LevelDifference:
     term: str
     difference: float
     differs: bool
+    uses_more: bool = False  # worse than the reference beyond round-off (within a tolerance)
 
     @property
     def worse(self) -> bool:
@@ -465,7 +476,8 @@ def _levels(
     """Each level of the scenario's order compared, in order (empty for another objective),
     each scored as solve scores a level (its term plus any shortfall price). At a level
     with a `tolerance`, values within tolerance x |reference| of the reference's (either
-    way) are level: the solve let its optimum use that room, so the levels after rank."""
+    way) are level: the solve let its optimum use that room, so the levels after rank, but
+    a plan that uses more of it than the optimum does cannot rank above it (see deciding)."""
     objective = scenario.objective
     if not isinstance(objective, OrderedObjective):
         return ()
@@ -474,8 +486,10 @@ def _levels(
         term = term_objective(level.term)
         a, b = reference.score(term), plan.score(term)
         change = _change(a, b)
-        differs = not _round_off(term, a, b) and abs(change) > level.tolerance * abs(a)
-        found.append(LevelDifference(i, level.term, change, differs))
+        apart = not _round_off(term, a, b)
+        differs = apart and abs(change) > level.tolerance * abs(a)
+        worse = apart and (change < 0) == maximised(term)
+        found.append(LevelDifference(i, level.term, change, differs, worse))
     return tuple(found)
 
 

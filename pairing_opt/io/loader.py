@@ -178,17 +178,23 @@ class _LimitedLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-# YAML 1.1 (PyYAML) reads 0700 as octal 448, 25:00 as 1500 (base 60) and 0x5DC as 1500:
-# a number with a leading zero, a colon or a base prefix is refused, never guessed.
+# YAML 1.1 (PyYAML) reads 0700 as octal 448, 1:30 as 90 (base 60), 0x5DC as 1500 and 0b101
+# as 5: such a number is refused, never guessed. These are YAML 1.1's own int and float
+# forms (08, 09 and 0:30 are text to it, and stay text).
 _UNCLEAR_NUMBER = re.compile(
-    r"^[-+]?(?:0[0-9_]+|0[xXoObB][0-9a-fA-F_]*|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$"
+    r"^[-+]?(?:0[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+"
+    r"|[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*)$"
 )
 _UNCLEAR_TAG = "tag:pairopt,2026:unclear-number"
 
 
 def _unclear_number(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    """Record the number for its problem (every one in the file is reported)."""
+    """Record the number for its problem (every one in the file is reported); a leading
+    zero that changes nothing (00, 07) is read as the number it is."""
     text = str(node.value)
+    digits = text.lstrip("+-").replace("_", "")
+    if digits.isdigit() and int(digits, 8) == int(digits, 10):
+        return int(text.replace("_", ""), 10)
     unclear: list[tuple[yaml.Mark, str, str]] = loader.unclear  # type: ignore[attr-defined]
     unclear.append(
         (
@@ -718,11 +724,13 @@ def _check_pair_count(
     )
 
 
-def _check_robust_size(scenario: Scenario, lines: _LineMap) -> None:
-    """Refuse, before any model is built, need scenarios whose robust model would not fit
-    in memory: it holds one copy of every candidate pair per need scenario."""
+def check_robust_size(scenario: Scenario, where: Callable[[tuple[str, ...]], str]) -> None:
+    """Refuse, before a robust model is built (solve), need scenarios whose model would not
+    fit in memory: it holds one copy of every candidate pair per need scenario. Scoring a
+    pairing across them (evaluate) builds no such model and is not capped."""
     uncertainty = scenario.uncertainty
-    assert uncertainty is not None
+    if uncertainty is None:
+        return
     count = int(uncertainty.nominal) + len(scenario.need_tables) + uncertainty.samples
     pairs = len(scenario.candidates)
     limit = limit_from_env(
@@ -731,7 +739,7 @@ def _check_robust_size(scenario: Scenario, lines: _LineMap) -> None:
     if count * pairs <= limit:
         return
     _fail(
-        lines(("uncertainty", "samples") if uncertainty.samples else ("uncertainty",)),
+        where(("uncertainty", "samples") if uncertainty.samples else ("uncertainty",)),
         f"{count:,} need scenarios x {pairs:,} candidate pairs = {count * pairs:,} pairs in "
         f"the robust model; pairopt takes at most {limit:,} (about 15 kB of memory each).",
         f"use at most {max(1, limit // max(pairs, 1)):,} need scenarios (fewer samples), or "
@@ -1035,7 +1043,6 @@ class ScenarioSource:
             found = _need_tables(scenario, pairs, path.parent, self._read)
             scenario = with_need_tables(scenario, found)
             check_uncertainty(scenario, lines)
-            _check_robust_size(scenario, lines)
         return replace(scenario, inputs=self.inputs(spec))
 
     def inputs(self, spec: ScenarioSpec) -> tuple[str, ...]:

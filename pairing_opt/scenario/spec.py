@@ -691,22 +691,29 @@ def _objective_forms(schema: dict[str, Any]) -> None:
     'minimize:COLUMN', the text forms 'a=1,b=50' and 'a,b~0.05,c', a mapping {term: weight},
     a list of terms, and the models' own {terms: ...} / {order: ...} with bare weights and
     bare level names. The models alone describe only their strict shapes, so the schema
-    refused the README's own example."""
+    refused the README's own example. What a pattern cannot say is left to the loader: that
+    some weight is positive, and that a text form names each term once."""
     names = "|".join(NAMED_OBJECTIVES)
-    term = rf"(?:{names}|(?:minimize|maximize):[^,=>~/]*[^,=>~/\s][^,=>~/]*)"
-    number = r"[0-9.eE+-]+"
-    weighted = rf"\s*{term}\s*=\s*{number}(?:\s*/\s*{number})?\s*"
+    term = rf"(?:{names}|(?:minimize|maximize)\s*:[^,=>~/]*[^,=>~/\s][^,=>~/]*)"
+    exponent = r"(?:[eE][-+]?[0-9]+)?"
+    number = rf"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+){exponent}"  # >= 0
+    positive = rf"(?:0*[1-9][0-9]*(?:\.[0-9]*)?|0*\.[0-9]*[1-9][0-9]*){exponent}"
+    weighted = rf"\s*{term}\s*=\s*{number}(?:\s*/\s*{positive})?\s*"
     level = rf"\s*{term}\s*(?:~\s*{number}\s*)?"
     text = (
-        rf"^(?:\s*{term}\s*|{weighted}(?:,{weighted})*|{level}~\s*{number}\s*"
+        rf"^(?:{term}|{weighted}(?:,{weighted})*|\s*{term}\s*~\s*{number}\s*"
         rf"|{level}(?:[,>]{level})+)$"
     )
     defs = schema["$defs"]
     weight = {"anyOf": [{"type": "number", "minimum": 0}, {"$ref": "#/$defs/TermWeight"}]}
     one_term = {"type": "string", "pattern": rf"^\s*{term}\s*$"}
     level_item = {"anyOf": [one_term, {"$ref": "#/$defs/Level"}]}
-    defs["WeightedObjective"]["properties"]["terms"]["additionalProperties"] = weight
-    defs["OrderedObjective"]["properties"]["order"]["items"] = level_item
+    defs["WeightedObjective"]["properties"]["terms"].update(
+        additionalProperties=weight, minProperties=1
+    )
+    defs["OrderedObjective"]["properties"]["order"].update(
+        items=level_item, minItems=1, uniqueItems=True
+    )
     defs["ColumnObjective"].update(minProperties=1, maxProperties=1)  # exactly one sense
     entry = schema["properties"]["objective"]
     entry["anyOf"] = [
@@ -718,7 +725,7 @@ def _objective_forms(schema: dict[str, Any]) -> None:
             "additionalProperties": weight,
             "minProperties": 1,
         },
-        {"type": "array", "items": level_item, "minItems": 1},
+        {"type": "array", "items": level_item, "minItems": 1, "uniqueItems": True},
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -105,6 +106,11 @@ def sweep(
                 )
             ]
         )
+    # a numpy integer (np.int64(2), from a notebook's arange) is a whole number too
+    if isinstance(samples, numbers.Integral) and not isinstance(samples, bool):
+        samples = int(samples)
+    if isinstance(workers, numbers.Integral) and not isinstance(workers, bool):
+        workers = int(workers)
     out = Path(out)
     source, varies, perturbations, varied_inputs = _checked(
         scenario, out, vary, samples, perturb, seed, overrides, workers, pairs_out
@@ -278,7 +284,7 @@ def _checked(
                 f"{name} (argument)", "holds an item that is not text.", "give a list of texts."
             )
     for name, number in (("samples", samples), ("workers", workers)):
-        if number is not None and not isinstance(number, int):  # 2.5, '2'
+        if number is not None and not isinstance(number, numbers.Integral):  # 2.5, '2'
             problems.add(f"{name} (argument)", f"{number!r} is not a whole number >= 1.")
     problems.raise_if_any()
     vary, perturb, overrides = vary or (), perturb or (), overrides or ()

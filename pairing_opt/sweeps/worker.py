@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import Result, evaluate, solve
+from ..checks.compare import standing
 from ..checks.metrics import metrics
 from ..checks.verify import REL_TOL
+from ..checks.verify import Evaluation as RuleCheck
 from ..engine.backends import use_threads
 from ..errors import InputError, PairoptError
 from ..io.loader import ScenarioSource
@@ -24,7 +26,14 @@ from ..report.common import metrics_dict, number, objective_number
 from ..report.pareto import pair_set_hash
 from ..scenario.perturb import Perturbation, perturbed
 from ..scenario.scenario import Scenario
-from ..scenario.spec import Objective, WeightedObjective, in_data_units, maximised, term_objective
+from ..scenario.spec import (
+    Objective,
+    OrderedObjective,
+    WeightedObjective,
+    in_data_units,
+    maximised,
+    term_objective,
+)
 from .plan import Run
 
 Pair = tuple[str, str]
@@ -126,8 +135,11 @@ def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]
     value = evaluation.objective if evaluation.robust is None else evaluation.robust.value
     best = result.objective if result.solutions else None
     gap = None
-    if best is not None and math.isfinite(value):
-        gap = _gap(result.scenario.objective, value, best)
+    objective = result.scenario.objective
+    if best is not None and isinstance(objective, OrderedObjective):
+        gap = _order_gap(result, evaluation.check)
+    elif best is not None and math.isfinite(value):
+        gap = _gap(objective, value, best)
     short = {c.recipient for c in evaluation.recipients if c.shortfall > 1e-6 * max(c.need, 1e-300)}
     return {
         f"{name}_objective": value,
@@ -135,6 +147,21 @@ def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]
         f"{name}_broken": len(evaluation.violations),
         f"{name}_short": len(short),
     }
+
+
+def _order_gap(result: Result, plan: RuleCheck) -> float | None:
+    """Under an order, the gap at the first level where the pairing and the run's optimum
+    differ (as evaluate --vs-optimal ranks them): 0 when they are level at every level,
+    else that level's relative difference (>= 0 worse; None from a level's optimum of 0)."""
+    best = result.solutions[0].evaluation
+    deciding = standing(result.scenario, plan, best).deciding
+    if deciding is None:
+        return 0.0
+    term = term_objective(deciding.term)
+    gap = _gap(term, plan.score(term), best.score(term))
+    if gap == 0.0 and deciding.worse:  # decided by a tolerance it uses more of: still worse
+        gap = abs(deciding.difference) / max(abs(best.score(term)), REL_TOL)
+    return gap
 
 
 def _value(objective: Objective, value: float | None, reference: float | None = None) -> Any:
