@@ -462,7 +462,17 @@ def _signed(number: Callable[[float], str], value: float) -> str:
     return shown if value <= 0 or shown.startswith(("+", "-")) else f"+{shown}"
 
 
-def _round_off(objective: Objective, a: float, b: float) -> bool:
+def near_zero(objective: Objective, value: float, other: float) -> bool:
+    """`value` (an optimum) is 0 up to round-off beside `other`: no relative difference
+    can be taken from it (divided by the round-off it read +100000002415.69%); a ratio or
+    count (fairness) has no unit, so below REL_TOL it is round-off whatever `other` is."""
+    unitless = not in_data_units(objective)
+    return abs(value) <= REL_TOL * max(abs(value), abs(other)) or (
+        unitless and abs(value) <= REL_TOL
+    )
+
+
+def round_off(objective: Objective, a: float, b: float) -> bool:
     """a and b differ by round-off alone: within REL_TOL of the larger, or, for a ratio or
     count (no unit), both within REL_TOL of each other absolutely (a fairness of 0 read back
     as 1e-9)."""
@@ -486,7 +496,7 @@ def _levels(
         term = term_objective(level.term)
         a, b = reference.score(term), plan.score(term)
         change = _change(a, b)
-        apart = not _round_off(term, a, b)
+        apart = not round_off(term, a, b)
         differs = apart and abs(change) > level.tolerance * abs(a)
         worse = apart and (change < 0) == maximised(term)
         found.append(LevelDifference(i, level.term, change, differs, worse))
@@ -506,11 +516,7 @@ def standing(scenario: Scenario, plan: Evaluation, reference: Evaluation) -> Sta
         > REL_TOL * float(scenario.need_matrix[:, k].sum())  # relative: the unit is the user's
     }
     broken = len(plan.violations)
-    # An optimum that is 0 up to round-off gives no relative difference (divided by the
-    # round-off it read +100000002415.69%); a ratio or count (fairness) has no unit, so
-    # below REL_TOL it is round-off whatever the other value.
-    unitless = not in_data_units(objective)
-    zero = abs(best) <= REL_TOL * max(abs(value), abs(best)) or (unitless and abs(best) <= REL_TOL)
+    zero = near_zero(objective, best, value)
     fair = not uncovered and not broken and not zero and math.isfinite(best)
     return Standing(
         difference=_change(best, value),

@@ -31,7 +31,7 @@ MAX_TABLE_BYTES = 64 << 20  # a CSV table on disk (PAIROPT_MAX_TABLE_MB); readin
 # Candidate pairs a scenario may have (PAIROPT_MAX_PAIRS): about 170 bytes each in memory.
 MAX_PAIRS = 5_000_000
 # Need scenarios x candidate pairs of a robust model (PAIROPT_MAX_ROBUST_PAIRS): each copy
-# of a pair costs about 15 kB in the solver (2,000 samples of Hubei's 304 pairs took 19 GB).
+# of a pair costs about 15 kB in the solver.
 MAX_ROBUST_PAIRS = 200_000
 MAX_XLSX_BYTES = 64 << 20  # an .xlsx workbook on disk, compressed (PAIROPT_MAX_XLSX_MB)
 MAX_XLSX_UNPACKED_BYTES = 128 << 20  # its parts unpacked (PAIROPT_MAX_XLSX_UNPACKED_MB)

@@ -29,10 +29,8 @@ class Scored:
     def add(self, row: dict[str, str], name: str) -> None:
         gap = row.get(f"{name}_gap")
         if gap in (None, ""):
-            if row.get(f"{name}_objective") not in (None, "") and row.get("objective") not in (
-                None,
-                "",
-            ):  # scored against an optimum of 0 that it misses: no relative gap
+            scored = row.get(f"{name}_objective") and row.get("objective")
+            if scored:  # against an optimum of 0 that it misses: no relative gap
                 self.runs += 1
                 self.broken += row.get(f"{name}_broken") not in (None, "", "0")
             return

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import Result, evaluate, solve
-from ..checks.compare import standing
-from ..checks.metrics import metrics
+from ..checks.compare import near_zero, round_off, standing
 from ..checks.verify import REL_TOL
 from ..checks.verify import Evaluation as RuleCheck
 from ..engine.backends import use_threads
@@ -114,9 +113,8 @@ def result_columns(result: Result, job: Job) -> dict[str, Any]:
     best = result.solutions[0]
     parts = best.robust.parts() if best.robust is not None else best.evaluation.parts(objective)
     row.update({f"part_{name}": _part(objective, name, parts) for name in job.parts})
-    found = metrics(best.scenario, best.pairing, best.evaluation)
     row.update(metrics_dict(best.scenario, best.pairing, best.evaluation))
-    row["shortfall"] = found["shortfall"]  # an amount: unrounded, as the parts
+    row["shortfall"] = best.evaluation.values["shortfall"]  # the metric's value, unrounded
     pairs = sorted({(a.donor, a.recipient) for a in result.pairs})
     row["pairing_hash"] = pair_set_hash(pairs)
     row["pairs"] = pairs
@@ -191,10 +189,9 @@ def _gap(objective: Objective, value: float, best: float) -> float | None:
     round-off and the value is not (no relative difference from 0; an optimum of fairness
     solved as 1e-9 gave gaps of 1e9)."""
     worse = best - value if maximised(objective) else value - best
-    unitless = not in_data_units(objective)
-    if abs(worse) <= REL_TOL * max(abs(value), abs(best)) or (unitless and abs(worse) <= REL_TOL):
+    if round_off(objective, value, best):
         return 0.0
-    if abs(best) <= REL_TOL * abs(value) or (unitless and abs(best) <= REL_TOL):
+    if near_zero(objective, best, value):
         return None
     return worse / abs(best)
 
