@@ -577,3 +577,30 @@ def test_an_objective_cost_past_the_largest_float_is_bad_input(tmp_path: Path) -
     assert result.exit_code == 2, result.output
     assert "objective costs of weighted_distance (km x need)" in result.stderr
     assert "too large to compute with" in result.stderr
+
+
+@pytest.mark.parametrize("factor", [1e-6, 1.0, 1e6])
+def test_an_order_keeps_its_first_level_exactly_in_any_unit(factor: float, tmp_path: Path) -> None:
+    """Under `shortfall,weighted_distance` the example's City 4 got 39.999965 of its 40
+    staff, and the weighted distance read below the single-term optimum: the later level
+    spent the earlier level's solver margin (1e-7 of its unit) on need. The last level's
+    shares are now re-solved with the earlier levels held at their optima."""
+    folder = tmp_path / "example"
+    folder.mkdir()
+    for path in EXAMPLE.parent.iterdir():
+        text = path.read_text(encoding="utf-8")
+        columns = {"donors.csv": "staff", "recipients.csv": "required_staff", "pairs.csv": "load"}
+        if path.name in columns:
+            column = columns[path.name]
+            rows = list(csv.DictReader(text.splitlines()))
+            for row in rows:
+                row[column] = repr(float(row[column]) * factor)
+            lines = [",".join(rows[0])] + [",".join(row.values()) for row in rows]
+            text = "\n".join(lines) + "\n"
+        (folder / path.name).write_text(text, encoding="utf-8")
+    ordered = solve(load(folder / EXAMPLE.name, ["objective=shortfall,weighted_distance"]))
+    alone = solve(load(folder / EXAMPLE.name, ["objective=weighted_distance"]))
+    assert ordered.status == alone.status == Status.OPTIMAL
+    assert ordered.evaluation.total_shortfall <= 1e-12 * factor
+    got = ordered.evaluation.values["weighted_distance"]
+    assert got >= alone.evaluation.values["weighted_distance"] * (1 - 1e-12)

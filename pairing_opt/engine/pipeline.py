@@ -328,6 +328,14 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
             # for this level too: the best known, unproven, rather than none.
             found = replace(done[-1][1], seconds=spent)
             return _as_ordered(scenario, found, first, proven=False, stopped=stop), model
+        if last and done and result.status == Status.OPTIMAL:
+            start = time.perf_counter()
+            options = scenario.solver
+            if limit is not None:
+                options = options.model_copy(update={"time_limit": max(limit - spent, 1e-3)})
+            held = _held_exactly(replace(scenario, solver=options), level.term, done, result)
+            spent += time.perf_counter() - start
+            result = replace(held, seconds=spent)
         if last or result.status != Status.OPTIMAL:
             return _as_ordered(scenario, result, first, proven=last, stopped=stop), model
         done.append((level.term, result, level.tolerance))
@@ -421,6 +429,35 @@ def _solve_level(
         f"the levels of the objective before '{term}' could not be held at their optima "
         "within the solver's tolerances. Fix: give the earlier levels a tolerance (e.g. "
         f"'{done[-1][0]}~1e-6'), or set solver.name to cbc, and report this scenario."
+    )
+
+
+def _held_exactly(
+    scenario: Scenario, term: str, done: list[tuple[str, SolveResult, float]], result: SolveResult
+) -> SolveResult:
+    """The last level's pairing with its shares re-solved under the earlier levels' caps
+    without the solver's margin: the margin lets the pair set be found, but shares that
+    spend it would trade an earlier level (need left uncovered) for a later one. The
+    same pairs; kept as solved when the exact caps are out of the solver's reach."""
+    caps = tuple((t, term_cap(r, t, tolerance, widen=0.0)) for t, r, tolerance in done)
+    used = used_pairs(scenario, result.pairing)
+    with timed("build"):
+        model = build_model(scenario, term_objective(term), caps, tie_break=True, priced_caps=True)
+        lb, ub = model.milp.lb.copy(), model.milp.ub.copy()
+        lb[model.x_col] = ub[model.x_col] = used.astype(float)
+        model = replace(model, milp=replace(model.milp, lb=lb, ub=ub))
+    try:
+        with timed("hold levels"), strict_tolerances():
+            again = _solve_with(scenario, model)
+    except InfeasibleError:
+        return result
+    if again.status != Status.OPTIMAL:
+        return result
+    return replace(
+        result,
+        pairing=again.pairing,
+        evaluation=again.evaluation,
+        objective_value=again.objective_value,
     )
 
 
