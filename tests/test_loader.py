@@ -237,6 +237,22 @@ def test_a_malformed_or_unknown_override_key_is_named_with_its_fix(
     assert words in f"{problem.what} Fix: {problem.fix}"
 
 
+@pytest.mark.parametrize("override", ["solver.time_limit=", "rules.max_distance_km=  "])
+def test_an_empty_override_value_is_refused_and_null_still_clears(override: str) -> None:
+    """'--set solver.time_limit=' (an unset shell variable) removed the file's limit
+    silently; clearing a setting is written 'null'."""
+    from pairing_opt.io.loader import apply_overrides
+
+    with pytest.raises(InputError) as caught:
+        apply_overrides({}, [override])
+    key = override.partition("=")[0]
+    assert caught.value.problems[0].what == f"the value of '{key}' is empty."
+    assert f"{key}=null" in caught.value.problems[0].fix
+    assert apply_overrides({"solver": {"time_limit": 5}}, ["solver.time_limit=null"]) == {
+        "solver": {"time_limit": None}
+    }
+
+
 def test_a_key_twice_inside_an_override_value_is_refused() -> None:
     """'rules={max_distance_km: 1500, max_distance_km: 100}' ran with 100, where the file
     refuses a key given twice. Found by the seventh QA pass."""

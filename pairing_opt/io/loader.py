@@ -880,8 +880,6 @@ def _unknown_key(path: list[str]) -> tuple[str, str] | None:
 
 def _override_value(raw: str) -> tuple[Any, list[tuple[yaml.Mark, str, str]]]:
     """An override's VALUE read as YAML, as the scenario file's values are."""
-    if not raw.strip():
-        return None, []
     loader = _LimitedLoader(raw)
     try:
         root = loader.get_single_node()
@@ -944,6 +942,14 @@ def _applied(data: dict[str, Any], overrides: list[str]) -> tuple[dict[str, Any]
         unknown = _unknown_key(path)
         if unknown is not None:
             problems.add(where, *unknown)
+            continue
+        if not raw.strip():  # an unset shell variable, more often than a wish to clear it
+            problems.add(
+                where,
+                f"the value of '{key.strip()}' is empty.",
+                f"give a value, e.g. {key.strip()}=VALUE, or {key.strip()}=null to remove "
+                "the setting.",
+            )
             continue
         try:
             value, unclear = _override_value(raw)
