@@ -17,7 +17,11 @@ from pairing_opt.checks.compare import (
 )
 from pairing_opt.checks.verify import Assignment
 from pairing_opt.io.pairings import PairingRow
-from pairing_opt.report.comparison import comparison_to_dict, comparison_to_text
+from pairing_opt.report.comparison import (
+    comparison_markdown,
+    comparison_to_dict,
+    comparison_to_text,
+)
 from pairing_opt.scenario.scenario import Scenario
 
 from .conftest import scenario_from_columns as scenario
@@ -97,6 +101,7 @@ def test_only_in_a_and_b_and_changed_recipients_alphabetical() -> None:
         "only_in_b": 3,
         "changed_recipients": 3,
         "share_differences": 0,
+        "shares_not_compared": 0,
         "load_differences": None,
     }
     assert data["only_in_b"][0] == {"donor": "Q", "recipient": "W", "share": None}
@@ -148,6 +153,21 @@ def test_share_differences_need_both_shares_and_a_real_difference() -> None:
     assert out.endswith(
         "differ: 0 pairs only in A, 0 only in B, 0 recipients changed, 2 shares differ\n"
     )
+    assert data["counts"]["shares_not_compared"] == 1
+
+
+def test_same_pairs_with_shares_on_one_side_only_are_not_called_the_same_shares() -> None:
+    """A file with shares against the same pairs with shares left empty read 'same', as
+    if the shares had been compared."""
+    a = rows(("P", "X", 1.0), ("Q", "X", 3.0))
+    c = compare(a, rows(("P", "X"), ("Q", "X")))
+    assert c.same and c.unknown_shares == 2
+    assert comparison_to_text(c).endswith(
+        "same pairs; 2 shares not compared (given on one side only)\n"
+    )
+    assert comparison_markdown(check_output(c)).count("2 shares not compared") == 1
+    assert compare(a, a).unknown_shares == 0
+    assert comparison_to_text(compare(a, a)) == "same\n"
 
 
 def test_share_above_tolerance_differs() -> None:

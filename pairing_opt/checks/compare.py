@@ -118,6 +118,8 @@ class Comparison:
     load_differences: tuple[LoadDifference, ...] | None = None
     shortfall: tuple[ValueDifference, ...] | None = None  # need left uncovered, per resource
     metrics: tuple[ValueDifference, ...] | None = None  # checks/metrics.py, in METRIC_NAMES order
+    # Pairs on both sides whose share (of some resource) only one side gives: not compared.
+    unknown_shares: int = 0
 
     @property
     def same(self) -> bool:
@@ -215,6 +217,7 @@ def compare(
         only_in_b=_only_in(shares_b, shares_a, pair_key),
         changed_recipients=_changed_recipients(shares_a, shares_b, donor_key, recipient_key),
         share_differences=_share_differences(shares_a, shares_b, pair_key, resources),
+        unknown_shares=_unknown_shares(shares_a, shares_b),
     )
     if scenario is None:
         return comparison
@@ -267,6 +270,16 @@ def _changed_recipients(
         for r in sorted(donors_a.keys() | donors_b.keys(), key=recipient_key)
         if donors_a.get(r, set()) != donors_b.get(r, set())
     )
+
+
+def _unknown_shares(shares_a: Shares, shares_b: Shares) -> int:
+    """Pairs on both sides with a share of some resource given on one side and empty on
+    the other: their shares cannot be compared (without a scenario to complete them)."""
+    count = 0
+    for pair in shares_a.keys() & shares_b.keys():
+        known = zip(shares_a[pair], shares_b[pair], strict=False)
+        count += any((x is None) != (y is None) for x, y in known)
+    return count
 
 
 def _share_differences(

@@ -33,6 +33,7 @@ def comparison_to_dict(c: Comparison) -> dict[str, Any]:
             "only_in_b": len(c.only_in_b),
             "changed_recipients": len(c.changed_recipients),
             "share_differences": len(c.share_differences),
+            "shares_not_compared": c.unknown_shares,
             "load_differences": None if c.load_differences is None else len(c.load_differences),
         },
         "only_in_a": _entries_dict(c.only_in_a),
@@ -189,9 +190,16 @@ def _counts(a: str, b: str, only_a: int, only_b: int, changed: int) -> str:
     return f"{only_a} pairs only in {a}, {only_b} only in {b}, {changed} recipients changed"
 
 
+def _not_compared(count: int) -> str:
+    """The verdict's caveat when shares given on one side only were not compared."""
+    if not count:
+        return ""
+    return f" pairs; {count} shares not compared (given on one side only)"
+
+
 def _verdict(c: Comparison) -> str:
     if c.same:
-        return "same"
+        return "same" + _not_compared(c.unknown_shares)
     counts = _counts(*c.names, len(c.only_in_a), len(c.only_in_b), len(c.changed_recipients))
     verdict = f"differ: {counts}"
     if c.share_differences:
@@ -267,7 +275,7 @@ def comparison_markdown(data: dict[str, Any]) -> str:
     a, b = data["names"]["a"], data["names"]["b"]
     counts = data["counts"]
     verdict = (
-        "the same"
+        "the same" + _not_compared(counts.get("shares_not_compared", 0))
         if data["same"]
         else "different: "
         + _counts(a, b, counts["only_in_a"], counts["only_in_b"], counts["changed_recipients"])
