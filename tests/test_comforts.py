@@ -154,6 +154,23 @@ def test_xlsx_report_is_formula_safe_and_deterministic(
     )
 
 
+def test_a_workbook_that_solve_writes_reads_back_as_a_pairing(tmp_path: Path) -> None:
+    """evaluate, compare and --incumbent read a workbook's first sheet, which in solve's
+    own workbook is the Summary: 'missing column(s) donor, recipient'. They now read its
+    Pairing sheet, and the scores are the CSV's."""
+    book, table = tmp_path / "optimum.xlsx", tmp_path / "optimum.csv"
+    for out in (book, table):
+        assert run("solve", EXAMPLE, "-o", out, "-q").exit_code == 0
+    from_book = run("evaluate", EXAMPLE, book, "--format", "json")
+    from_table = run("evaluate", EXAMPLE, table, "--format", "json")
+    assert from_book.exit_code == from_table.exit_code == 0, from_book.stderr
+    assert json.loads(from_book.stdout)["objective"] == json.loads(from_table.stdout)["objective"]
+    same = run("compare", book, table)
+    assert same.exit_code == 0 and same.stdout.endswith("same\n")
+    again = run("solve", EXAMPLE, "--incumbent", book, "--objective", "changes", "-q")
+    assert again.exit_code == 0 and "0 changes to the incumbent" in again.stdout
+
+
 def test_xlsx_for_evaluate(tmp_path: Path) -> None:
     import openpyxl
 

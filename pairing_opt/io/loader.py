@@ -35,6 +35,7 @@ MAX_PAIRS = 5_000_000
 MAX_ROBUST_PAIRS = 200_000
 MAX_XLSX_BYTES = 64 << 20  # an .xlsx workbook on disk, compressed (PAIROPT_MAX_XLSX_MB)
 MAX_XLSX_UNPACKED_BYTES = 128 << 20  # its parts unpacked (PAIROPT_MAX_XLSX_UNPACKED_MB)
+PAIRING_SHEET = "Pairing"  # the sheet of pairopt's workbooks that a pairing is read from
 MAX_XLSX_ROWS = 100_000  # rows of the sheet read (PAIROPT_MAX_XLSX_ROWS)
 MAX_CELL_CHARS = csv.field_size_limit()  # characters in one CSV cell (131072)
 MAX_YAML_DEPTH = 50  # levels of nesting (a scenario uses four)
@@ -394,7 +395,9 @@ def read_table(
             ),
         )
         if xlsx:
-            frame = _read_xlsx(data, name, spec.sheet)
+            # pairopt's own workbooks (solve, evaluate -o x.xlsx) hold the pairs on 'Pairing'
+            preferred = PAIRING_SHEET if role == "pairing" else None
+            frame = _read_xlsx(data, name, spec.sheet, preferred)
         else:
             sep = "\t" if suffix == ".tsv" else ","
             frame = _read_csv(data, name, spec.encoding, sep, settable=not given)
@@ -660,8 +663,9 @@ def _fail_malformed(where: str, message: str) -> NoReturn:
     )
 
 
-def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
-    """A workbook's sheet as text cells. The parts' unpacked sizes are checked before the
+def _read_xlsx(data: bytes, name: str, sheet: str | None, preferred: str | None = None) -> Table:
+    """A workbook's sheet as text cells: `sheet`, else `preferred` when the workbook has
+    it, else the first. The parts' unpacked sizes are checked before the
     workbook is opened (a small .xlsx can unpack to gigabytes), the sheet is read
     row by row (read-only) up to MAX_XLSX_ROWS, and each cell reads as its saved value."""
     try:
@@ -689,6 +693,8 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
                 f"{', '.join(repr(n) for n in book.sheetnames)}).",
                 "name an existing sheet with 'sheet:'.",
             )
+        if sheet is None and preferred in book.sheetnames:
+            sheet = preferred
         index = book.sheetnames.index(sheet) if sheet is not None else 0
         rows = _sheet_rows(book.worksheets[index], name)
     except InputError:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..checks.metrics import metrics
 from ..checks.verify import Assignment, Coverage, Evaluation
 from ..engine.backends import Status
+from ..io.loader import PAIRING_SHEET
 from ..scenario.scenario import Scenario
 from ..scenario.spec import Objective, OrderedObjective, in_data_units, is_term, term_objective
 
@@ -726,7 +727,7 @@ def pairing_sheets(
             record[column] = float(written) if written else None
     return {
         "Summary": summary,
-        "Pairing": _sheet(pair_keys(scenario), pairs),
+        PAIRING_SHEET: _sheet(pair_keys(scenario), pairs),
         "Donor load": _sheet(donor_keys(evaluation), loads["donors"]),
         "Recipient coverage": _sheet(recipient_keys(evaluation, shortfall), loads["recipients"]),
     }
