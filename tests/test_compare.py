@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -341,3 +342,20 @@ def test_scenario_order_not_alphabetical() -> None:
 def test_scenario_without_shares_needs_completed_pairing() -> None:
     with pytest.raises(ValueError, match="completed pairing"):
         compare(rows(("P", "X")), rows(("P", "X", 2.0)), two_by_two())
+
+
+def test_without_a_scenario_share_columns_are_matched_by_name(tmp_path: Path) -> None:
+    """Two files of one pairing whose share_* columns came in another order were compared
+    column by column in place (staff against funds): '66 shares differ', exit 1. Found
+    by the QA pass on pairing files."""
+    from pairing_opt.io.pairings import read_pairing
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("donor,recipient,share_staff,share_funds\nP,X,1,50\nQ,X,2,60\n", "utf-8")
+    b.write_text("donor,recipient,share_funds,share_staff\nP,X,50,1\nQ,X,61,2\n", "utf-8")
+    c = compare(read_pairing(a), read_pairing(b))
+    assert c.share_differences == (ShareDifference("Q", "X", 60.0, 61.0, "funds"),)
+    only_staff = tmp_path / "c.csv"
+    only_staff.write_text("donor,recipient,share_staff\nP,X,1\nQ,X,2\n", "utf-8")
+    c = compare(read_pairing(a), read_pairing(only_staff))
+    assert c.same and c.unknown_shares == 2

@@ -208,9 +208,13 @@ def compare(
     def pair_key(pair: Pair) -> tuple[tuple[int, str], tuple[int, str]]:
         return (recipient_key(pair[1]), donor_key(pair[0]))
 
+    resources: Sequence[str] = ()
+    if scenario is not None:
+        resources = scenario.resources
+    else:  # the files' own share columns, matched by name, not by place
+        a, b, resources = _by_column(a, b)
     shares_a = _shares(a, a_pairing, names[0])
     shares_b = _shares(b, b_pairing, names[1])
-    resources = scenario.resources if scenario is not None else ()
     comparison = Comparison(
         names=names,
         only_in_a=_only_in(shares_a, shares_b, pair_key),
@@ -233,6 +237,33 @@ def compare(
             ValueDifference(name, _float(metrics_a[name]), _float(metrics_b[name]))
             for name in METRIC_NAMES
         ),
+    )
+
+
+def _by_column(
+    a: list[PairingRow], b: list[PairingRow]
+) -> tuple[list[PairingRow], list[PairingRow], tuple[str, ...]]:
+    """Without a scenario, the two files' share columns (io.pairings.PairingRows.columns)
+    matched by name: each row's amounts laid out over the columns of either file, None
+    where its file has no such column; and the resource each column names."""
+    columns_a = tuple(getattr(a, "columns", ("share",)))
+    columns_b = tuple(getattr(b, "columns", ("share",)))
+    if columns_a == columns_b:
+        return a, b, tuple(c.removeprefix("share_") for c in columns_a)
+    union = tuple(sorted(set(columns_a) | set(columns_b)))
+
+    def laid_out(rows: list[PairingRow], columns: tuple[str, ...]) -> list[PairingRow]:
+        out = []
+        for row in rows:
+            given = dict(zip(columns, row.amounts, strict=False))
+            amounts = tuple(given.get(c) for c in union)
+            out.append(replace(row, share=amounts[0], shares=amounts if len(union) > 1 else ()))
+        return out
+
+    return (
+        laid_out(a, columns_a),
+        laid_out(b, columns_b),
+        tuple(c.removeprefix("share_") for c in union),
     )
 
 

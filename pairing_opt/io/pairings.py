@@ -10,6 +10,7 @@ an id, each label one id's) is read by label, and a note says so.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,18 @@ class PairingRow:
 
 class PairingRows(list[PairingRow]):
     """The rows of a pairing (a list), with `notes`: what reading them did that the user
-    should be told (a column read by the scenario's labels), one sentence each."""
+    should be told (a column read by the scenario's labels), one sentence each; and
+    `columns`: the share columns each row's `amounts` were read from, in that order."""
 
-    def __init__(self, rows: Iterable[PairingRow] = (), notes: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        rows: Iterable[PairingRow] = (),
+        notes: Iterable[str] = (),
+        columns: Sequence[str] = ("share",),
+    ) -> None:
         super().__init__(rows)
         self.notes: tuple[str, ...] = tuple(notes)
+        self.columns: tuple[str, ...] = tuple(columns)
 
 
 def read_pairing(path: str | Path, scenario: Scenario | None = None) -> PairingRows:
@@ -85,8 +93,28 @@ def parse_pairing(frame: Table, name: str, scenario: Scenario | None) -> Pairing
             known.check(donor, recipient, row, problems)
         amounts = tuple(value for _, value in read)
         rows.append(PairingRow(donor, recipient, amounts[0], amounts if multi else ()))
+    _check_totals(rows, columns, name, problems)
     problems.raise_if_any()
-    return PairingRows(rows, notes)
+    return PairingRows(rows, notes, columns)
+
+
+def _check_totals(
+    rows: list[PairingRow], columns: list[str], name: str, problems: Collector
+) -> None:
+    """Shares whose total lies past the largest float (two shares of 1e308) cannot be
+    added up, as every check of coverage and load does: refused here, by column."""
+    for k, column in enumerate(columns):
+        total = 0.0
+        for row in rows:
+            amount = row.amounts[k] if k < len(row.amounts) else None
+            total += 0.0 if amount is None else amount
+        if not math.isfinite(total):
+            problems.add(
+                f"{name}, column '{column}'",
+                f"the shares add up to more than {sys.float_info.max:.3g}, too large to "
+                "compute with.",
+                "write the shares in a larger unit (and the scenario's amounts with them).",
+            )
 
 
 def _require_id_columns(frame: Table, name: str) -> None:
@@ -138,7 +166,9 @@ def _share_columns(
     frame: Table, name: str, scenario: Scenario | None, problems: Collector
 ) -> list[str]:
     """The share columns: share, or with several resources share_<resource> each (without a
-    scenario, the share_* columns the file has)."""
+    scenario, the share_* columns the file has, by name). Any other column named like a
+    share (Share_Staff, share beside share_staff, share_staff with one resource) is a
+    problem: read as no share at all, the file's amounts would be replaced unseen."""
     if scenario is not None and scenario.multi_resource:
         columns = [f"share_{k}" for k in scenario.resources]
         if "share" in frame.columns and not any(c in frame.columns for c in columns):
@@ -147,12 +177,20 @@ def _share_columns(
                 "the scenario has several resources, and 'share' names none of them.",
                 f"give one column per resource: {', '.join(columns)} (or leave shares out).",
             )
-        return columns
-    if scenario is None and "share" not in frame.columns:
-        found = [str(c) for c in frame.columns if str(c).startswith("share_")]
-        if found:
-            return found
-    return ["share"]
+            return columns
+    elif scenario is None and "share" not in frame.columns:
+        columns = sorted(str(c) for c in frame.columns if str(c).startswith("share_")) or ["share"]
+    else:
+        columns = ["share"]
+    for column in map(str, frame.columns):
+        if column.strip().lower().startswith("share") and column not in columns:
+            problems.add(
+                f"{name}, column '{column}'",
+                "this column is named like a share but is not one of the shares read here "
+                f"({', '.join(columns)}), so its amounts would be ignored.",
+                f"name the share columns {', '.join(columns)}, or remove this column.",
+            )
+    return columns
 
 
 def _share(

@@ -32,6 +32,7 @@ PAIRING_COLUMNS = ("donor", "recipient", "share", "distance_km")
 DECIMALS = 6
 SHARE_DIGITS = 7  # significant digits a share in a pairing file keeps at least
 MAX_DECIMALS = 20
+EXACT_DIGITS_END = 1e16  # from here a float holds no more integer digits: written as 1.2345678e+16
 KM_DECIMALS = 3
 
 STATUS_TEXT = {
@@ -178,6 +179,8 @@ def text(value: float | None, decimals: int = DECIMALS) -> str:
     rounded = number(value, decimals)
     if rounded is None:
         return ""
+    if abs(rounded) >= EXACT_DIGITS_END:  # fixed point would print hundreds of noise digits
+        return f"{rounded:.{SHARE_DIGITS + 1}g}"
     out = f"{rounded:.{decimals}f}"
     if "." in out:
         out = out.rstrip("0").rstrip(".")
