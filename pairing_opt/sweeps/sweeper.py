@@ -363,10 +363,12 @@ def _checked(
     return source, found["vary"], found["perturb"], list(dict.fromkeys(varied_inputs))
 
 
-def _pairings(pairings: Mapping[str, Any], scenario: Any) -> dict[str, tuple[tuple[str, str], ...]]:
-    """The user's pairings to score in every run, read once here."""
+def _pairings(pairings: Mapping[str, Any], scenario: Any) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    """The user's pairings to score in every run, read once here: (donor, recipient) each,
+    with the file's shares after them when it gives any (scored as given, as evaluate
+    does; only empty shares are computed for each run's need)."""
     problems = Collector()
-    named: dict[str, tuple[tuple[str, str], ...]] = {}
+    named: dict[str, tuple[tuple[Any, ...], ...]] = {}
     for name, pairing in pairings.items():
         if name == "base" or not name.replace("_", "").isalnum():
             problems.add(
@@ -380,7 +382,10 @@ def _pairings(pairings: Mapping[str, Any], scenario: Any) -> dict[str, tuple[tup
         except InputError as exc:
             problems.problems.extend(exc.problems)
             continue
-        named[name] = tuple(sorted({(r.donor, r.recipient) for r in rows}))
+        given = any(a is not None for r in rows for a in r.amounts)
+        named[name] = tuple(
+            sorted((r.donor, r.recipient, *(r.amounts if given else ())) for r in rows)
+        )
     problems.raise_if_any()
     return named
 

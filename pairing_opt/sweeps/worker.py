@@ -50,7 +50,8 @@ class Job:
     seed: int
     time_limit: float | None
     # Pairings scored in every run: ("base", the unvaried optimum) first, then the user's.
-    pairings: tuple[tuple[str, tuple[Pair, ...]], ...]
+    # (name, rows): (donor, recipient) each, or (donor, recipient, *shares) as given
+    pairings: tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...]
     parts: tuple[str, ...]  # the objective parts that have a column
     # HiGHS threads per solve (0: HiGHS's own choice); where runs share the cores, one each.
     threads: int = 0
@@ -125,7 +126,7 @@ def result_columns(result: Result, job: Job) -> dict[str, Any]:
     return row
 
 
-def scored(result: Result, name: str, pairing: Sequence[Pair]) -> dict[str, Any]:
+def scored(result: Result, name: str, pairing: Sequence[tuple[Any, ...]]) -> dict[str, Any]:
     """A fixed pairing in this run: its objective as solve scores it, its gap to the run's
     optimum (>= 0 is worse), the rules it breaks and the recipients left short."""
     evaluation = evaluate(result.scenario, list(pairing))
