@@ -8,11 +8,14 @@ located problem; an infeasible scenario is not an exception but a `Result` whose
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .checks.compare import Comparison as Differences
 from .checks.compare import compare as differences
@@ -69,6 +72,16 @@ def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenari
     """Read and check a scenario file and its tables; `overrides` are what-ifs written
     KEY=VALUE with VALUE in YAML, e.g. "rules.max_distance_km=1000" (one such text may
     be given alone)."""
+    if not isinstance(path, str | os.PathLike):
+        raise InputError(
+            [
+                Problem(
+                    "path (argument)",
+                    f"is a {type(path).__name__}, not a path.",
+                    'give the scenario file\'s path, e.g. "scenarios/example/scenario.yaml".',
+                )
+            ]
+        )
     texts = [overrides] if isinstance(overrides, str) else list(overrides)
     return _load(Path(path), texts)
 
@@ -298,6 +311,16 @@ def solve(
         raise InputError(
             [Problem("alternatives (argument)", f"{alternatives!r} is not a whole number >= 1.")]
         )
+    if progress is not None and not callable(progress):
+        raise InputError(
+            [
+                Problem(
+                    "progress (argument)",
+                    f"is a {type(progress).__name__}, not a function.",
+                    "pass a function progress(seconds, best, bound), or leave it out.",
+                )
+            ]
+        )
     configured = configure(
         scenario,
         objective=objective,
@@ -359,9 +382,29 @@ def _tuples_table(items: Iterable[Any], scenario: Scenario | None = None) -> Tab
         recipients.append(str(item[1]))
         for k, column in enumerate(shares):
             value = item[2 + k] if len(item) > 2 else None
-            column.append("" if value is None else repr(float(value)))
+            column.append(_share_cell(value, item))
     return Table(
         {"donor": donors, "recipient": recipients, **dict(zip(columns, shares, strict=True))}
+    )
+
+
+def _share_cell(value: Any, item: Any) -> str:
+    """A share given in a tuple as the cell a pairing file would hold: text is read as a
+    file's cell is (so '1,200' and 'x' get the file's messages), a number exactly."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return repr(float(value))
+    raise InputError(
+        [
+            Problem(
+                "pairing (argument)",
+                f"the share {value!r} in {item!r} is not a number.",
+                "give each share as a number (or None to have it computed).",
+            )
+        ]
     )
 
 
@@ -478,6 +521,7 @@ class Evaluation:
 
     def against(self, optimum: Result | None) -> Evaluation:
         """The same evaluation, reported against this optimum (see `solve`)."""
+        _check_optimum(self.scenario, optimum)
         return replace(self, optimum=optimum)
 
     def _optimum(self) -> SolveResult | None:
@@ -539,17 +583,8 @@ def evaluate(
     scenario (`Evaluation.robust`): the nominal one with the shares as above, every other
     with shares computed the same way for its own need (the file's shares are for one
     need)."""
-    if optimum is not None and not isinstance(optimum, Result):
-        raise InputError(
-            [
-                Problem(
-                    "optimum (argument)",
-                    f"is a {type(optimum).__name__}, not a Result.",
-                    "pass the Result of po.solve(scenario), or leave it out.",
-                )
-            ]
-        )
     scenario = configure(scenario, need_scenarios=need_scenarios, robust=robust)
+    _check_optimum(scenario, optimum)
     # A changes term or rules.max_changes with nothing to count against would score as
     # nothing and be checked as kept: the same input error as for solve.
     check_incumbent(scenario, _dotted)
@@ -571,6 +606,53 @@ def evaluate(
         notes=notes,
         robust=found,
     )
+
+
+def _check_optimum(scenario: Scenario, optimum: Result | None) -> None:
+    """An optimum to report a pairing against must be of this scenario: one solved for
+    another objective, other rules or other data would rank the pairing against a number
+    that is no optimum here (a max_distance optimum read as a weighted distance)."""
+    if optimum is None:
+        return
+    if not isinstance(optimum, Result):
+        raise InputError(
+            [
+                Problem(
+                    "optimum (argument)",
+                    f"is a {type(optimum).__name__}, not a Result.",
+                    "pass the Result of po.solve(scenario), or leave it out.",
+                )
+            ]
+        )
+    other = optimum.scenario
+    differs = []
+    if other.objective != scenario.objective:
+        differs.append(
+            f"its objective is {objective_name(other.objective)}, this scenario's is "
+            f"{objective_name(scenario.objective)}"
+        )
+    if other.donors != scenario.donors or other.recipients != scenario.recipients:
+        differs.append("it pairs other donors or recipients")
+    elif not (
+        np.array_equal(other.need_matrix, scenario.need_matrix)
+        and np.array_equal(other.available_matrix, scenario.available_matrix)
+    ):
+        differs.append("its needs or capacities differ")
+    if other.rules != scenario.rules or other.incumbent != scenario.incumbent:
+        differs.append("its rules or incumbent differ")
+    if other.uncertainty != scenario.uncertainty:
+        differs.append("its need scenarios differ")
+    if differs:
+        raise InputError(
+            [
+                Problem(
+                    "optimum (argument)",
+                    f"is not an optimum of this scenario: {'; '.join(differs)}.",
+                    "pass po.solve(scenario) of the scenario the pairing is evaluated in "
+                    "(with the same objective and what-ifs), or leave optimum out.",
+                )
+            ]
+        )
 
 
 def _across_needs(scenario: Scenario, rows: PairingRows, completion: Completion) -> Robust | None:

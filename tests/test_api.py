@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -305,3 +306,59 @@ def test_need_left_uncovered_ranks_a_plan_below_the_optimum_in_any_unit(unit: fl
 def test_one_override_may_be_given_alone() -> None:
     # A string was read as a sequence of one-letter overrides.
     assert po.load(EXAMPLE, "rules.min_share=0.2").rules.min_share == 0.2  # type: ignore[arg-type]
+
+
+def test_an_optimum_of_another_objective_or_scenario_is_refused() -> None:
+    """evaluate(optimum=solve(scenario, objective="max_distance")) reported the weighted
+    distance optimum as 10.33% better than "the optimum" (802, a max_distance value), and
+    an optimum of another scenario was taken too. Found by the QA pass on the API."""
+    scenario = po.load(EXAMPLE)
+    best = po.solve(scenario)
+    with pytest.raises(po.InputError, match="its objective is max_distance"):
+        po.evaluate(scenario, best, optimum=po.solve(scenario, objective="max_distance"))
+    other = po.load(EXAMPLE, ["rules.max_distance_km=1000"])
+    with pytest.raises(po.InputError, match="its rules or incumbent differ"):
+        po.evaluate(scenario, best, optimum=po.solve(other))
+    plain = po.evaluate(scenario, best)
+    with pytest.raises(po.InputError, match="not an optimum of this scenario"):
+        plain.against(po.solve(other))
+    kept = po.evaluate(scenario, best, optimum=best)
+    assert kept.to_dict(timings=False)["optimum"]["value"] == pytest.approx(best.objective)
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda sc, res: po.evaluate(sc, [("Donor A", "City 1", "x")]), "'x' is not a share"),
+        (lambda sc, res: po.evaluate(sc, [("Donor A", "City 1", [1])]), "is not a number"),
+        (lambda sc, res: po.evaluate(sc, res.to_dict()), "this is a result's to_dict()"),
+        (lambda sc, res: po.compare(res.to_dict(), res), "this is a result's to_dict()"),
+        (lambda sc, res: po.solve(sc, incumbent=res.to_dict()), "a single value"),
+        (
+            lambda sc, res: po.evaluate(sc, {"donor": "Donor A", "recipient": "City 1"}),
+            "'donor', 'recipient' hold a single value",
+        ),
+        (
+            lambda sc, res: po.Scenario.from_frames(
+                {"id": ["A"], "capacity": [1]}, {"id": ["X"], "need": [1]}, donor_columns="id"
+            ),
+            "donor_columns (argument): is a str",
+        ),
+        (
+            lambda sc, res: po.Scenario.from_frames(
+                {"id": ["A"], "capacity": [1]}, {"id": ["X"], "need": [1]}, resources="staff"
+            ),
+            "resources (argument): is a str",
+        ),
+        (lambda sc, res: po.load(5), "path (argument): is a int"),
+        (lambda sc, res: po.solve(sc, progress=5), "progress (argument)"),
+    ],
+)
+def test_api_arguments_of_the_wrong_kind_are_input_errors(call: Any, words: str) -> None:
+    """Each raised a bare ValueError or TypeError ('bool' object is not iterable, float()
+    argument must be ...), or a misleading message ('resources named twice: f'). Found by
+    the QA pass on the API."""
+    scenario = po.load(EXAMPLE)
+    with pytest.raises(po.InputError) as caught:
+        call(scenario, po.solve(scenario))
+    assert words in str(caught.value)

@@ -8,10 +8,10 @@ of by file and line. The checks are the file loader's own: `build` and `validate
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import InputError, Problem
+from ..errors import Collector, InputError, Problem
 from .scenario import Scenario, build
 from .spec import Objective, Rules, SolverSpec
 from .table import Table
@@ -53,6 +53,8 @@ def as_cell_table(frame: Any, argument: str) -> Table:
             ]
         )
     columns = list(frame.columns) if hasattr(frame, "columns") else list(frame)
+    if not hasattr(frame, "columns"):
+        _check_columns(frame, argument)
     try:
         return Table({str(c): cells(frame[c]) for c in columns})
     except ValueError as exc:  # columns of different lengths
@@ -65,6 +67,57 @@ def as_cell_table(frame: Any, argument: str) -> Table:
                 )
             ]
         ) from exc
+
+
+def _check_arguments(donor_columns: object, recipient_columns: object, resources: object) -> None:
+    """Arguments of the wrong kind, named before they are taken apart letter by letter
+    (resources="staff" read as the resources s, t, a, f, f)."""
+    problems = Collector()
+    for argument, value in (
+        ("donor_columns", donor_columns),
+        ("recipient_columns", recipient_columns),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            problems.add(
+                f"{argument} (argument)",
+                f"is a {type(value).__name__}, not a mapping of spec key to column name.",
+                f'e.g. {argument}={{"capacity": "staff"}}.',
+            )
+    if resources is not None and (
+        isinstance(resources, str | bytes | Mapping) or not isinstance(resources, Iterable)
+    ):
+        problems.add(
+            "resources (argument)",
+            f"is a {type(resources).__name__}, not a list of resources.",
+            'e.g. resources=["staff"] or resources=["staff", "funds"].',
+        )
+    problems.raise_if_any()
+
+
+def _check_columns(frame: Mapping[Any, Any], argument: str) -> None:
+    """A mapping as a table holds a column of values under each name: a single value (a
+    mapping of one row, or a result's to_dict()) is no table."""
+    single = [
+        str(name)
+        for name, values in frame.items()
+        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable)
+    ]
+    if not single:
+        return
+    fix = "give every column a list of values, e.g. {'donor': ['A'], 'recipient': ['X']}."
+    if "pairs" in frame and "status" in frame:
+        fix = "this is a result's to_dict(): pass the Result itself, or its 'pairs' list."
+    raise InputError(
+        [
+            Problem(
+                f"argument '{argument}'",
+                f"not a table: {', '.join(repr(n) for n in single[:5])} "
+                f"{'holds' if len(single) == 1 else 'hold'} a single value, not a column "
+                "of values.",
+                fix,
+            )
+        ]
+    )
 
 
 def _table_spec(
@@ -119,9 +172,11 @@ def scenario_from_frames(
     name: str = "scenario",
     donor_columns: Mapping[str, Any] | None = None,
     recipient_columns: Mapping[str, Any] | None = None,
-    resources: list[Any] | None = None,
+    resources: Sequence[Any] | None = None,
 ) -> Scenario:
     """A validated Scenario from in-memory tables (see `Scenario.from_frames`)."""
+    _check_arguments(donor_columns, recipient_columns, resources)
+    resources = None if resources is None else list(resources)
     tables = {"donors": as_cell_table(donors, "donors")}
     tables["recipients"] = as_cell_table(recipients, "recipients")
     if pairs is not None:

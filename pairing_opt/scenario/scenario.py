@@ -216,7 +216,7 @@ class Scenario:
             name=name,
             donor_columns=donor_columns,
             recipient_columns=recipient_columns,
-            resources=None if resources is None else list(resources),
+            resources=resources,
         )
 
     @cached_property
