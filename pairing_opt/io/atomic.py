@@ -33,7 +33,14 @@ from pathlib import Path
 from ..errors import InputError, Problem
 
 # The output format a file name implies (by its extension, case-insensitively).
-EXTENSION_FORMATS = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".md": "markdown"}
+EXTENSION_FORMATS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".xlsx": "xlsx",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
+NEUTRAL_EXTENSIONS = (".txt",)  # text of any format: the default, or --format's
 
 _KINDS = (
     (stat.S_ISDIR, "folder"),
@@ -79,10 +86,24 @@ def choose_format(
     """The output format: `given` (--format) if any, else the one the extension of `path`
     implies, else the default (`choices[0]`). InputError when the extension implies a
     format that differs from `given` or that is not among `choices`."""
-    implied = None if _to_stdout(path) else EXTENSION_FORMATS.get(Path(str(path)).suffix.lower())
+    suffix = "" if _to_stdout(path) else Path(str(path)).suffix
+    implied = EXTENSION_FORMATS.get(suffix.lower())
+    where = f"{option} {path}"
+    if implied is None and suffix and given is None and suffix.lower() not in NEUTRAL_EXTENSIONS:
+        # pairing.tsv got the table for people, which evaluate then read as tab-separated
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    f"the extension {suffix} names no format pairopt writes.",
+                    "choose a file name ending in "
+                    + ", ".join(e for e, f in EXTENSION_FORMATS.items() if f in choices)
+                    + " or .txt (the table), or say which format with --format.",
+                )
+            ]
+        )
     if implied is None:
         return given if given is not None else choices[0]
-    where = f"{option} {path}"
     if given is not None and given != implied:
         suffix = Path(str(path)).suffix
         ext = next((e for e, f in EXTENSION_FORMATS.items() if f == given), None)
