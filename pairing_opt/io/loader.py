@@ -36,6 +36,7 @@ MAX_ROBUST_PAIRS = 200_000
 MAX_XLSX_BYTES = 64 << 20  # an .xlsx workbook on disk, compressed (PAIROPT_MAX_XLSX_MB)
 MAX_XLSX_UNPACKED_BYTES = 128 << 20  # its parts unpacked (PAIROPT_MAX_XLSX_UNPACKED_MB)
 PAIRING_SHEET = "Pairing"  # the sheet of pairopt's workbooks that a pairing is read from
+MAX_LISTED = 20  # rows named by one structural problem (too many cells): the rest alike
 MAX_XLSX_ROWS = 100_000  # rows of the sheet read (PAIROPT_MAX_XLSX_ROWS)
 MAX_CELL_CHARS = csv.field_size_limit()  # characters in one CSV cell (131072)
 MAX_YAML_DEPTH = 50  # levels of nesting (a scenario uses four)
@@ -623,16 +624,19 @@ def _check_unclosed_quote(text: str, name: str, sep: str) -> None:
 
 
 def _fail_long_row(text: str, name: str, sep: str, width: int) -> NoReturn:
-    """Name the line of the first row with more cells than the header (read again: the
-    fast pass does not keep line numbers)."""
+    """Name the line of every row with more cells than the header, up to MAX_LISTED (read
+    again: the fast pass does not keep line numbers)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
+    problems: list[Problem] = []
     for row in reader:
-        if len(row) > width:
-            _fail_malformed(
-                f"{name}, line {reader.line_num}",
-                f"expected {width} cells as in the header, saw {len(row)}",
+        if len(row) > width and len(problems) < MAX_LISTED:
+            problems.append(
+                _malformed(
+                    f"{name}, line {reader.line_num}",
+                    f"expected {width} cells as in the header, saw {len(row)}",
+                )
             )
-    raise AssertionError("no long row on the second reading")  # pragma: no cover
+    raise InputError(problems)
 
 
 def _header(row: list[str], name: str) -> list[str]:
@@ -651,10 +655,14 @@ def _header(row: list[str], name: str) -> list[str]:
 
 
 def _fail_malformed(where: str, message: str) -> NoReturn:
+    raise InputError([_malformed(where, message)])
+
+
+def _malformed(where: str, message: str) -> Problem:
     detail = " ".join(message.split()).rstrip(".")
     if "new-line character" in detail:  # Python's csv module words this for programmers
         detail = "a lone carriage return (line break) inside an unquoted cell"
-    _fail(
+    return Problem(
         where,
         f"not a well-formed CSV table: {detail}.",
         "give every row the same number of comma-separated cells (quote cells that "
