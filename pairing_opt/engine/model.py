@@ -166,6 +166,9 @@ class PairingModel:
     # The objective's unit: reported objective = sense * scale * (c . v) (see power_of_ten).
     scale: float = 1.0
     short_cols: np.ndarray | None = field(default=None)  # (resources, recipients), -1: none
+    # Need each shortfall column leaves uncovered per unit (resource weight x need, the
+    # shortfall term's own costs), over its largest: in short_cols[short_cols >= 0] order.
+    short_need: np.ndarray | None = field(default=None)
     # A constant part of the objective (the changes term counts the incumbent's pairs):
     # reported objective = sense * scale * (c . v) + offset.
     offset: float = 0.0
@@ -444,6 +447,14 @@ class _Columns:
         return lb, ub, integer
 
 
+def _short_need(scenario: Scenario, priced: np.ndarray) -> np.ndarray:
+    """The need a unit of each shortfall column leaves uncovered, weighted as the
+    shortfall term weighs it, scaled to a largest of 1 (so the same in any unit)."""
+    amounts = (scenario.weights[:, None] * scenario.need_matrix.T)[priced]
+    top = float(np.abs(amounts).max(initial=0.0))
+    return np.asarray(amounts / top if top > 0 else amounts)
+
+
 def build_model(
     scenario: Scenario,
     objective: Objective | None = None,
@@ -490,6 +501,7 @@ def build_model(
         objective=objective,
         scale=scale,
         short_cols=cols.short if priced.any() else None,
+        short_need=_short_need(scenario, priced) if priced.any() else None,
         offset=offset,
     )
     secondary = None

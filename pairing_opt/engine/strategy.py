@@ -57,7 +57,7 @@ from .backends import (
     timed,
 )
 from .bounds import PairBounds, pair_bounds, restrict
-from .model import Milp, PairingModel, raised_flags
+from .model import INF, Milp, PairingModel, raised_flags
 from .race import Racer
 from .search import GAP_CUT_POOL, MIN_RUN_SECONDS, improve
 
@@ -85,6 +85,7 @@ WIDEN_MIN_PAIRS = 4000
 # the whole limit there).
 SEARCH_AFTER = 0.5
 ROOT_HANDOVER = 0.2
+HELD_MARGIN = 1e-9  # relative: the least uncovered need, held to the LP's feasibility tolerance
 SEARCH_MIN_GAP = 1e-3  # at half the limit, a gap this small keeps the whole model going
 # The proof by exclusion starts from the best other pairing of the core, run as a proof
 # (run_milp's `proof`), when it keeps at most this many pairs: below it, that start is cheap
@@ -398,11 +399,18 @@ def _polished_shares(
     milp = model.milp
     constant = not np.any(milp.c[share_cols])
     # Need uncovered at a price is part of the primary: the tie margin must not buy a
-    # shorter distance by leaving more of it uncovered than the exact shares do.
-    short = None if model.short_cols is None else model.short_cols[model.short_cols >= 0]
-    polished = _pair_set_lp(
-        name, model, chosen, secondary, None if constant else cap, short, values
-    )
+    # shorter distance by leaving more of it uncovered. The least uncovered need within
+    # the cap comes first, then the least secondary cost: a split the same in any unit
+    # (a hold at the exact shares' own values kept whichever of tied splits that LP hit).
+    held = None
+    if model.short_cols is not None and model.short_need is not None:
+        short = np.zeros(milp.num_cols)
+        short[model.short_cols[model.short_cols >= 0]] = model.short_need
+        least = _pair_set_lp(name, model, chosen, short, None if constant else cap)
+        if least is not None and least.values is not None:
+            bound = float(short @ least.values)
+            held = (short, bound + HELD_MARGIN * max(1.0, abs(bound)))
+    polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap, held)
     if polished is None or polished.values is None:
         return values
     inside = np.clip(polished.values, milp.lb, milp.ub)
@@ -511,18 +519,17 @@ def _pair_set_lp(
     used: np.ndarray,
     costs: np.ndarray,
     cap: float | None,
-    held: np.ndarray | None = None,
-    values: np.ndarray | None = None,
+    held: tuple[np.ndarray, float] | None = None,
 ) -> RawResult | None:
     """The best shares for a fixed pair set: minimise `costs`, keeping the objective within
-    `cap` when given, and the `held` columns at most their `values`; strict tolerances.
-    None when no split is feasible."""
+    `cap` when given, and `held` (a, b) as a . v <= b; strict tolerances. None when no
+    split is feasible."""
     milp = model.milp
     lb, ub = milp.lb.copy(), milp.ub.copy()
     lb[model.x_col] = ub[model.x_col] = used.astype(float)
-    if held is not None and values is not None:
-        ub[held] = np.clip(values[held], lb[held], ub[held])
     fixed = replace(milp, lb=lb, ub=ub)
+    if held is not None:
+        fixed = fixed.with_row(held[0], -INF, held[1])
     if cap is not None:
         fixed = fixed.with_objective_cap(milp.c, cap, costs)
     else:
