@@ -644,3 +644,13 @@ def test_tied_splits_under_max_shortfall_are_the_same_in_any_unit(
         assert (a.donor, a.recipient) == (b.donor, b.recipient)
         for x, y in zip(a.amounts, b.amounts, strict=True):
             assert y / factor == pytest.approx(x, rel=1e-6, abs=1e-9)
+
+
+def test_a_polish_lp_the_solver_fails_keeps_the_exact_shares() -> None:
+    """Two resources in millions, [shortfall, balance] with a price: HiGHS stopped the
+    tie-break's new 'least uncovered need' LP with 'Solve error', and the whole solve
+    failed (exit 3) where the day before it was proven. A polish failing now keeps the
+    exact shares. Found by the QA pass on this session's changes."""
+    result = solve(load(Path(__file__).parent / "data" / "polish-solve-error" / "scenario.yaml"))
+    assert result.status == Status.OPTIMAL
+    assert result.evaluation.values["shortfall"] == pytest.approx(68170000.0, rel=1e-9)

@@ -406,11 +406,17 @@ def _polished_shares(
     if model.short_cols is not None and model.short_need is not None:
         short = np.zeros(milp.num_cols)
         short[model.short_cols[model.short_cols >= 0]] = model.short_need
-        least = _pair_set_lp(name, model, chosen, short, None if constant else cap)
+        try:
+            least = _pair_set_lp(name, model, chosen, short, None if constant else cap)
+        except SolverError:  # a polish, never a reason to fail: the exact shares stand
+            return values
         if least is not None and least.values is not None:
             bound = float(short @ least.values)
             held = (short, bound + HELD_MARGIN * max(1.0, abs(bound)))
-    polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap, held)
+    try:
+        polished = _pair_set_lp(name, model, chosen, secondary, None if constant else cap, held)
+    except SolverError:
+        return values
     if polished is None or polished.values is None:
         return values
     inside = np.clip(polished.values, milp.lb, milp.ub)
