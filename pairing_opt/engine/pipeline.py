@@ -333,7 +333,8 @@ def solve_levels(scenario: Scenario) -> tuple[SolveResult, PairingModel]:
             options = scenario.solver
             if limit is not None:
                 options = options.model_copy(update={"time_limit": max(limit - spent, 1e-3)})
-            held = _held_exactly(replace(scenario, solver=options), level.term, done, result)
+            order = [(t, tolerance) for t, _, tolerance in done] + [(level.term, level.tolerance)]
+            held = _held_exactly(replace(scenario, solver=options), order, done, result)
             spent += time.perf_counter() - start
             result = replace(held, seconds=spent)
         if last or result.status != Status.OPTIMAL:
@@ -365,7 +366,10 @@ def _settled(
     cap = term_cap(result, term, tolerance, widen=SETTLE_WIDEN)
     internal = (cap - model.sense * model.offset) / model.scale
     used = used_pairs(scenario, result.pairing)
-    with timed("settle"):
+    # Strict, as the level was solved: at the default tolerances HiGHS's presolve drops a
+    # cap row's margin (1e-7 of its unit) that the level's own pairing used, and another
+    # pair set as good through it looked worse.
+    with timed("settle"), strict_tolerances():
         alone = pair_set_alone(model, used, internal, budget)
     return used if alone else None
 
@@ -433,26 +437,47 @@ def _solve_level(
 
 
 def _held_exactly(
-    scenario: Scenario, term: str, done: list[tuple[str, SolveResult, float]], result: SolveResult
+    scenario: Scenario,
+    levels: list[tuple[str, float]],
+    done: list[tuple[str, SolveResult, float]],
+    result: SolveResult,
 ) -> SolveResult:
-    """The last level's pairing with its shares re-solved under the earlier levels' caps
-    without the solver's margin: the margin lets the pair set be found, but shares that
-    spend it would trade an earlier level (need left uncovered) for a later one. The
-    same pairs; kept as solved when the exact caps are out of the solver's reach."""
-    caps = tuple((t, term_cap(r, t, tolerance, widen=0.0)) for t, r, tolerance in done)
+    """The last level's pairing with its shares solved again level by level over its pair
+    set alone, with no solver margin: the margin lets each level find its pair set, but
+    shares that spend it would trade an earlier level for a later one (need left uncovered
+    for distance; distance for assortative where no need is covered at all). Each level is
+    capped at its optimum plus its tolerance (`done`), or at the best these pairs reach
+    when that is worse (they were let in by the margin). The same pairs; kept as solved
+    when a level does not solve so."""
     used = used_pairs(scenario, result.pairing)
-    with timed("build"):
-        model = build_model(scenario, term_objective(term), caps, tie_break=True, priced_caps=True)
-        lb, ub = model.milp.lb.copy(), model.milp.ub.copy()
-        lb[model.x_col] = ub[model.x_col] = used.astype(float)
-        model = replace(model, milp=replace(model.milp, lb=lb, ub=ub))
-    try:
-        with timed("hold levels"), strict_tolerances():
-            again = _solve_with(scenario, model)
-    except InfeasibleError:
-        return result
-    if again.status != Status.OPTIMAL:
-        return result
+    limit = scenario.solver.time_limit
+    deadline = None if limit is None else time.perf_counter() + limit
+    caps: tuple[tuple[str, float], ...] = ()
+    again = result
+    for i, (term, tolerance) in enumerate(levels):
+        last = i == len(levels) - 1
+        options = scenario.solver
+        if deadline is not None:
+            left = max(deadline - time.perf_counter(), 1e-3)
+            options = options.model_copy(update={"time_limit": left})
+        with timed("build"):
+            model = build_model(
+                scenario, term_objective(term), caps, tie_break=last, priced_caps=True
+            )
+            lb, ub = model.milp.lb.copy(), model.milp.ub.copy()
+            lb[model.x_col] = ub[model.x_col] = used.astype(float)
+            model = replace(model, milp=replace(model.milp, lb=lb, ub=ub))
+        try:
+            with timed("hold levels"), strict_tolerances():
+                again = _solve_with(replace(scenario, solver=options), model)
+        except InfeasibleError:
+            return result
+        if again.status != Status.OPTIMAL:
+            return result
+        if not last:
+            reached = term_cap(again, term, 0.0, widen=0.0)
+            allowed = term_cap(done[i][1], term, tolerance, widen=0.0)
+            caps = (*caps, (term, max(reached, allowed)))
     return replace(
         result,
         pairing=again.pairing,
