@@ -251,8 +251,8 @@ BAD_ROWS = 2_000
 
 def _bad_pair_table(tmp_path: Path) -> Path:
     """ROWS donors; a pair table of BAD_ROWS rows, every donor cell mistyped, 500 distinct
-    names: lower case (suggested), a doubled first letter (suggested), two changed letters
-    (not suggested: one is a slip, two another name) and a donor's label, a quarter each."""
+    names: lower case (suggested), a doubled first letter (suggested), a changed letter
+    (not suggested) and a donor's label, a quarter each."""
     folder = tmp_path / "s"
     folder.mkdir()
     donors = ["id,cap,lat,lon,zh"] + [f"Donor{i:05d},10,30,110,省{i}" for i in range(ROWS)]
@@ -262,7 +262,7 @@ def _bad_pair_table(tmp_path: Path) -> Path:
     kinds = (
         lambda i: f"donor{i:05d}",
         lambda i: f"DDonor{i:05d}",
-        lambda i: f"Dxnxr{i:05d}",
+        lambda i: f"Dxnor{i:05d}",
         lambda i: f"省{i}",
     )
     names = [kinds[k % 4](k * 37) for k in range(500)]

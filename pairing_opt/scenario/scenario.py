@@ -671,26 +671,16 @@ def _place_table() -> dict[str, str]:
 _PLACE_OF = _place_table()  # name key -> the place's pinyin name
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _slips(key: str, wide: bool = False) -> set[str]:
-    """Keys one typing slip away: a letter doubled or not, two adjacent letters swapped;
-    `wide`, also any letter left out, typed extra or mistyped (Hunnan is a doubled letter
-    from Hunan and a mistyped one from Yunnan: the narrow slips are asked first). Only
-    letters: names that differ in a digit (City 1, City 11) are different names."""
-    out: set[str] = set()
-    if wide:
-        for i in range(len(key) + 1):
-            out.update(key[:i] + c + key[i:] for c in _LETTERS)  # a letter left out
+def _slips(key: str) -> set[str]:
+    """Keys one typing slip away: a letter doubled or not, two adjacent letters swapped.
+    Only letters: names that differ in a digit (City 1, City 11) are different names."""
+    out = set()
     for i, c in enumerate(key):
         if not c.isalpha():
             continue
         out.add(key[:i] + c + key[i:])  # doubled
-        if wide or (i + 1 < len(key) and key[i + 1] == c):
-            out.add(key[:i] + key[i + 1 :])  # a doubled letter typed once; wide: any extra
-        if wide:
-            out.update(key[:i] + other + key[i + 1 :] for other in _LETTERS)  # mistyped
+        if i + 1 < len(key) and key[i + 1] == c:
+            out.add(key[:i] + key[i + 1 :])  # doubled letter typed once
         if i + 1 < len(key) and key[i + 1] != c and key[i + 1].isalpha():
             out.add(key[:i] + key[i + 1] + c + key[i + 2 :])  # swapped
     out.discard(key)
@@ -761,11 +751,8 @@ class Names:
         key = name_key(name)
         if not key or key in _PLACE_OF:
             return None
-        for wide in (False, True):
-            found = {i for k in _slips(key, wide) for i in self._by_key.get(k, [])}
-            if found:
-                return found.pop() if len(found) == 1 else None
-        return None
+        found = {i for k in _slips(key) for i in self._by_key.get(k, [])}
+        return found.pop() if len(found) == 1 else None
 
 
 class Suggester:
