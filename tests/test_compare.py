@@ -359,3 +359,18 @@ def test_without_a_scenario_share_columns_are_matched_by_name(tmp_path: Path) ->
     only_staff.write_text("donor,recipient,share_staff\nP,X,1\nQ,X,2\n", "utf-8")
     c = compare(read_pairing(a), read_pairing(only_staff))
     assert c.same and c.unknown_shares == 2
+
+
+def test_one_share_column_each_is_the_one_resource_whatever_its_name(tmp_path: Path) -> None:
+    """A file with 'share' against one with 'share_staff' (what pairopt writes for a
+    scenario with resources: [staff]) read 'same pairs; shares not compared', exit 0,
+    where a share differed (30 against 45). Found by the QA pass on this session's
+    changes."""
+    from pairing_opt.io.pairings import read_pairing
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("donor,recipient,share\nP,X,30\nQ,X,2\n", "utf-8")
+    b.write_text("donor,recipient,share_staff,shared_with\nP,X,45,z\nQ,X,2,z\n", "utf-8")
+    c = compare(read_pairing(a), read_pairing(b))
+    assert c.share_differences == (ShareDifference("P", "X", 30.0, 45.0),)
+    assert c.unknown_shares == 0

@@ -248,7 +248,9 @@ def _by_column(
     where its file has no such column; and the resource each column names."""
     columns_a = tuple(getattr(a, "columns", ("share",)))
     columns_b = tuple(getattr(b, "columns", ("share",)))
-    if columns_a == columns_b:
+    if columns_a == columns_b or (len(columns_a) == 1 and len(columns_b) == 1):
+        # one share column each (share, or share_staff for a one-resource scenario): the
+        # one resource either way
         return a, b, tuple(c.removeprefix("share_") for c in columns_a)
     union = tuple(sorted(set(columns_a) | set(columns_b)))
 

@@ -10,6 +10,7 @@ an id, each label one id's) is read by label, and a note says so.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,10 @@ def _new_pair(
     return True
 
 
+# share, Shares, share_staff, SHARE_Funds: a column meant as a share (shared_with is not)
+_SHARE_LIKE = re.compile(r"(?i)shares?(_.*)?$")
+
+
 def _share_columns(
     frame: Table, name: str, scenario: Scenario | None, problems: Collector
 ) -> list[str]:
@@ -183,7 +188,7 @@ def _share_columns(
     else:
         columns = ["share"]
     for column in map(str, frame.columns):
-        if column.strip().lower().startswith("share") and column not in columns:
+        if _SHARE_LIKE.match(column.strip()) and column not in columns:
             problems.add(
                 f"{name}, column '{column}'",
                 "this column is named like a share but is not one of the shares read here "
