@@ -628,14 +628,27 @@ def _fail_long_row(text: str, name: str, sep: str, width: int) -> NoReturn:
     again: the fast pass does not keep line numbers)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     problems: list[Problem] = []
+    more = 0
     for row in reader:
-        if len(row) > width and len(problems) < MAX_LISTED:
-            problems.append(
-                _malformed(
-                    f"{name}, line {reader.line_num}",
-                    f"expected {width} cells as in the header, saw {len(row)}",
-                )
+        if len(row) <= width:
+            continue
+        if len(problems) == MAX_LISTED:
+            more += 1
+            continue
+        problems.append(
+            _malformed(
+                f"{name}, line {reader.line_num}",
+                f"expected {width} cells as in the header, saw {len(row)}",
             )
+        )
+    if more:
+        problems.append(
+            Problem(
+                name,
+                f"{more} more row(s) after these have more cells than the header.",
+                "fix those rows the same way.",
+            )
+        )
     raise InputError(problems)
 
 
