@@ -82,7 +82,21 @@ def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenari
                 )
             ]
         )
-    texts = [overrides] if isinstance(overrides, str) else list(overrides)
+    texts: list[Any] | None = None
+    if isinstance(overrides, str):
+        texts = [overrides]
+    elif isinstance(overrides, Iterable):
+        texts = list(overrides)
+    if texts is None or not all(isinstance(t, str) for t in texts):
+        raise InputError(
+            [
+                Problem(
+                    "overrides (argument)",
+                    f"{overrides!r} is not a list of KEY=VALUE texts.",
+                    'e.g. overrides=["rules.max_distance_km=1000"].',
+                )
+            ]
+        )
     return _load(Path(path), texts)
 
 

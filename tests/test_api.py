@@ -362,3 +362,12 @@ def test_api_arguments_of_the_wrong_kind_are_input_errors(call: Any, words: str)
     with pytest.raises(po.InputError) as caught:
         call(scenario, po.solve(scenario))
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("overrides", [5, [5], [None]])
+def test_overrides_of_the_wrong_kind_are_input_errors(overrides: Any) -> None:
+    """load(path, 5) raised TypeError and load(path, [5]) AttributeError. Found by the QA
+    pass on this session's changes."""
+    with pytest.raises(po.InputError, match="is not a list of KEY=VALUE texts"):
+        po.load(EXAMPLE, overrides)
+    assert po.load(EXAMPLE, iter(["rules.max_distance_km=1000"])).rules.max_distance_km == 1000
