@@ -124,8 +124,6 @@ def solve_robust(scenario: Scenario) -> SolveResult:
     with timed("build"):
         stack = _stack(cases, mode)
     limit = options.time_limit
-    if limit is not None:
-        limit = max(limit - (time.perf_counter() - start), MIN_TIME_LIMIT)
     # No canonical tie-break here: among pairings tied on the robust objective HiGHS's pick
     # depends on its thread count, so it gets one thread on every machine, in a sweep's
     # worker as in `solve` (2 threads and 1 gave different pairings of one score).
@@ -133,9 +131,10 @@ def solve_robust(scenario: Scenario) -> SolveResult:
     try:
         with timed("start"):
             initial = _start(stack, options.name, limit, start)
-        left = None if limit is None else max(limit - (time.perf_counter() - start), MIN_TIME_LIMIT)
         with timed("robust"):
-            raw = run_milp(options.name, stack.milp, left, options.mip_gap, initial=initial)
+            raw = run_milp(
+                options.name, stack.milp, _left(limit, start), options.mip_gap, initial=initial
+            )
     finally:
         THREADS_HERE.reset(held)
     if raw.status == Status.INFEASIBLE:
@@ -253,6 +252,11 @@ def _stack(cases: list[NeedCase], mode: str) -> _Stack:
     return _Stack(milp, models, cols, costs, constants, unit, constant, sense)
 
 
+def _left(limit: float | None, start: float) -> float | None:
+    """What remains of the whole solve's time limit, counted from `start`."""
+    return None if limit is None else max(limit - (time.perf_counter() - start), MIN_TIME_LIMIT)
+
+
 def _start(stack: _Stack, name: str, limit: float | None, start: float) -> np.ndarray | None:
     """A first solution of the robust model for HiGHS to prune against: the pairs of the
     first need scenario's optimum (a node-capped solve of its own model, far smaller),
@@ -262,7 +266,8 @@ def _start(stack: _Stack, name: str, limit: float | None, start: float) -> np.nd
     (`full`) or a limit stops either solve."""
     if name != HIGHS or len(stack.models) < START_CASES:  # CBC ignores a start
         return None
-    budget = None if limit is None else START_SHARE * limit
+    left = _left(limit, start)
+    budget = None if limit is None or left is None else min(START_SHARE * limit, left)
     first = stack.models[0]
     own = run_milp(name, first.milp, budget, 0.0, node_limit=START_NODES)
     if own.values is None:
@@ -270,8 +275,7 @@ def _start(stack: _Stack, name: str, limit: float | None, start: float) -> np.nd
     n = len(first.x_col)  # the shared pair columns come first (see _stack)
     lb, ub = stack.milp.lb.copy(), stack.milp.ub.copy()
     lb[:n] = ub[:n] = np.round(own.values[first.x_col])
-    left = None if limit is None else max(limit - (time.perf_counter() - start), MIN_TIME_LIMIT)
-    fixed = run_milp(name, replace(stack.milp, lb=lb, ub=ub), left, 0.0)
+    fixed = run_milp(name, replace(stack.milp, lb=lb, ub=ub), _left(limit, start), 0.0)
     return fixed.values if fixed.status == Status.OPTIMAL else None
 
 
@@ -300,8 +304,7 @@ def _polished(
     total = np.sum(stack.costs, axis=0)
     c = total / power_of_ten(float(np.abs(total).max(initial=0.0)), COST_BAND, COST_TARGET)
     fixed = replace(milp, c=c, lb=lb, ub=ub, integer=np.zeros(milp.num_cols, dtype=bool))
-    left = None if limit is None else max(limit - (time.perf_counter() - start), MIN_TIME_LIMIT)
-    polished = run_milp(name, fixed, left, 0.0, strict=True)
+    polished = run_milp(name, fixed, _left(limit, start), 0.0, strict=True)
     if polished.values is None:
         return raw.values
     values = polished.values
