@@ -579,25 +579,34 @@ def test_an_objective_cost_past_the_largest_float_is_bad_input(tmp_path: Path) -
     assert "too large to compute with" in result.stderr
 
 
+# The example's amount columns: capacity, need and the pair table's load.
+AMOUNT_COLUMNS = ("staff", "required_staff", "load")
+
+
+def _scaled_copy(source: Path, folder: Path, factor: float, amounts: tuple[str, ...]) -> Path:
+    """A copy of a scenario folder with every non-empty CSV cell of a column named, or
+    starting with, one of `amounts` multiplied by `factor`: the same data in another unit."""
+    folder.mkdir()
+    for path in source.iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".csv":
+            rows = list(csv.DictReader(text.splitlines()))
+            for row in rows:
+                for key, cell in row.items():
+                    if key.startswith(amounts) and cell:
+                        row[key] = repr(float(cell) * factor)
+            text = "\n".join([",".join(rows[0]), *(",".join(r.values()) for r in rows)]) + "\n"
+        (folder / path.name).write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.mark.parametrize("factor", [1e-6, 1.0, 1e6])
 def test_an_order_keeps_its_first_level_exactly_in_any_unit(factor: float, tmp_path: Path) -> None:
     """Under `shortfall,weighted_distance` the example's City 4 got 39.999965 of its 40
     staff, and the weighted distance read below the single-term optimum: the later level
     spent the earlier level's solver margin (1e-7 of its unit) on need. The last level's
     shares are now re-solved with the earlier levels held at their optima."""
-    folder = tmp_path / "example"
-    folder.mkdir()
-    for path in EXAMPLE.parent.iterdir():
-        text = path.read_text(encoding="utf-8")
-        columns = {"donors.csv": "staff", "recipients.csv": "required_staff", "pairs.csv": "load"}
-        if path.name in columns:
-            column = columns[path.name]
-            rows = list(csv.DictReader(text.splitlines()))
-            for row in rows:
-                row[column] = repr(float(row[column]) * factor)
-            lines = [",".join(rows[0])] + [",".join(row.values()) for row in rows]
-            text = "\n".join(lines) + "\n"
-        (folder / path.name).write_text(text, encoding="utf-8")
+    folder = _scaled_copy(EXAMPLE.parent, tmp_path / "example", factor, AMOUNT_COLUMNS)
     ordered = solve(load(folder / EXAMPLE.name, ["objective=shortfall,weighted_distance"]))
     alone = solve(load(folder / EXAMPLE.name, ["objective=weighted_distance"]))
     assert ordered.status == alone.status == Status.OPTIMAL
@@ -617,21 +626,11 @@ def test_tied_splits_under_max_shortfall_are_the_same_in_any_unit(
     tied vertex that LP hit. It now takes the least uncovered need, then the least
     secondary cost. Found by the QA pass on the model."""
     source = Path(__file__).parent / "data" / "units-multi"
-    amounts = ("cap_", "need_", "load_", "minload_")
     results = []
     for scale in (1.0, factor):
-        folder = tmp_path / f"x{scale}"
-        folder.mkdir()
-        for path in source.iterdir():
-            text = path.read_text(encoding="utf-8")
-            if path.suffix == ".csv":
-                rows = list(csv.DictReader(text.splitlines()))
-                for row in rows:
-                    for key, cell in row.items():
-                        if key.startswith(amounts) and cell:
-                            row[key] = repr(float(cell) * scale)
-                text = "\n".join([",".join(rows[0]), *(",".join(r.values()) for r in rows)])
-            (folder / path.name).write_text(text + "\n", encoding="utf-8")
+        folder = _scaled_copy(
+            source, tmp_path / f"x{scale}", scale, ("cap_", "need_", "load_", "minload_")
+        )
         result = solve(load(folder / "scenario.yaml"))
         assert result.status == Status.OPTIMAL
         results.append(result)
